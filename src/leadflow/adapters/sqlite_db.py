@@ -1,0 +1,135 @@
+"""SQLite connections (WAL, busy timeout, explicit transactions) and versioned migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+# Each entry moves the schema one version up; never edit a released entry, append one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE users (
+        username TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE leads (
+        seq INTEGER PRIMARY KEY,
+        lead_id TEXT NOT NULL UNIQUE,
+        owner TEXT NOT NULL,
+        dedupe_key TEXT,
+        email TEXT,
+        phone TEXT,
+        phone_valid INTEGER,
+        first_name TEXT NOT NULL DEFAULT '',
+        last_name TEXT NOT NULL DEFAULT '',
+        name TEXT NOT NULL DEFAULT '',
+        title TEXT NOT NULL DEFAULT '',
+        company TEXT NOT NULL DEFAULT '',
+        remarks TEXT NOT NULL DEFAULT '',
+        opt_in INTEGER,
+        interests TEXT,
+        source TEXT NOT NULL,
+        source_file TEXT,
+        attributes TEXT,
+        enrichment TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        import_id TEXT,
+        import_row INTEGER,
+        created_import_id TEXT
+    );
+    CREATE UNIQUE INDEX leads_owner_key ON leads(owner, dedupe_key)
+        WHERE dedupe_key IS NOT NULL;
+    CREATE INDEX leads_owner_email ON leads(owner, email);
+    CREATE INDEX leads_owner_phone ON leads(owner, phone);
+    CREATE TABLE lead_audit (
+        id INTEGER PRIMARY KEY,
+        owner TEXT NOT NULL,
+        lead_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        email TEXT,
+        previous_source_file TEXT,
+        new_source_file TEXT,
+        fields_changed TEXT NOT NULL,
+        previous TEXT NOT NULL,
+        batch_id TEXT NOT NULL,
+        import_id TEXT NOT NULL,
+        timestamp TEXT NOT NULL
+    );
+    CREATE INDEX lead_audit_lead ON lead_audit(owner, lead_id);
+    CREATE INDEX lead_audit_import ON lead_audit(import_id);
+    CREATE TABLE schema_errors (
+        id INTEGER PRIMARY KEY,
+        owner TEXT NOT NULL,
+        source TEXT NOT NULL,
+        import_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        errors TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX schema_errors_owner ON schema_errors(owner, id);
+    CREATE INDEX schema_errors_import ON schema_errors(import_id);
+    """,
+)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection in autocommit mode: transactions are opened explicitly."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint, safe with WAL
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema to the newest version; returns that version."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            for statement in script.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={number}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return len(MIGRATIONS)
+
+
+class Database:
+    """One SQLite file; a connection per thread, migrated on first open."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        migrate(self.conn)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path)
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")

@@ -1,0 +1,335 @@
+"""LeadStore and UserStore over one SQLite file."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from ..domain.lead import LeadDraft, Rejection
+from ..domain.merge import Update, fields_changed
+from ..ports import LeadQuery, WriteContext
+from .lead_rows import lead_to_api
+from .sqlite_db import Database
+
+_STORED_COLUMNS = (
+    "lead_id, dedupe_key, email, phone, phone_valid, first_name, last_name, title, company, "
+    "remarks, opt_in, interests, attributes, source_file, import_id, import_row, "
+    "created_import_id"
+)
+_API_COLUMNS = (
+    "seq, lead_id, owner, email, phone, phone_valid, first_name, last_name, name, title, "
+    "company, remarks, opt_in, interests, source, source_file, attributes, enrichment, "
+    "created_at, updated_at"
+)
+_SORTS = {
+    "createdAt": "seq",
+    "updatedAt": "updated_at",
+    "name": "name",
+    "company": "company",
+    "email": "email",
+    "lastName": "last_name",
+}
+_JSON_COLUMNS = {"interests", "attributes"}
+_KEYS_PER_QUERY = 500  # below SQLite's bound-variable limit
+
+
+def _dumps(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+
+class SqliteUnitOfWork:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def find_by_keys(self, owner: str, keys: Iterable[str]) -> dict[str, Mapping[str, Any]]:
+        wanted = list(keys)
+        found: dict[str, Mapping[str, Any]] = {}
+        for start in range(0, len(wanted), _KEYS_PER_QUERY):
+            chunk = wanted[start : start + _KEYS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            cursor = self.conn.execute(
+                f"SELECT {_STORED_COLUMNS} FROM leads "
+                f"WHERE owner = ? AND dedupe_key IN ({marks})",
+                [owner, *chunk],
+            )
+            names = [d[0] for d in cursor.description]
+            for values in cursor:
+                row = dict(zip(names, values, strict=True))
+                for column in _JSON_COLUMNS:
+                    if row[column] is not None:
+                        row[column] = json.loads(row[column])
+                if row["opt_in"] is not None:
+                    row["opt_in"] = bool(row["opt_in"])
+                found[row["dedupe_key"]] = row
+        return found
+
+    def insert_leads(
+        self, ctx: WriteContext, drafts: Sequence[LeadDraft], lead_ids: Sequence[str]
+    ) -> None:
+        self.conn.executemany(
+            "INSERT INTO leads (lead_id, owner, dedupe_key, email, phone, phone_valid, "
+            "first_name, last_name, name, title, company, remarks, opt_in, interests, source, "
+            "source_file, attributes, created_at, updated_at, import_id, import_row, "
+            "created_import_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (
+                    lead_id,
+                    ctx.owner,
+                    d.key,
+                    d.email,
+                    d.phone,
+                    d.phone_valid,
+                    d.first_name,
+                    d.last_name,
+                    d.name,
+                    d.title,
+                    d.company,
+                    d.remarks,
+                    d.opt_in,
+                    _dumps(d.interests),
+                    ctx.source,
+                    ctx.source_file,
+                    _dumps(d.attributes) if d.attributes else None,
+                    ctx.now,
+                    ctx.now,
+                    ctx.import_id,
+                    d.row,
+                    ctx.import_id,
+                )
+                for d, lead_id in zip(drafts, lead_ids, strict=True)
+            ],
+        )
+
+    def apply_updates(self, ctx: WriteContext, updates: Sequence[Update]) -> None:
+        audits = []
+        for update in updates:
+            changes = dict(update.changes)
+            if "first_name" in changes or "last_name" in changes:
+                changes["name"] = update.draft.name
+            values = {k: _dumps(v) if k in _JSON_COLUMNS else v for k, v in changes.items()}
+            values.update(
+                source_file=ctx.source_file,
+                updated_at=ctx.now,
+                import_id=ctx.import_id,
+                import_row=update.draft.row,
+            )
+            assignments = ", ".join(f"{column} = ?" for column in values)
+            self.conn.execute(
+                f"UPDATE leads SET {assignments} WHERE lead_id = ? AND owner = ?",
+                [*values.values(), update.lead_id, ctx.owner],
+            )
+            if update.audited:
+                audits.append(
+                    (
+                        ctx.owner,
+                        update.lead_id,
+                        "lead_updated",
+                        update.draft.email,
+                        update.previous_source_file,
+                        ctx.source_file,
+                        json.dumps(fields_changed(update.changes)),
+                        json.dumps(update.previous, ensure_ascii=False, default=str),
+                        ctx.batch_id,
+                        ctx.import_id,
+                        ctx.now,
+                    )
+                )
+        if audits:
+            self.conn.executemany(
+                "INSERT INTO lead_audit (owner, lead_id, action, email, previous_source_file, "
+                "new_source_file, fields_changed, previous, batch_id, import_id, timestamp) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                audits,
+            )
+
+
+class SqliteLeadStore:
+    """Leads, their audit trail and the schema-error log in SQLite."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[SqliteUnitOfWork]:
+        with self.db.transaction() as conn:
+            yield SqliteUnitOfWork(conn)
+
+    def _select(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+        cursor = self.db.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, values, strict=True)) for values in cursor]
+
+    def get_lead(self, owner: str, lead_id: str) -> dict[str, Any] | None:
+        rows = self._select(
+            f"SELECT {_API_COLUMNS} FROM leads WHERE owner = ? AND lead_id = ?", (owner, lead_id)
+        )
+        return lead_to_api(rows[0]) if rows else None
+
+    def lead_history(self, owner: str, lead_id: str) -> list[dict[str, Any]]:
+        rows = self._select(
+            "SELECT action, lead_id, email, previous_source_file, new_source_file, "
+            "fields_changed, previous, batch_id, import_id, timestamp FROM lead_audit "
+            "WHERE owner = ? AND lead_id = ? ORDER BY id",
+            (owner, lead_id),
+        )
+        return [
+            {
+                "action": r["action"],
+                "leadId": r["lead_id"],
+                "email": r["email"],
+                "previousSourceFile": r["previous_source_file"],
+                "newSourceFile": r["new_source_file"],
+                "fieldsChanged": json.loads(r["fields_changed"]),
+                "previousValues": json.loads(r["previous"]),
+                "batchId": r["batch_id"],
+                "importId": r["import_id"],
+                "timestamp": r["timestamp"],
+            }
+            for r in rows
+        ]
+
+    def count_leads(self, owner: str) -> int:
+        row = self.db.conn.execute("SELECT count(*) FROM leads WHERE owner = ?", (owner,))
+        return int(row.fetchone()[0])
+
+    def list_leads(self, owner: str, query: LeadQuery) -> tuple[list[dict[str, Any]], str | None]:
+        column = _SORTS[query.sort]
+        where = ["owner = ?"]
+        params: list[Any] = [owner]
+        if query.q:
+            like = "%" + query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append(
+                "(name LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\' OR company LIKE ? "
+                "ESCAPE '\\' OR phone LIKE ? ESCAPE '\\' OR title LIKE ? ESCAPE '\\')"
+            )
+            params += [like] * 5
+        if query.company:
+            where.append("company = ? COLLATE NOCASE")
+            params.append(query.company)
+        if query.source:
+            where.append("source = ?")
+            params.append(query.source)
+        op, order = (">", "ASC") if not query.descending else ("<", "DESC")
+        if query.cursor:
+            value, seq = decode_cursor(query.cursor)
+            if column == "seq":
+                where.append(f"seq {op} ?")
+                params.append(seq)
+            else:
+                where.append(f"(COALESCE({column}, '') {op} ? OR (COALESCE({column}, '') = ? AND seq {op} ?))")
+                params += [value, value, seq]
+        sort_expr = "seq" if column == "seq" else f"COALESCE({column}, '')"
+        order_by = f"{sort_expr} {order}" + ("" if column == "seq" else f", seq {order}")
+        rows = self._select(
+            f"SELECT {_API_COLUMNS} FROM leads WHERE {' AND '.join(where)} "
+            f"ORDER BY {order_by} LIMIT ?",
+            [*params, query.limit + 1],
+        )
+        next_cursor = None
+        if len(rows) > query.limit:
+            rows = rows[: query.limit]
+            last = rows[-1]
+            value = "" if column == "seq" else (last[column] or "")
+            next_cursor = encode_cursor(value, last["seq"])
+        return [lead_to_api(r) for r in rows], next_cursor
+
+    def log_schema_errors(
+        self, owner: str, source: str, import_id: str, rejections: Sequence[Rejection], now: str
+    ) -> None:
+        if not rejections:
+            return
+        with self.db.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO schema_errors (owner, source, import_id, position, record, errors, "
+                "created_at) VALUES (?,?,?,?,?,?,?)",
+                [
+                    (
+                        owner,
+                        source,
+                        import_id,
+                        r.row,
+                        json.dumps(r.record, ensure_ascii=False, default=str),
+                        json.dumps([e.as_dict() for e in r.errors], ensure_ascii=False),
+                        now,
+                    )
+                    for r in rejections
+                ],
+            )
+
+    def list_schema_errors(
+        self,
+        owner: str,
+        limit: int = 100,
+        before: int | None = None,
+        import_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        sql = (
+            "SELECT id, source, import_id, position, record, errors, created_at "
+            "FROM schema_errors WHERE owner = ?"
+        )
+        params: list[Any] = [owner]
+        if import_id is not None:
+            sql += " AND import_id = ?"
+            params.append(import_id)
+        if before is not None:
+            sql += " AND id < ?"
+            params.append(before)
+        rows = self._select(sql + " ORDER BY id DESC LIMIT ?", [*params, limit])
+        return [
+            {
+                "id": r["id"],
+                "source": r["source"],
+                "importId": r["import_id"],
+                "index": r["position"],
+                "record": json.loads(r["record"]),
+                "errors": json.loads(r["errors"]),
+                "createdAt": r["created_at"],
+            }
+            for r in rows
+        ]
+
+
+class SqliteUserStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add_user(self, username: str, password_hash: str, now: str) -> None:
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO users (username, password_hash, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(username) DO UPDATE SET password_hash = excluded.password_hash",
+                (username, password_hash, now),
+            )
+
+    def has_users(self) -> bool:
+        return self.db.conn.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
+
+    def password_hash(self, username: str) -> str | None:
+        row = self.db.conn.execute(
+            "SELECT password_hash FROM users WHERE username = ?", (username,)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+
+def encode_cursor(value: Any, seq: int) -> str:
+    raw = json.dumps([value, seq]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+class BadCursor(ValueError):
+    """The pagination cursor was not one this service handed out."""
+
+
+def decode_cursor(cursor: str) -> tuple[Any, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, seq = json.loads(base64.urlsafe_b64decode(padded))
+        if not isinstance(seq, int):
+            raise ValueError
+    except (ValueError, TypeError) as exc:
+        raise BadCursor("the cursor is not valid; start again without one") from exc
+    return value, seq

@@ -1,0 +1,37 @@
+"""The one place that reads Settings and wires adapters together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .adapters.sqlite_db import Database
+from .adapters.sqlite_store import SqliteLeadStore, SqliteUserStore
+from .ports import LeadStore, UserStore
+from .security import load_or_create_secret
+from .settings import Settings
+
+
+class UnsupportedBackend(RuntimeError):
+    """The configured backend is not available in this build."""
+
+
+@dataclass
+class Services:
+    settings: Settings
+    leads: LeadStore
+    users: UserStore
+    secret: str
+
+
+def bootstrap(settings: Settings) -> Services:
+    """Build the adapter set the settings ask for."""
+    if settings.backend != "local":
+        raise UnsupportedBackend(
+            f"LEADFLOW_BACKEND={settings.backend} is not available yet; use 'local'"
+        )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.db_path)
+    secret = settings.secret_key or load_or_create_secret(settings.data_dir)
+    return Services(
+        settings=settings, leads=SqliteLeadStore(db), users=SqliteUserStore(db), secret=secret
+    )

@@ -1,0 +1,242 @@
+"""The `leadflow` command. Thin: it parses options and calls pipelines and services."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from .domain.merge import ImportMode, MergePolicy
+from .pipelines.importing import PipelineName
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .bootstrap import Services
+    from .pipelines.summary import ImportSummary
+    from .readers import RecordStream
+
+app = typer.Typer(
+    help="leadflow: validate, normalize, de-duplicate and store CRM leads.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+users_app = typer.Typer(help="Manage API users.", no_args_is_help=True)
+errors_app = typer.Typer(help="Read the schema-error log.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(errors_app, name="errors")
+
+err = Console(stderr=True)
+
+
+def _services(settings: Settings | None = None) -> Services:
+    from .bootstrap import bootstrap
+
+    return bootstrap(settings or Settings())
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [LEADFLOW_HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [LEADFLOW_PORT].")] = None,
+) -> None:
+    """Start the HTTP API (docs at /docs)."""
+    import uvicorn
+
+    from .api.app import create_app
+    from .logs import configure_logging
+
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    configure_logging(settings.log_level)
+    services = _services(settings)
+    app_ = create_app(services)
+    err.print(f"leadflow API on http://{settings.host}:{settings.port}  (docs: /docs)")
+    err.print(f"data directory: {settings.data_dir.resolve()}")
+    if not services.users.has_users():
+        err.print(
+            "[yellow]No users yet.[/] Add one with:  "
+            "[bold]echo 'a-long-password' | .venv/bin/leadflow users add admin[/]",
+            highlight=False,
+        )
+    uvicorn.run(app_, host=settings.host, port=settings.port, log_config=None,
+                access_log=False, loop="auto", http="auto")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX, JSON or NDJSON file.")],
+    pipeline: Annotated[PipelineName, typer.Option(help="Which pipeline runs.")] = (
+        PipelineName.LEADS
+    ),
+    owner: Annotated[
+        str | None, typer.Option(help="User who owns the leads [LEADFLOW_INBOX_OWNER].")
+    ] = None,
+    mode: Annotated[ImportMode, typer.Option(help="Which leads may be written.")] = (
+        ImportMode.CREATE_AND_UPDATE
+    ),
+    merge: Annotated[
+        MergePolicy, typer.Option(help="replace: new values win; fill: only fill empty fields.")
+    ] = MergePolicy.REPLACE,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="Column mapping 'Column=field' (repeatable or comma-separated)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as one JSON line at the end.")
+    ] = False,
+    workers: Annotated[
+        int | None, typer.Option(help="Normalizer processes (0: auto, 1: none).", min=0)
+    ] = None,
+) -> None:
+    """Import a file in-process and print what happened to its rows."""
+    from .domain.headers import parse_mapping
+    from .pipelines.importing import ImportOptions, import_file
+    from .readers import UnreadableFile, open_records
+
+    settings = Settings()
+    if not file.is_file():
+        raise fail(f"{file} does not exist or is not a file")
+    try:
+        mapping = parse_mapping(map_ or [])
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    services = _services(settings)
+    options = ImportOptions(
+        owner=owner or settings.inbox_owner,
+        pipeline=pipeline,
+        mode=mode,
+        policy=merge,
+        mapping=mapping,
+        region=settings.default_region,
+        source="upload",
+        chunk_rows=settings.import_chunk_rows,
+        workers=settings.import_workers if workers is None else workers,
+    )
+    try:
+        stream = open_records(file, options.chunk_rows)
+        summary = _run_with_progress(services, file, options, stream, import_file)
+    except UnreadableFile as exc:
+        raise fail(str(exc)) from None
+    for warning in summary.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    if as_json:
+        sys.stdout.write(json.dumps(summary.as_dict()) + "\n")
+        return
+    _print_summary(summary, options.owner)
+
+
+def _run_with_progress(services, file, options, stream, import_file):  # type: ignore[no-untyped-def]
+    if not err.is_terminal:
+        return import_file(services.leads, file, options, stream=stream)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    started = time.perf_counter()
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[rows]:,} rows  {task.fields[rate]:,.0f} rows/s"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    ) as progress:
+        task = progress.add_task(f"importing {file.name}", total=None, rows=0, rate=0.0)
+
+        def on_progress(stream_: RecordStream, summary: ImportSummary) -> None:
+            done, total = stream_.progress()
+            elapsed = max(time.perf_counter() - started, 1e-6)
+            progress.update(
+                task, completed=done, total=total, rows=summary.received,
+                rate=summary.received / elapsed,
+            )
+
+        summary = import_file(services.leads, file, options, on_progress=on_progress, stream=stream)
+        progress.update(task, completed=1, total=1)
+        return summary
+
+
+def _print_summary(summary: ImportSummary, owner: str) -> None:
+    from rich.table import Table
+
+    out = Console()
+    table = Table(title=f"Imported for {owner}", show_header=False)
+    for label in ("received", "valid", "invalid", "duplicates", "created", "updated", "ignored"):
+        table.add_row(label, f"{getattr(summary, label):,}")
+    table.add_row("seconds", f"{summary.seconds:.2f}")
+    out.print(table)
+    if summary.invalid:
+        out.print(
+            f"{summary.invalid} rows were rejected; see them with "
+            f"[bold]leadflow errors list --import {summary.importId}[/]",
+            highlight=False,
+        )
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name.")],
+) -> None:
+    """Add a user (or reset their password); the password is read from stdin."""
+    from .pipelines.importing import utc_now
+    from .security import hash_password
+
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 8:
+        raise fail("the password must be at least 8 characters long")
+    if not name.strip() or len(name) > 64:
+        raise fail("the user name must be 1 to 64 characters")
+    services = _services()
+    services.users.add_user(name.strip(), hash_password(password), utc_now())
+    err.print(f"user {name.strip()!r} saved", highlight=False)
+
+
+@errors_app.command("list")
+def errors_list(
+    owner: Annotated[
+        str | None, typer.Option(help="Whose errors [LEADFLOW_INBOX_OWNER].")
+    ] = None,
+    import_id: Annotated[
+        str | None, typer.Option("--import", help="Only this import's errors.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many, newest first.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """List records that failed validation, newest first, with every failing field."""
+    settings = Settings()
+    services = _services(settings)
+    rows = services.leads.list_schema_errors(
+        owner or settings.inbox_owner, limit=limit, import_id=import_id
+    )
+    if as_json:
+        for row in rows:
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    if not rows:
+        err.print("no schema errors")
+        return
+    from rich.table import Table
+
+    table = Table("id", "source", "index", "errors", "record")
+    for row in rows:
+        reasons = "\n".join(f"{e['field']}: {e['message']}" for e in row["errors"])
+        record = json.dumps(row["record"], ensure_ascii=False)
+        table.add_row(str(row["id"]), row["source"], str(row["index"]), reasons, record[:120])
+    Console().print(table)
+
+
+def main() -> None:
+    app()

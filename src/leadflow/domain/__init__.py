@@ -1,0 +1,1 @@
+"""The pure core: records, validation, normalization, duplicate keys and merge rules. No I/O."""

@@ -1,0 +1,176 @@
+"""The Lead: candidate leads built from raw rows, and the rejection of rows that are not."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .emails import InvalidEmail, normalize_email
+from .names import join_name, split_name
+from .phones import normalize_phone
+
+TEXT_FIELDS = ("firstName", "lastName", "title", "company", "remarks")
+_TRUE = frozenset({"true", "yes", "y", "1", "t", "on"})
+_FALSE = frozenset({"false", "no", "n", "0", "f", "off", ""})
+
+
+@dataclass(slots=True)
+class FieldError:
+    """One failing field of a record, with a message a person can act on."""
+
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+@dataclass(slots=True)
+class Rejection:
+    """A row that was not accepted: where it was, what it was, and every reason."""
+
+    row: int
+    record: Any
+    errors: list[FieldError]
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(f"{e.field}: {e.message}" for e in self.errors)
+
+
+@dataclass(slots=True)
+class LeadDraft:
+    """A validated, normalized incoming lead, before it meets the store."""
+
+    row: int
+    email: str | None
+    phone: str | None
+    phone_valid: bool | None
+    first_name: str
+    last_name: str
+    title: str
+    company: str
+    remarks: str
+    opt_in: bool | None = None
+    interests: list[str] | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return join_name(self.first_name, self.last_name)
+
+    @property
+    def key(self) -> str | None:
+        """The duplicate key: the email, else the E.164 phone, else None (never merged)."""
+        if self.email is not None:
+            return self.email
+        if self.phone_valid:
+            return self.phone
+        return None
+
+
+def as_text(value: Any) -> str:
+    """A cell or JSON scalar as text: 4155550134.0 -> '4155550134', None -> ''."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    raise TypeError(f"expected text, got {type(value).__name__}")
+
+
+def parse_flag(value: Any) -> bool:
+    """Spreadsheet booleans: true/false, yes/no, 1/0 (any case). Anything else is an error."""
+    if isinstance(value, bool):
+        return value
+    text = as_text(value).lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"{text!r} is not one of true/false, yes/no, 1/0")
+
+
+def parse_interests(value: Any) -> list[str]:
+    """A list of strings, or a spreadsheet cell 'a; b, c' split into items."""
+    if isinstance(value, list):
+        if not all(isinstance(item, str) for item in value):
+            raise ValueError("every interest must be a string")
+        return [item.strip() for item in value if item.strip()]
+    text = as_text(value)
+    return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
+
+
+def build_lead(
+    row: int,
+    fields: Mapping[str, Any],
+    attributes: dict[str, Any],
+    record: Any,
+    region: str,
+) -> LeadDraft | Rejection:
+    """The leads-pipeline rule: a lead needs a name, a company, an email or a phone.
+
+    A malformed email rejects the row; an unparseable phone is kept as given and flagged.
+    """
+    errors: list[FieldError] = []
+    text: dict[str, str] = {}
+    for name in ("name", "firstName", "lastName", "email", "phone", *TEXT_FIELDS[2:]):
+        value = fields.get(name)
+        try:
+            text[name] = as_text(value)
+        except TypeError as exc:
+            errors.append(FieldError(name, str(exc)))
+            text[name] = ""
+    email: str | None = None
+    raw_email = text["email"]
+    if raw_email:
+        try:
+            email = normalize_email(raw_email)
+        except InvalidEmail as exc:
+            errors.append(FieldError("email", f"{raw_email!r} is not a valid email: {exc}"))
+    phone = normalize_phone(text["phone"], region) if text["phone"] else None
+    first, last = text["firstName"], text["lastName"]
+    if not first and not last and text["name"]:
+        first, last = split_name(text["name"])
+    opt_in: bool | None = None
+    if fields.get("optIn") not in (None, ""):
+        try:
+            opt_in = parse_flag(fields["optIn"])
+        except (ValueError, TypeError) as exc:
+            errors.append(FieldError("optIn", str(exc)))
+    interests: list[str] | None = None
+    if fields.get("interests") not in (None, ""):
+        try:
+            interests = parse_interests(fields["interests"])
+        except (ValueError, TypeError) as exc:
+            errors.append(FieldError("interests", str(exc)))
+    if not errors and not (first or last or text["company"] or email or phone):
+        errors.append(FieldError("row", "needs at least a name, a company, an email or a phone"))
+    if errors:
+        return Rejection(row, record, errors)
+    return LeadDraft(
+        row=row,
+        email=email,
+        phone=phone.value if phone else None,
+        phone_valid=phone.valid if phone else None,
+        first_name=first,
+        last_name=last,
+        title=text["title"],
+        company=text["company"],
+        remarks=text["remarks"],
+        opt_in=opt_in,
+        interests=interests,
+        attributes=attributes,
+    )

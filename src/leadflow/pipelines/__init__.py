@@ -1,0 +1,1 @@
+"""The workflows, as functions over ports: parse -> validate -> normalize -> dedupe -> store."""

@@ -1,0 +1,33 @@
+"""The counts SPEC defines for one request or file, whatever its internal batching."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..domain.merge import BatchPlan
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    importId: str  # noqa: N815 - the JSON field name
+    received: int = 0
+    valid: int = 0
+    invalid: int = 0
+    duplicates: int = 0
+    created: int = 0
+    updated: int = 0
+    ignored: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    def add_plan(self, plan: BatchPlan) -> None:
+        self.duplicates += plan.duplicates
+        self.created += plan.created
+        self.updated += plan.updated
+        self.ignored += plan.skipped
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        return data

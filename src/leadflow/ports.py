@@ -1,0 +1,80 @@
+"""The ports: what pipelines need from storage, as Protocols. Adapters implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .domain.lead import LeadDraft, Rejection
+from .domain.merge import Update
+
+
+@dataclass(frozen=True, slots=True)
+class WriteContext:
+    """Who and what a batch of writes belongs to."""
+
+    owner: str
+    import_id: str
+    batch_id: str
+    source: str  # api | upload | inbox
+    source_file: str | None
+    now: str  # ISO-8601 UTC, one timestamp for the whole batch
+
+
+@dataclass(frozen=True, slots=True)
+class LeadQuery:
+    q: str | None = None
+    company: str | None = None
+    source: str | None = None
+    sort: str = "createdAt"
+    descending: bool = False
+    cursor: str | None = None
+    limit: int = 50
+
+
+class LeadUnitOfWork(Protocol):
+    """One transaction over the leads of one owner."""
+
+    def find_by_keys(self, owner: str, keys: Iterable[str]) -> dict[str, Mapping[str, Any]]: ...
+
+    def insert_leads(
+        self, ctx: WriteContext, drafts: Sequence[LeadDraft], lead_ids: Sequence[str]
+    ) -> None: ...
+
+    def apply_updates(self, ctx: WriteContext, updates: Sequence[Update]) -> None: ...
+
+
+class LeadStore(Protocol):
+    def unit_of_work(self) -> AbstractContextManager[LeadUnitOfWork]: ...
+
+    def get_lead(self, owner: str, lead_id: str) -> dict[str, Any] | None: ...
+
+    def lead_history(self, owner: str, lead_id: str) -> list[dict[str, Any]]: ...
+
+    def list_leads(
+        self, owner: str, query: LeadQuery
+    ) -> tuple[list[dict[str, Any]], str | None]: ...
+
+    def count_leads(self, owner: str) -> int: ...
+
+    def log_schema_errors(
+        self, owner: str, source: str, import_id: str, rejections: Sequence[Rejection], now: str
+    ) -> None: ...
+
+    def list_schema_errors(
+        self,
+        owner: str,
+        limit: int = 100,
+        before: int | None = None,
+        import_id: str | None = None,
+    ) -> list[dict[str, Any]]: ...
+
+
+class UserStore(Protocol):
+    def add_user(self, username: str, password_hash: str, now: str) -> None: ...
+
+    def has_users(self) -> bool: ...
+
+    def password_hash(self, username: str) -> str | None: ...

@@ -1,0 +1,44 @@
+"""What every reader offers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+Batch = list[tuple[int, Any]]
+
+
+class UnreadableFile(ValueError):
+    """The file cannot be read as any supported format; the message says why."""
+
+
+class RecordStream:
+    """Batches of (index, record), plus what a progress bar and a summary need."""
+
+    format: str = ""
+    encoding: str | None = None
+
+    def __init__(self) -> None:
+        self.warnings: list[str] = []
+        self.headers: list[str] | None = None
+
+    def batches(self) -> Iterator[Batch]:
+        raise NotImplementedError
+
+    def progress(self) -> tuple[int, int | None]:
+        """(work done, total work) in the reader's own unit (bytes or rows)."""
+        return 0, None
+
+
+def unique_headers(cells: list[Any]) -> list[str]:
+    """Header cells as names: blanks become column_N, repeats get _2, _3 ..."""
+    seen: dict[str, int] = {}
+    names: list[str] = []
+    for position, cell in enumerate(cells, start=1):
+        name = "" if cell is None else str(cell).strip()
+        if not name:
+            name = f"column_{position}"
+        count = seen.get(name, 0) + 1
+        seen[name] = count
+        names.append(name if count == 1 else f"{name}_{count}")
+    return names

@@ -1,0 +1,69 @@
+"""JSON (a list of records, or one record) and NDJSON (one record per line), streamed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import ijson
+
+from .base import Batch, RecordStream, UnreadableFile
+from .sniff import FileFormat
+
+
+class InvalidLine:
+    """An NDJSON line that is not JSON: kept so it reaches the error file."""
+
+    def __init__(self, text: str, error: str) -> None:
+        self.text = text
+        self.error = error
+
+
+class JsonRecords(RecordStream):
+    def __init__(self, path: Path, batch_rows: int, fmt: FileFormat) -> None:
+        super().__init__()
+        self.path = path
+        self.batch_rows = batch_rows
+        self.format = fmt.value
+        self.encoding = "utf-8"
+        self.size = path.stat().st_size
+        self._raw: BinaryIO | None = None
+
+    def progress(self) -> tuple[int, int | None]:
+        done = self._raw.tell() if self._raw is not None and not self._raw.closed else self.size
+        return min(done, self.size), self.size
+
+    def _records(self, raw: BinaryIO) -> Iterator[Any]:
+        if self.format == FileFormat.NDJSON:
+            for line in raw:
+                text = line.decode("utf-8", errors="replace").strip()
+                if not text:
+                    continue
+                try:
+                    yield json.loads(text)
+                except ValueError as exc:
+                    yield InvalidLine(text, f"not valid JSON: {exc}")
+            return
+        head = raw.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+        raw.seek(0)
+        if raw.read(3) != b"\xef\xbb\xbf":
+            raw.seek(0)
+        prefix = "item" if head.startswith(b"[") else ""
+        try:
+            yield from ijson.items(raw, prefix, use_float=True)
+        except ijson.JSONError as exc:
+            raise UnreadableFile(f"{self.path.name} is not valid JSON: {exc}") from None
+
+    def batches(self) -> Iterator[Batch]:
+        with self.path.open("rb") as raw:
+            self._raw = raw
+            batch: Batch = []
+            for index, record in enumerate(self._records(raw)):
+                batch.append((index, record))
+                if len(batch) >= self.batch_rows:
+                    yield batch
+                    batch = []
+            if batch:
+                yield batch

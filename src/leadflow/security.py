@@ -1,0 +1,67 @@
+"""Passwords (argon2id, memory-hard) and access tokens (JWT, HS256)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+# Verifying against this when the user does not exist keeps timing the same either way.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+class InvalidToken(ValueError):
+    """The bearer token is missing, malformed, forged or expired."""
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def issue_token(secret: str, username: str, ttl_seconds: int) -> str:
+    now = dt.datetime.now(dt.UTC)
+    claims = {"sub": username, "iat": now, "exp": now + dt.timedelta(seconds=ttl_seconds)}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def read_token(secret: str, token: str) -> str:
+    """The username a valid token was issued to."""
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+    except jwt.ExpiredSignatureError:
+        raise InvalidToken("the token has expired; ask for a new one at /v1/auth/token") from None
+    except jwt.PyJWTError:
+        raise InvalidToken("the token is not valid") from None
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject:
+        raise InvalidToken("the token names no user")
+    return subject
+
+
+def load_or_create_secret(data_dir: Path) -> str:
+    """The signing key kept in the data directory, created (mode 600) on first start."""
+    path = data_dir / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(secret)
+    tmp.chmod(0o600)
+    try:
+        tmp.rename(path) if not path.exists() else tmp.unlink()
+    except OSError:
+        pass
+    return path.read_text().strip()
