@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 
 from .adapters.sqlite_db import Database
 from .adapters.sqlite_store import SqliteLeadStore, SqliteUserStore
@@ -35,3 +38,12 @@ def bootstrap(settings: Settings) -> Services:
     return Services(
         settings=settings, leads=SqliteLeadStore(db), users=SqliteUserStore(db), secret=secret
     )
+
+
+def _open_lead_store(db_path: Path) -> LeadStore:
+    return SqliteLeadStore(Database(db_path))
+
+
+def lead_store_factory(settings: Settings) -> Callable[[], LeadStore]:
+    """Opens the same lead store afresh, for worker processes."""
+    return partial(_open_lead_store, settings.db_path)

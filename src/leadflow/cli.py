@@ -69,8 +69,15 @@ def serve(
             "[bold]echo 'a-long-password' | .venv/bin/leadflow users add admin[/]",
             highlight=False,
         )
-    uvicorn.run(app_, host=settings.host, port=settings.port, log_config=None,
-                access_log=False, loop="auto", http="auto")
+    uvicorn.run(
+        app_,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        loop="auto",
+        http="auto",
+    )
 
 
 @app.command("import")
@@ -90,7 +97,9 @@ def import_(
     ] = MergePolicy.REPLACE,
     map_: Annotated[
         list[str] | None,
-        typer.Option("--map", help="Column mapping 'Column=field' (repeatable or comma-separated)."),
+        typer.Option(
+            "--map", help="Column mapping 'Column=field' (repeatable or comma-separated)."
+        ),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as one JSON line at the end.")
@@ -137,8 +146,11 @@ def import_(
 
 
 def _run_with_progress(services, file, options, stream, import_file):  # type: ignore[no-untyped-def]
+    from .bootstrap import lead_store_factory
+
+    factory = lead_store_factory(services.settings)
     if not err.is_terminal:
-        return import_file(services.leads, file, options, stream=stream)
+        return import_file(services.leads, file, options, stream=stream, store_factory=factory)
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     started = time.perf_counter()
@@ -157,11 +169,21 @@ def _run_with_progress(services, file, options, stream, import_file):  # type: i
             done, total = stream_.progress()
             elapsed = max(time.perf_counter() - started, 1e-6)
             progress.update(
-                task, completed=done, total=total, rows=summary.received,
+                task,
+                completed=done,
+                total=total,
+                rows=summary.received,
                 rate=summary.received / elapsed,
             )
 
-        summary = import_file(services.leads, file, options, on_progress=on_progress, stream=stream)
+        summary = import_file(
+            services.leads,
+            file,
+            options,
+            on_progress=on_progress,
+            stream=stream,
+            store_factory=factory,
+        )
         progress.update(task, completed=1, total=1)
         return summary
 
@@ -206,9 +228,7 @@ def users_add(
 
 @errors_app.command("list")
 def errors_list(
-    owner: Annotated[
-        str | None, typer.Option(help="Whose errors [LEADFLOW_INBOX_OWNER].")
-    ] = None,
+    owner: Annotated[str | None, typer.Option(help="Whose errors [LEADFLOW_INBOX_OWNER].")] = None,
     import_id: Annotated[
         str | None, typer.Option("--import", help="Only this import's errors.")
     ] = None,

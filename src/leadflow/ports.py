@@ -40,14 +40,28 @@ class LeadUnitOfWork(Protocol):
     def find_by_keys(self, owner: str, keys: Iterable[str]) -> dict[str, Mapping[str, Any]]: ...
 
     def insert_leads(
-        self, ctx: WriteContext, drafts: Sequence[LeadDraft], lead_ids: Sequence[str]
-    ) -> None: ...
+        self,
+        ctx: WriteContext,
+        drafts: Sequence[LeadDraft],
+        lead_ids: Sequence[str],
+        prepared: Any = None,
+    ) -> None:
+        """Insert new leads; `prepared` is what LeadStore.prepare_leads made of them."""
+        ...
 
     def apply_updates(self, ctx: WriteContext, updates: Sequence[Update]) -> None: ...
+
+    def log_rejections(self, ctx: WriteContext, rejections: Sequence[Rejection]) -> None:
+        """Keep rejected records in the schema-error log, with every reason."""
+        ...
 
 
 class LeadStore(Protocol):
     def unit_of_work(self) -> AbstractContextManager[LeadUnitOfWork]: ...
+
+    def prepare_leads(self, ctx: WriteContext, drafts: Sequence[LeadDraft]) -> Any:
+        """Adapter-specific work on drafts that needs no transaction (done outside one)."""
+        ...
 
     def get_lead(self, owner: str, lead_id: str) -> dict[str, Any] | None: ...
 
@@ -58,10 +72,6 @@ class LeadStore(Protocol):
     ) -> tuple[list[dict[str, Any]], str | None]: ...
 
     def count_leads(self, owner: str) -> int: ...
-
-    def log_schema_errors(
-        self, owner: str, source: str, import_id: str, rejections: Sequence[Rejection], now: str
-    ) -> None: ...
 
     def list_schema_errors(
         self,

@@ -39,7 +39,9 @@ def issue_token(secret: str, username: str, ttl_seconds: int) -> str:
 def read_token(secret: str, token: str) -> str:
     """The username a valid token was issued to."""
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+        claims = jwt.decode(
+            token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}
+        )
     except jwt.ExpiredSignatureError:
         raise InvalidToken("the token has expired; ask for a new one at /v1/auth/token") from None
     except jwt.PyJWTError:

@@ -20,7 +20,6 @@ MIGRATIONS: tuple[str, ...] = (
         seq INTEGER PRIMARY KEY,
         lead_id TEXT NOT NULL UNIQUE,
         owner TEXT NOT NULL,
-        dedupe_key TEXT,
         email TEXT,
         phone TEXT,
         phone_valid INTEGER,
@@ -42,10 +41,10 @@ MIGRATIONS: tuple[str, ...] = (
         import_row INTEGER,
         created_import_id TEXT
     );
-    CREATE UNIQUE INDEX leads_owner_key ON leads(owner, dedupe_key)
-        WHERE dedupe_key IS NOT NULL;
-    CREATE INDEX leads_owner_email ON leads(owner, email);
+    CREATE UNIQUE INDEX leads_owner_email ON leads(owner, email) WHERE email IS NOT NULL;
     CREATE INDEX leads_owner_phone ON leads(owner, phone);
+    CREATE UNIQUE INDEX leads_owner_phone_key ON leads(owner, phone)
+        WHERE email IS NULL AND phone_valid = 1;
     CREATE TABLE lead_audit (
         id INTEGER PRIMARY KEY,
         owner TEXT NOT NULL,
@@ -86,6 +85,9 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint, safe with WAL
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA cache_size=-65536")  # 64 MB: large imports keep their indexes hot
+    conn.execute("PRAGMA temp_store=MEMORY")
+    conn.execute("PRAGMA wal_autocheckpoint=20000")
     return conn
 
 

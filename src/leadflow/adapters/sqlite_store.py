@@ -16,7 +16,7 @@ from .lead_rows import lead_to_api
 from .sqlite_db import Database
 
 _STORED_COLUMNS = (
-    "lead_id, dedupe_key, email, phone, phone_valid, first_name, last_name, title, company, "
+    "lead_id, email, phone, phone_valid, first_name, last_name, title, company, "
     "remarks, opt_in, interests, attributes, source_file, import_id, import_row, "
     "created_import_id"
 )
@@ -46,82 +46,61 @@ class SqliteUnitOfWork:
         self.conn = conn
 
     def find_by_keys(self, owner: str, keys: Iterable[str]) -> dict[str, Mapping[str, Any]]:
-        wanted = list(keys)
+        # A key is an email (it has an @) or, for leads without one, an E.164 phone.
+        emails, phones = [], []
+        for key in keys:
+            (emails if "@" in key else phones).append(key)
         found: dict[str, Mapping[str, Any]] = {}
-        for start in range(0, len(wanted), _KEYS_PER_QUERY):
-            chunk = wanted[start : start + _KEYS_PER_QUERY]
-            marks = ",".join("?" * len(chunk))
-            cursor = self.conn.execute(
-                f"SELECT {_STORED_COLUMNS} FROM leads "
-                f"WHERE owner = ? AND dedupe_key IN ({marks})",
-                [owner, *chunk],
-            )
-            names = [d[0] for d in cursor.description]
-            for values in cursor:
-                row = dict(zip(names, values, strict=True))
-                for column in _JSON_COLUMNS:
-                    if row[column] is not None:
-                        row[column] = json.loads(row[column])
-                if row["opt_in"] is not None:
-                    row["opt_in"] = bool(row["opt_in"])
-                found[row["dedupe_key"]] = row
+        for wanted, condition, key_column in (
+            (emails, "email IN ({})", "email"),
+            (phones, "email IS NULL AND phone_valid = 1 AND phone IN ({})", "phone"),
+        ):
+            for start in range(0, len(wanted), _KEYS_PER_QUERY):
+                chunk = wanted[start : start + _KEYS_PER_QUERY]
+                where = condition.format(",".join("?" * len(chunk)))
+                cursor = self.conn.execute(
+                    f"SELECT {_STORED_COLUMNS} FROM leads WHERE owner = ? AND {where}",
+                    [owner, *chunk],
+                )
+                names = [d[0] for d in cursor.description]
+                for values in cursor:
+                    row = dict(zip(names, values, strict=True))
+                    for column in _JSON_COLUMNS:
+                        if row[column] is not None:
+                            row[column] = json.loads(row[column])
+                    if row["opt_in"] is not None:
+                        row["opt_in"] = bool(row["opt_in"])
+                    found[row[key_column]] = row
         return found
 
     def insert_leads(
-        self, ctx: WriteContext, drafts: Sequence[LeadDraft], lead_ids: Sequence[str]
+        self,
+        ctx: WriteContext,
+        drafts: Sequence[LeadDraft],
+        lead_ids: Sequence[str],
+        prepared: dict[int, tuple[Any, ...]] | None = None,
     ) -> None:
+        rows = prepared if prepared is not None else prepare_rows(ctx, drafts)
         self.conn.executemany(
-            "INSERT INTO leads (lead_id, owner, dedupe_key, email, phone, phone_valid, "
+            "INSERT INTO leads (lead_id, owner, email, phone, phone_valid, "
             "first_name, last_name, name, title, company, remarks, opt_in, interests, source, "
             "source_file, attributes, created_at, updated_at, import_id, import_row, "
-            "created_import_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                (
-                    lead_id,
-                    ctx.owner,
-                    d.key,
-                    d.email,
-                    d.phone,
-                    d.phone_valid,
-                    d.first_name,
-                    d.last_name,
-                    d.name,
-                    d.title,
-                    d.company,
-                    d.remarks,
-                    d.opt_in,
-                    _dumps(d.interests),
-                    ctx.source,
-                    ctx.source_file,
-                    _dumps(d.attributes) if d.attributes else None,
-                    ctx.now,
-                    ctx.now,
-                    ctx.import_id,
-                    d.row,
-                    ctx.import_id,
-                )
-                for d, lead_id in zip(drafts, lead_ids, strict=True)
-            ],
+            "created_import_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(lead_id, *rows[d.row]) for d, lead_id in zip(drafts, lead_ids, strict=True)],
         )
 
     def apply_updates(self, ctx: WriteContext, updates: Sequence[Update]) -> None:
+        # Updates that change the same columns share one executemany.
+        by_columns: dict[tuple[str, ...], list[list[Any]]] = {}
         audits = []
         for update in updates:
             changes = dict(update.changes)
             if "first_name" in changes or "last_name" in changes:
                 changes["name"] = update.draft.name
-            values = {k: _dumps(v) if k in _JSON_COLUMNS else v for k, v in changes.items()}
-            values.update(
-                source_file=ctx.source_file,
-                updated_at=ctx.now,
-                import_id=ctx.import_id,
-                import_row=update.draft.row,
-            )
-            assignments = ", ".join(f"{column} = ?" for column in values)
-            self.conn.execute(
-                f"UPDATE leads SET {assignments} WHERE lead_id = ? AND owner = ?",
-                [*values.values(), update.lead_id, ctx.owner],
-            )
+            columns = tuple(changes)
+            values = [_dumps(v) if k in _JSON_COLUMNS else v for k, v in changes.items()]
+            values += [ctx.source_file, ctx.now, ctx.import_id, update.draft.row]
+            by_columns.setdefault(columns, []).append([*values, update.lead_id, ctx.owner])
             if update.audited:
                 audits.append(
                     (
@@ -138,6 +117,13 @@ class SqliteUnitOfWork:
                         ctx.now,
                     )
                 )
+        for columns, rows in by_columns.items():
+            assignments = "".join(f"{column} = ?, " for column in columns)
+            self.conn.executemany(
+                f"UPDATE leads SET {assignments}source_file = ?, updated_at = ?, import_id = ?, "
+                "import_row = ? WHERE lead_id = ? AND owner = ?",
+                rows,
+            )
         if audits:
             self.conn.executemany(
                 "INSERT INTO lead_audit (owner, lead_id, action, email, previous_source_file, "
@@ -146,12 +132,66 @@ class SqliteUnitOfWork:
                 audits,
             )
 
+    def log_rejections(self, ctx: WriteContext, rejections: Sequence[Rejection]) -> None:
+        if not rejections:
+            return
+        self.conn.executemany(
+            "INSERT INTO schema_errors (owner, source, import_id, position, record, errors, "
+            "created_at) VALUES (?,?,?,?,?,?,?)",
+            [
+                (
+                    ctx.owner,
+                    ctx.source,
+                    ctx.import_id,
+                    r.row,
+                    json.dumps(r.record, ensure_ascii=False, default=str),
+                    json.dumps([e.as_dict() for e in r.errors], ensure_ascii=False),
+                    ctx.now,
+                )
+                for r in rejections
+            ],
+        )
+
+
+def prepare_rows(ctx: WriteContext, drafts: Sequence[LeadDraft]) -> dict[int, tuple[Any, ...]]:
+    """Each draft's INSERT values but the lead id, by row."""
+    return {
+        d.row: (
+            ctx.owner,
+            d.email,
+            d.phone,
+            d.phone_valid,
+            d.first_name,
+            d.last_name,
+            d.name,
+            d.title,
+            d.company,
+            d.remarks,
+            d.opt_in,
+            _dumps(d.interests),
+            ctx.source,
+            ctx.source_file,
+            _dumps(d.attributes) if d.attributes else None,
+            ctx.now,
+            ctx.now,
+            ctx.import_id,
+            d.row,
+            ctx.import_id,
+        )
+        for d in drafts
+    }
+
 
 class SqliteLeadStore:
     """Leads, their audit trail and the schema-error log in SQLite."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    def prepare_leads(
+        self, ctx: WriteContext, drafts: Sequence[LeadDraft]
+    ) -> dict[int, tuple[Any, ...]]:
+        return prepare_rows(ctx, drafts)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[SqliteUnitOfWork]:
@@ -220,7 +260,9 @@ class SqliteLeadStore:
                 where.append(f"seq {op} ?")
                 params.append(seq)
             else:
-                where.append(f"(COALESCE({column}, '') {op} ? OR (COALESCE({column}, '') = ? AND seq {op} ?))")
+                where.append(
+                    f"(COALESCE({column}, '') {op} ? OR (COALESCE({column}, '') = ? AND seq {op} ?))"
+                )
                 params += [value, value, seq]
         sort_expr = "seq" if column == "seq" else f"COALESCE({column}, '')"
         order_by = f"{sort_expr} {order}" + ("" if column == "seq" else f", seq {order}")
@@ -236,29 +278,6 @@ class SqliteLeadStore:
             value = "" if column == "seq" else (last[column] or "")
             next_cursor = encode_cursor(value, last["seq"])
         return [lead_to_api(r) for r in rows], next_cursor
-
-    def log_schema_errors(
-        self, owner: str, source: str, import_id: str, rejections: Sequence[Rejection], now: str
-    ) -> None:
-        if not rejections:
-            return
-        with self.db.transaction() as conn:
-            conn.executemany(
-                "INSERT INTO schema_errors (owner, source, import_id, position, record, errors, "
-                "created_at) VALUES (?,?,?,?,?,?,?)",
-                [
-                    (
-                        owner,
-                        source,
-                        import_id,
-                        r.row,
-                        json.dumps(r.record, ensure_ascii=False, default=str),
-                        json.dumps([e.as_dict() for e in r.errors], ensure_ascii=False),
-                        now,
-                    )
-                    for r in rejections
-                ],
-            )
 
     def list_schema_errors(
         self,

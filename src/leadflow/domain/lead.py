@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .emails import InvalidEmail, normalize_email
-from .names import join_name, split_name
+from .names import split_name
 from .phones import normalize_phone
 
-TEXT_FIELDS = ("firstName", "lastName", "title", "company", "remarks")
 _TRUE = frozenset({"true", "yes", "y", "1", "t", "on"})
 _FALSE = frozenset({"false", "no", "n", "0", "f", "off", ""})
 
@@ -51,16 +50,13 @@ class LeadDraft:
     phone_valid: bool | None
     first_name: str
     last_name: str
+    name: str
     title: str
     company: str
     remarks: str
     opt_in: bool | None = None
     interests: list[str] | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return join_name(self.first_name, self.last_name)
 
     @property
     def key(self) -> str | None:
@@ -125,14 +121,17 @@ def build_lead(
     A malformed email rejects the row; an unparseable phone is kept as given and flagged.
     """
     errors: list[FieldError] = []
-    text: dict[str, str] = {}
-    for name in ("name", "firstName", "lastName", "email", "phone", *TEXT_FIELDS[2:]):
-        value = fields.get(name)
+    text = dict(_EMPTY_TEXT)
+    for name, value in fields.items():
+        if name not in text:
+            continue
+        if value.__class__ is str:  # the common case (CSV): no conversion needed
+            text[name] = value.strip()
+            continue
         try:
             text[name] = as_text(value)
         except TypeError as exc:
             errors.append(FieldError(name, str(exc)))
-            text[name] = ""
     email: str | None = None
     raw_email = text["email"]
     if raw_email:
@@ -145,32 +144,38 @@ def build_lead(
     if not first and not last and text["name"]:
         first, last = split_name(text["name"])
     opt_in: bool | None = None
-    if fields.get("optIn") not in (None, ""):
-        try:
-            opt_in = parse_flag(fields["optIn"])
-        except (ValueError, TypeError) as exc:
-            errors.append(FieldError("optIn", str(exc)))
     interests: list[str] | None = None
-    if fields.get("interests") not in (None, ""):
-        try:
-            interests = parse_interests(fields["interests"])
-        except (ValueError, TypeError) as exc:
-            errors.append(FieldError("interests", str(exc)))
+    if "optIn" in fields or "interests" in fields:
+        if fields.get("optIn") not in (None, ""):
+            try:
+                opt_in = parse_flag(fields["optIn"])
+            except (ValueError, TypeError) as exc:
+                errors.append(FieldError("optIn", str(exc)))
+        if fields.get("interests") not in (None, ""):
+            try:
+                interests = parse_interests(fields["interests"])
+            except (ValueError, TypeError) as exc:
+                errors.append(FieldError("interests", str(exc)))
     if not errors and not (first or last or text["company"] or email or phone):
         errors.append(FieldError("row", "needs at least a name, a company, an email or a phone"))
     if errors:
         return Rejection(row, record, errors)
     return LeadDraft(
-        row=row,
-        email=email,
-        phone=phone.value if phone else None,
-        phone_valid=phone.valid if phone else None,
-        first_name=first,
-        last_name=last,
-        title=text["title"],
-        company=text["company"],
-        remarks=text["remarks"],
-        opt_in=opt_in,
-        interests=interests,
-        attributes=attributes,
+        row,
+        email,
+        phone.value if phone else None,
+        phone.valid if phone else None,
+        first,
+        last,
+        f"{first} {last}" if first and last else first or last,
+        text["title"],
+        text["company"],
+        text["remarks"],
+        opt_in,
+        interests,
+        attributes,
     )
+
+
+_LEAD_TEXT = ("name", "firstName", "lastName", "email", "phone", "title", "company", "remarks")
+_EMPTY_TEXT = dict.fromkeys(_LEAD_TEXT, "")

@@ -125,7 +125,9 @@ def merge_changes(
 def fields_changed(changes: Mapping[str, Any]) -> list[str]:
     """The audit's fieldsChanged: lead field names, in a stable order."""
     names = [MERGED_COLUMNS[c] for c in MERGED_COLUMNS if c in changes]
-    names += [{"opt_in": "optIn"}.get(c, c) for c in ("opt_in", "interests", "attributes") if c in changes]
+    names += [
+        {"opt_in": "optIn"}.get(c, c) for c in ("opt_in", "interests", "attributes") if c in changes
+    ]
     return names
 
 
@@ -135,10 +137,14 @@ def plan_batch(
     import_id: str,
     mode: ImportMode,
     policy: MergePolicy,
+    deduped: tuple[list[LeadDraft], list[LeadDraft]] | None = None,
 ) -> BatchPlan:
-    """Decide, for each draft of one batch, whether it creates, updates or is a duplicate."""
+    """Decide, for each draft of one batch, whether it creates, updates or is a duplicate.
+
+    `deduped` is last_occurrences(drafts) when the caller has it already.
+    """
     plan = BatchPlan()
-    survivors, losers = last_occurrences(drafts)
+    survivors, losers = deduped or last_occurrences(drafts)
     for loser in losers:
         plan.outcomes[loser.row] = (Outcome.DUPLICATE, None)
     plan.duplicates = len(losers)

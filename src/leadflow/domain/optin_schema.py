@@ -12,7 +12,7 @@ from typing import Any
 
 from .emails import InvalidEmail, normalize_email
 from .lead import FieldError, LeadDraft, Rejection
-from .names import split_name
+from .names import join_name, split_name
 
 REQUIRED = ("name", "email", "optIn", "interests")
 
@@ -33,7 +33,9 @@ def check_body(body: Any) -> list[Any]:
 def validate_optin_record(index: int, record: Any) -> LeadDraft | Rejection:
     """One record -> a LeadDraft, or a Rejection naming every failing field."""
     if not isinstance(record, dict):
-        return Rejection(index, record, [FieldError("record", f"must be an object, not {_kind(record)}")])
+        return Rejection(
+            index, record, [FieldError("record", f"must be an object, not {_kind(record)}")]
+        )
     errors: list[FieldError] = []
     for name in REQUIRED:
         if name not in record:
@@ -60,7 +62,9 @@ def validate_optin_record(index: int, record: Any) -> LeadDraft | Rejection:
     interests = record.get("interests")
     if "interests" in record:
         if not isinstance(interests, list):
-            errors.append(FieldError("interests", f"must be a list of strings, not {_kind(interests)}"))
+            errors.append(
+                FieldError("interests", f"must be a list of strings, not {_kind(interests)}")
+            )
         elif not interests:
             errors.append(FieldError("interests", "must hold at least one interest"))
         elif not all(isinstance(item, str) for item in interests):
@@ -77,6 +81,7 @@ def validate_optin_record(index: int, record: Any) -> LeadDraft | Rejection:
         phone_valid=None,
         first_name=first,
         last_name=last,
+        name=join_name(first, last),
         title="",
         company="",
         remarks="",

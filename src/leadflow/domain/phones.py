@@ -1,9 +1,13 @@
-"""Phone normalization to E.164 with phonenumbers, a NANP fast path and a bounded cache.
+"""Phone normalization to E.164 with phonenumbers, fast paths and a bounded cache.
 
-phonenumbers costs about 20 us a call. North American numbers in the usual shapes
-("(415) 555-0134", "415.555.0134", "+1 415 555 0134") are checked against the library's
-own US metadata pattern with one regex instead; everything else, and every number the
-fast path is unsure of, goes through the library. Results are cached by raw string.
+phonenumbers costs about 25 us a call. Two fast paths check the common shapes against
+the library's own metadata patterns with one regex each instead:
+- North American numbers ("(415) 555-0134", "415.555.0134", "+1 415 555 0134");
+- international numbers written with +country code ("+44 20 7946 0958").
+Each fast path only ever says "valid, and this is its E.164"; whenever it is unsure
+(national prefixes, leading zeros, shared country codes with leading-digit rules) the
+number goes through the library. A property test checks both paths agree.
+Results are cached by raw string.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ _US_VALID = re.compile(
     f"(?:{_US.fixed_line.national_number_pattern})|(?:{_US.mobile.national_number_pattern})"
 )
 _NANP_REGIONS = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
+_INTL_SHAPE = re.compile(r"\+[1-9][\d .-]{5,22}\d")
+_SEPARATORS = str.maketrans("", "", " .-")
 _CACHE_LIMIT = 200_000
 
 
@@ -58,7 +64,70 @@ def _normalize_uncached(raw: str, region: str) -> Phone | None:
             national = "".join(match.groups())
             if _US_VALID.fullmatch(national):
                 return Phone("+1" + national, True)
+    if text.startswith("+") and _INTL_SHAPE.fullmatch(text):
+        digits = text[1:].translate(_SEPARATORS)
+        if _international_is_valid(digits):
+            return Phone("+" + digits, True)
     return slow_normalize_phone(text, region)
+
+
+class _CountryRule(NamedTuple):
+    prefix: re.Pattern[str] | None  # national prefix for parsing: if it matches, go slow
+    general: re.Pattern[str]
+    general_lengths: frozenset[int]
+    number: re.Pattern[str]  # fixed line | mobile
+    number_lengths: frozenset[int]
+
+
+_rules: dict[int, _CountryRule | None] = {}
+
+
+def _country_rule(code: int) -> _CountryRule | None:
+    """The main region's patterns for a country code, or None where no fast path is safe."""
+    if code in _rules:
+        return _rules[code]
+    rule = None
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code, ())
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(regions[0]) if regions else None
+    # A main region with leading-digit rules shares its code in ways only the library knows.
+    if meta is not None and code != 1 and meta.leading_digits is None:
+        fixed, mobile = meta.fixed_line, meta.mobile
+        if fixed.national_number_pattern and mobile.national_number_pattern:
+            prefix = meta.national_prefix_for_parsing or meta.national_prefix
+            rule = _CountryRule(
+                prefix=re.compile(prefix) if prefix else None,
+                general=re.compile(meta.general_desc.national_number_pattern),
+                general_lengths=frozenset(meta.general_desc.possible_length or ()),
+                number=re.compile(
+                    f"(?:{fixed.national_number_pattern})|(?:{mobile.national_number_pattern})"
+                ),
+                number_lengths=frozenset(
+                    (fixed.possible_length or ()) + (mobile.possible_length or ())
+                ),
+            )
+    _rules[code] = rule
+    return rule
+
+
+def _international_is_valid(digits: str) -> bool:
+    for size in (1, 2, 3):
+        code = int(digits[:size])
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            break
+    else:
+        return False
+    rule = _country_rule(code)
+    national = digits[size:]
+    if rule is None or not national or national[0] == "0":
+        return False
+    if rule.prefix is not None and rule.prefix.match(national):
+        return False
+    size = len(national)
+    if rule.general_lengths and size not in rule.general_lengths:
+        return False
+    if rule.number_lengths and size not in rule.number_lengths:
+        return False
+    return bool(rule.general.fullmatch(national) and rule.number.fullmatch(national))
 
 
 def slow_normalize_phone(text: str, region: str) -> Phone:

@@ -1,22 +1,28 @@
 """Import a file in-process: the leads or opt-in pipeline over a stream of batches.
 
-Reading and storing stay in this process, one transaction per chunk; validation and
-normalization (the CPU-heavy part: email and phone checks) run in a pool of worker
-processes when the file is large enough to pay for it, so both cores work.
+This process reads the file and hands raw batches to a small pool of worker processes;
+each worker validates and normalizes its batch (the CPU-heavy part) and upserts it in
+its own transaction, so both cores work. A shared lock hands the SQLite write lock from
+one worker to the next without SQLite's sleep-and-retry. Batches may finish in any
+order: the merge rules make the last occurrence of a key win regardless (domain.merge).
+Small files skip the pool, which would cost more than it saves.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import os
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from ..domain.lead import LeadDraft, Rejection
 from ..domain.merge import ImportMode, MergePolicy, last_occurrences
@@ -24,11 +30,12 @@ from ..ports import LeadStore, WriteContext
 from ..readers import RecordStream, open_records
 from ..readers.base import Batch
 from .shaping import RecordShaper, shape_leads, shape_optin
-from .summary import ImportSummary
+from .summary import BatchCounts, ImportSummary
 from .upsert import upsert_drafts
 
 Shaped = tuple[list[LeadDraft], list[Rejection]]
 ProgressCallback = Callable[[RecordStream, ImportSummary], None]
+StoreFactory = Callable[[], LeadStore]
 _PARALLEL_MIN_BYTES = 2 * 1024 * 1024  # below this a worker pool costs more than it saves
 
 
@@ -47,24 +54,74 @@ class ImportOptions:
     region: str = "US"
     source: str = "upload"
     chunk_rows: int = 5000
-    workers: int = 0  # 0: one per core beyond the first; 1: no pool
+    workers: int = 0  # 0: one per core when the file is large enough; 1: no pool
+
+
+@dataclass(frozen=True, slots=True)
+class BatchJob:
+    """Everything a worker needs to run one batch, besides the batch itself."""
+
+    options: ImportOptions
+    import_id: str
+    source_file: str | None
+    headers: tuple[str, ...] | None
+    spreadsheet: bool
 
 
 def utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-# Worker processes keep one shaper each so header lookups are learned once.
-_worker_shaper: RecordShaper | None = None
+def shape_batch(batch: Batch, job: BatchJob, shaper: RecordShaper) -> Shaped:
+    """Validate and normalize one batch for the job's pipeline."""
+    if job.options.pipeline is PipelineName.OPTIN:
+        return shape_optin(batch, shaper, job.spreadsheet, job.headers)
+    return shape_leads(batch, shaper, job.options.region, job.headers)
 
 
-def _shape(batch: Batch, options: ImportOptions, spreadsheet: bool) -> Shaped:
-    global _worker_shaper
-    if _worker_shaper is None or _worker_shaper.explicit != dict(options.mapping or {}):
-        _worker_shaper = RecordShaper(options.mapping)
+def store_batch(
+    store: LeadStore,
+    job: BatchJob,
+    shaped: Shaped,
+    lock: AbstractContextManager[Any] | None = None,
+) -> BatchCounts:
+    """Log the rejections of one shaped batch and upsert its drafts, in one transaction."""
+    options = job.options
+    drafts, rejections = shaped
+    counts = BatchCounts(received=len(drafts) + len(rejections), valid=len(drafts))
+    counts.invalid = len(rejections)
     if options.pipeline is PipelineName.OPTIN:
-        return shape_optin(batch, _worker_shaper, spreadsheet)
-    return shape_leads(batch, _worker_shaper, options.region)
+        survivors, losers = last_occurrences(drafts)
+        counts.duplicates += len(losers)
+        drafts = [d for d in survivors if d.opt_in]
+        counts.ignored += len(survivors) - len(drafts)
+    ctx = WriteContext(
+        owner=options.owner,
+        import_id=job.import_id,
+        batch_id=str(uuid.uuid4()),
+        source=options.source,
+        source_file=job.source_file,
+        now=utc_now(),
+    )
+    plan = upsert_drafts(store, ctx, drafts, options.mode, options.policy, rejections, lock)
+    counts.add_plan(plan)
+    return counts
+
+
+# --- worker processes -------------------------------------------------------------
+_worker: dict[str, Any] = {}
+
+
+def _worker_init(store_factory: StoreFactory, lock: Any) -> None:
+    _worker["store"] = store_factory()
+    _worker["lock"] = lock
+    _worker["shapers"] = {}
+
+
+def _worker_run(batch: Batch, job: BatchJob) -> BatchCounts:
+    key = tuple(sorted((job.options.mapping or {}).items()))
+    shaper = _worker["shapers"].setdefault(key, RecordShaper(job.options.mapping))
+    return store_batch(_worker["store"], job, shape_batch(batch, job, shaper), _worker["lock"])
 
 
 def _pool_size(options: ImportOptions, file_size: int) -> int:
@@ -72,27 +129,46 @@ def _pool_size(options: ImportOptions, file_size: int) -> int:
         return 0
     if options.workers == 0 and file_size < _PARALLEL_MIN_BYTES:
         return 0
-    return options.workers or max(1, (os.cpu_count() or 1) - 1)
+    return options.workers or max(2, os.cpu_count() or 1)
 
 
-def _shaped_batches(
-    stream: RecordStream, options: ImportOptions, file_size: int
-) -> Iterator[Shaped]:
-    """Shaped batches in file order, from a bounded window of pool tasks when parallel."""
-    spreadsheet = stream.format in ("csv", "xlsx")
-    workers = _pool_size(options, file_size)
-    if workers == 0:
+def _run_batches(
+    store: LeadStore,
+    store_factory: StoreFactory | None,
+    stream: RecordStream,
+    job: BatchJob,
+    workers: int,
+) -> Iterator[BatchCounts]:
+    """Counts of each batch, from this process or from a bounded window of pool tasks."""
+    if workers == 0 or store_factory is None:
+        shaper = RecordShaper(job.options.mapping)
         for batch in stream.batches():
-            yield _shape(batch, options, spreadsheet)
+            job = _with_headers(job, stream)
+            yield store_batch(store, job, shape_batch(batch, job, shaper))
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        window: deque[Future[Shaped]] = deque()
+    context = multiprocessing.get_context("fork")
+    lock = context.Lock()
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_worker_init,
+        initargs=(store_factory, lock),
+    ) as pool:
+        window: deque[Future[BatchCounts]] = deque()
         for batch in stream.batches():
-            window.append(pool.submit(_shape, batch, options, spreadsheet))
-            if len(window) > workers * 2:  # bounded: never the whole file in flight
+            job = _with_headers(job, stream)
+            window.append(pool.submit(_worker_run, batch, job))
+            while len(window) > workers * 2:  # bounded: never the whole file in flight
                 yield window.popleft().result()
         while window:
             yield window.popleft().result()
+
+
+def _with_headers(job: BatchJob, stream: RecordStream) -> BatchJob:
+    """Spreadsheet headers are known once the reader has read the first row."""
+    if job.headers is None and stream.headers is not None:
+        return replace(job, headers=tuple(stream.headers))
+    return job
 
 
 def import_file(
@@ -101,13 +177,26 @@ def import_file(
     options: ImportOptions,
     on_progress: ProgressCallback | None = None,
     stream: RecordStream | None = None,
+    store_factory: StoreFactory | None = None,
 ) -> ImportSummary:
-    """Run a pipeline over a file; rejected rows go to the schema-error log."""
+    """Run a pipeline over a file; rejected rows go to the schema-error log.
+
+    `store_factory` builds a store in a worker process; without it the import runs in
+    this process only.
+    """
     started = time.perf_counter()
     stream = stream or open_records(path, options.chunk_rows)
     summary = ImportSummary(importId=str(uuid.uuid4()))
-    for shaped in _shaped_batches(stream, options, path.stat().st_size):
-        store_batch(store, options, summary, shaped, path.name)
+    job = BatchJob(
+        options=options,
+        import_id=summary.importId,
+        source_file=path.name,
+        headers=None,
+        spreadsheet=stream.format in ("csv", "xlsx"),
+    )
+    workers = _pool_size(options, path.stat().st_size)
+    for counts in _run_batches(store, store_factory, stream, job, workers):
+        summary.add(counts)
         if on_progress is not None:
             on_progress(stream, summary)
     summary.warnings = list(stream.warnings)
@@ -115,32 +204,12 @@ def import_file(
     return summary
 
 
-def store_batch(
-    store: LeadStore,
-    options: ImportOptions,
-    summary: ImportSummary,
-    shaped: Shaped,
-    source_file: str | None,
-) -> None:
-    """Count, log the rejections, and upsert the drafts of one shaped batch."""
-    drafts, rejections = shaped
-    now = utc_now()
-    summary.received += len(drafts) + len(rejections)
-    summary.valid += len(drafts)
-    summary.invalid += len(rejections)
-    store.log_schema_errors(options.owner, options.source, summary.importId, rejections, now)
-    if options.pipeline is PipelineName.OPTIN:
-        survivors, losers = last_occurrences(drafts)
-        summary.duplicates += len(losers)
-        drafts = [d for d in survivors if d.opt_in]
-        summary.ignored += len(survivors) - len(drafts)
-    ctx = WriteContext(
-        owner=options.owner,
-        import_id=summary.importId,
-        batch_id=str(uuid.uuid4()),
-        source=options.source,
-        source_file=source_file,
-        now=now,
-    )
-    plan = upsert_drafts(store, ctx, drafts, options.mode, options.policy)
-    summary.add_plan(plan)
+def import_records(
+    store: LeadStore, records: Sequence[Any], options: ImportOptions, source_file: str | None
+) -> tuple[ImportSummary, list[Rejection]]:
+    """Run a pipeline over records already in memory (an API request body)."""
+    summary = ImportSummary(importId=str(uuid.uuid4()))
+    job = BatchJob(options, summary.importId, source_file, None, spreadsheet=False)
+    shaped = shape_batch(list(enumerate(records)), job, RecordShaper(options.mapping))
+    summary.add(store_batch(store, job, shaped))
+    return summary, shaped[1]

@@ -5,7 +5,7 @@ Pure functions: they run in the importing process or in a pool of worker process
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..domain.headers import map_headers
@@ -22,11 +22,46 @@ class RecordShaper:
     def __init__(self, explicit: Mapping[str, str] | None = None) -> None:
         self.explicit = dict(explicit or {})
         self._fields: dict[str, str | None] = {}
+        self._plans: dict[tuple[str, ...], tuple[list[tuple[str, str]], list[str]]] = {}
 
     def _learn(self, record: Mapping[str, Any]) -> None:
         new = [k for k in record if k not in self._fields]
         taken = {f for f in self._fields.values() if f is not None}
         self._fields.update(map_headers(new, self.explicit, taken))
+
+    def plan(self, headers: Sequence[str]) -> tuple[list[tuple[str, str]], list[str]]:
+        """For records that have exactly these keys: (header, field) pairs, attribute keys."""
+        cached = self._plans.get(tuple(headers))
+        if cached is None:
+            self._learn(dict.fromkeys(headers))
+            pairs = [(h, f) for h in headers if (f := self._fields[h]) is not None]
+            rest = [h for h in headers if self._fields[h] is None]
+            cached = self._plans[tuple(headers)] = (pairs, rest)
+        return cached
+
+    def shape_batch(
+        self, batch: Batch, headers: Sequence[str] | None
+    ) -> list[tuple[int, Any, dict[str, Any], dict[str, Any]]]:
+        """(index, record, fields, attributes) for each dict record of a batch.
+
+        Spreadsheet records share their file's headers, so a precomputed plan maps them
+        with two comprehensions instead of a lookup per cell.
+        """
+        out: list[tuple[int, Any, dict[str, Any], dict[str, Any]]] = []
+        width = -1
+        if headers is not None:
+            pairs, rest = self.plan(headers)
+            width = len(headers)
+        for index, record in batch:
+            if not isinstance(record, dict):
+                out.append((index, record, {}, {}))
+            elif len(record) == width:
+                fields = {f: record[h] for h, f in pairs}
+                attributes = {h: v for h in rest if (v := record[h]) is not None and v != ""}
+                out.append((index, record, fields, attributes))
+            else:
+                out.append((index, record, *self.shape(record)))
+        return out
 
     def shape(self, record: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         fields_of = self._fields
@@ -50,16 +85,15 @@ def _not_a_record(index: int, record: Any) -> Rejection:
 
 
 def shape_leads(
-    batch: Batch, shaper: RecordShaper, region: str
+    batch: Batch, shaper: RecordShaper, region: str, headers: Sequence[str] | None = None
 ) -> tuple[list[LeadDraft], list[Rejection]]:
     """The leads pipeline's validation and normalization for one batch."""
     drafts: list[LeadDraft] = []
     rejections: list[Rejection] = []
-    for index, record in batch:
+    for index, record, fields, attributes in shaper.shape_batch(batch, headers):
         if not isinstance(record, dict):
             rejections.append(_not_a_record(index, record))
             continue
-        fields, attributes = shaper.shape(record)
         result = build_lead(index, fields, attributes, record, region)
         if isinstance(result, LeadDraft):
             drafts.append(result)
@@ -69,23 +103,35 @@ def shape_leads(
 
 
 def shape_optin(
-    batch: Batch, shaper: RecordShaper, from_spreadsheet: bool
+    batch: Batch,
+    shaper: RecordShaper,
+    from_spreadsheet: bool,
+    headers: Sequence[str] | None = None,
 ) -> tuple[list[LeadDraft], list[Rejection]]:
-    """Seed 000's schema; spreadsheet cells map booleans and lists explicitly first."""
+    """Seed 000's schema; spreadsheet cells map booleans and lists explicitly first.
+
+    JSON records are checked as they are, with the seed's field names and strict types.
+    """
     drafts: list[LeadDraft] = []
     rejections: list[Rejection] = []
-    for index, record in batch:
+    if not from_spreadsheet:
+        for index, record in batch:
+            if isinstance(record, InvalidLine):
+                rejections.append(_not_a_record(index, record))
+                continue
+            result = validate_optin_record(index, record)
+            (drafts if isinstance(result, LeadDraft) else rejections).append(result)  # type: ignore[arg-type]
+        return drafts, rejections
+    for index, record, fields, attributes in shaper.shape_batch(batch, headers):
         if not isinstance(record, dict):
             rejections.append(_not_a_record(index, record))
             continue
-        fields, attributes = shaper.shape(record)
         candidate: dict[str, Any] = {k: v for k, v in fields.items() if k not in _NAME_PARTS}
         if "name" not in candidate and ("firstName" in fields or "lastName" in fields):
             candidate["name"] = join_name(
                 str(fields.get("firstName") or ""), str(fields.get("lastName") or "")
             )
-        if from_spreadsheet:
-            candidate = spreadsheet_optin_values(candidate)
+        candidate = spreadsheet_optin_values(candidate)
         candidate.update(attributes)
         result = validate_optin_record(index, candidate)
         if isinstance(result, LeadDraft):

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
 
-from ..domain.lead import LeadDraft
-from ..domain.merge import BatchPlan, ImportMode, MergePolicy, Outcome, plan_batch
+from ..domain.lead import LeadDraft, Rejection
+from ..domain.merge import (
+    BatchPlan,
+    ImportMode,
+    MergePolicy,
+    Outcome,
+    last_occurrences,
+    plan_batch,
+)
 from ..ports import LeadStore, WriteContext
+from .ids import new_lead_ids
 
 
 def upsert_drafts(
@@ -16,16 +25,28 @@ def upsert_drafts(
     drafts: Sequence[LeadDraft],
     mode: ImportMode = ImportMode.CREATE_AND_UPDATE,
     policy: MergePolicy = MergePolicy.REPLACE,
+    rejections: Sequence[Rejection] = (),
+    lock: AbstractContextManager[Any] | None = None,
 ) -> BatchPlan:
-    """Upsert one batch in one transaction; the plan says what happened to each row."""
-    if not drafts:
+    """Upsert one batch, and log its rejections, in one transaction.
+
+    Only what needs the stored leads happens inside the write transaction (and `lock`,
+    which several writer processes share): in-batch de-duplication, new ids and the
+    rows to insert are prepared before it, so writers hold the database briefly.
+    """
+    if not drafts and not rejections:
         return BatchPlan()
-    with store.unit_of_work() as uow:
-        keys = {key for d in drafts if (key := d.key) is not None}
+    deduped = last_occurrences(drafts)
+    survivors = deduped[0]
+    keys = {key for d in survivors if (key := d.key) is not None}
+    spare_ids = new_lead_ids(len(survivors))
+    prepared = store.prepare_leads(ctx, survivors)
+    with lock or nullcontext(), store.unit_of_work() as uow:
+        uow.log_rejections(ctx, rejections)
         stored = uow.find_by_keys(ctx.owner, keys) if keys else {}
-        plan = plan_batch(drafts, stored, ctx.import_id, mode, policy)
-        lead_ids = [str(uuid.uuid4()) for _ in plan.creates]
-        uow.insert_leads(ctx, plan.creates, lead_ids)
+        plan = plan_batch(drafts, stored, ctx.import_id, mode, policy, deduped)
+        lead_ids = spare_ids[: len(plan.creates)]
+        uow.insert_leads(ctx, plan.creates, lead_ids, prepared)
         uow.apply_updates(ctx, plan.updates)
     for draft, lead_id in zip(plan.creates, lead_ids, strict=True):
         plan.outcomes[draft.row] = (Outcome.CREATED, lead_id)

@@ -31,5 +31,3 @@ def open_records(path: Path, batch_rows: int = 5000) -> RecordStream:
     else:
         stream = CsvRecords(path, batch_rows)
     return stream
-
-

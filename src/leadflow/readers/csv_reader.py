@@ -109,7 +109,8 @@ class CsvRecords(RecordStream):
                 if batch:
                     yield batch
             except csv.Error as exc:
-                raise UnreadableFile(f"{self.path.name}: malformed CSV near line "
-                                     f"{reader.line_num}: {exc}") from None
+                raise UnreadableFile(
+                    f"{self.path.name}: malformed CSV near line {reader.line_num}: {exc}"
+                ) from None
             finally:
                 text.detach()

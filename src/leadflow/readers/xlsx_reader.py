@@ -30,7 +30,9 @@ class XlsxRecords(RecordStream):
             # data_only: a formula cell gives the value Excel computed, never "=A1*2"
             book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise UnreadableFile(f"{self.path.name} is not a readable XLSX workbook: {exc}") from None
+            raise UnreadableFile(
+                f"{self.path.name} is not a readable XLSX workbook: {exc}"
+            ) from None
         try:
             sheet = book.worksheets[0]
             if len(book.worksheets) > 1:
