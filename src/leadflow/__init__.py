@@ -1,3 +1,6 @@
-"""leadflow: CRM data processing (validate, normalize, de-duplicate, enrich, store, notify, export)."""
+"""leadflow: CRM data processing.
+
+Validate, normalize, de-duplicate, enrich, store, notify and export leads.
+"""
 
 __version__ = "0.1.0"

@@ -26,14 +26,17 @@ class Services:
     secret: str
 
 
-def bootstrap(settings: Settings) -> Services:
-    """Build the adapter set the settings ask for."""
+BULK_AUTOCHECKPOINT = 20_000  # pages: bulk imports checkpoint rarely, in big steps
+
+
+def bootstrap(settings: Settings, bulk: bool = False) -> Services:
+    """Build the adapter set the settings ask for (`bulk` tunes it for large imports)."""
     if settings.backend != "local":
         raise UnsupportedBackend(
             f"LEADFLOW_BACKEND={settings.backend} is not available yet; use 'local'"
         )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.db_path)
+    db = Database(settings.db_path, BULK_AUTOCHECKPOINT if bulk else 1000)
     secret = settings.secret_key or load_or_create_secret(settings.data_dir)
     return Services(
         settings=settings, leads=SqliteLeadStore(db), users=SqliteUserStore(db), secret=secret
@@ -41,7 +44,7 @@ def bootstrap(settings: Settings) -> Services:
 
 
 def _open_lead_store(db_path: Path) -> LeadStore:
-    return SqliteLeadStore(Database(db_path))
+    return SqliteLeadStore(Database(db_path, BULK_AUTOCHECKPOINT))
 
 
 def lead_store_factory(settings: Settings) -> Callable[[], LeadStore]:

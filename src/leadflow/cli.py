@@ -17,6 +17,7 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     from .bootstrap import Services
+    from .pipelines.importing import ImportOptions
     from .pipelines.summary import ImportSummary
     from .readers import RecordStream
 
@@ -34,10 +35,10 @@ app.add_typer(errors_app, name="errors")
 err = Console(stderr=True)
 
 
-def _services(settings: Settings | None = None) -> Services:
+def _services(settings: Settings | None = None, bulk: bool = False) -> Services:
     from .bootstrap import bootstrap
 
-    return bootstrap(settings or Settings())
+    return bootstrap(settings or Settings(), bulk=bulk)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -110,7 +111,7 @@ def import_(
 ) -> None:
     """Import a file in-process and print what happened to its rows."""
     from .domain.headers import parse_mapping
-    from .pipelines.importing import ImportOptions, import_file
+    from .pipelines.importing import ImportOptions
     from .readers import UnreadableFile, open_records
 
     settings = Settings()
@@ -120,7 +121,7 @@ def import_(
         mapping = parse_mapping(map_ or [])
     except ValueError as exc:
         raise fail(str(exc)) from None
-    services = _services(settings)
+    services = _services(settings, bulk=True)
     options = ImportOptions(
         owner=owner or settings.inbox_owner,
         pipeline=pipeline,
@@ -134,7 +135,7 @@ def import_(
     )
     try:
         stream = open_records(file, options.chunk_rows)
-        summary = _run_with_progress(services, file, options, stream, import_file)
+        summary = _run_with_progress(services, file, options, stream)
     except UnreadableFile as exc:
         raise fail(str(exc)) from None
     for warning in summary.warnings:
@@ -145,8 +146,12 @@ def import_(
     _print_summary(summary, options.owner)
 
 
-def _run_with_progress(services, file, options, stream, import_file):  # type: ignore[no-untyped-def]
+def _run_with_progress(
+    services: Services, file: Path, options: ImportOptions, stream: RecordStream
+) -> ImportSummary:
+    """Run the import, with a progress bar (rows/s, ETA) when stderr is a terminal."""
     from .bootstrap import lead_store_factory
+    from .pipelines.importing import import_file
 
     factory = lead_store_factory(services.settings)
     if not err.is_terminal:

@@ -77,8 +77,12 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """A connection in autocommit mode: transactions are opened explicitly."""
+def connect(path: Path, autocheckpoint: int = 1000) -> sqlite3.Connection:
+    """A connection in autocommit mode: transactions are opened explicitly.
+
+    `autocheckpoint` is the WAL size in pages that makes a commit copy the WAL back into
+    the database: small keeps API latency even, large suits bulk imports.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -87,7 +91,7 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA cache_size=-65536")  # 64 MB: large imports keep their indexes hot
     conn.execute("PRAGMA temp_store=MEMORY")
-    conn.execute("PRAGMA wal_autocheckpoint=20000")
+    conn.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
     return conn
 
 
@@ -111,16 +115,20 @@ def migrate(conn: sqlite3.Connection) -> int:
 class Database:
     """One SQLite file; a connection per thread, migrated on first open."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, autocheckpoint: int = 1000) -> None:
         self.path = path
+        self.autocheckpoint = autocheckpoint
         self._local = threading.local()
+        # Threads of one process queue here for the write lock, instead of in SQLite's
+        # busy handler, which sleeps and retries and so makes a long latency tail.
+        self._write_lock = threading.Lock()
         migrate(self.conn)
 
     @property
     def conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = connect(self.path)
+            conn = connect(self.path, self.autocheckpoint)
             self._local.conn = conn
         return conn
 
@@ -128,10 +136,11 @@ class Database:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
         conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        with self._write_lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")

@@ -47,7 +47,8 @@ class SqliteUnitOfWork:
 
     def find_by_keys(self, owner: str, keys: Iterable[str]) -> dict[str, Mapping[str, Any]]:
         # A key is an email (it has an @) or, for leads without one, an E.164 phone.
-        emails, phones = [], []
+        emails: list[str] = []
+        phones: list[str] = []
         for key in keys:
             (emails if "@" in key else phones).append(key)
         found: dict[str, Mapping[str, Any]] = {}
@@ -260,9 +261,8 @@ class SqliteLeadStore:
                 where.append(f"seq {op} ?")
                 params.append(seq)
             else:
-                where.append(
-                    f"(COALESCE({column}, '') {op} ? OR (COALESCE({column}, '') = ? AND seq {op} ?))"
-                )
+                value_of = f"COALESCE({column}, '')"
+                where.append(f"({value_of} {op} ? OR ({value_of} = ? AND seq {op} ?))")
                 params += [value, value, seq]
         sort_expr = "seq" if column == "seq" else f"COALESCE({column}, '')"
         order_by = f"{sort_expr} {order}" + ("" if column == "seq" else f", seq {order}")

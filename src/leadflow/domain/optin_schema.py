@@ -37,9 +37,9 @@ def validate_optin_record(index: int, record: Any) -> LeadDraft | Rejection:
             index, record, [FieldError("record", f"must be an object, not {_kind(record)}")]
         )
     errors: list[FieldError] = []
-    for name in REQUIRED:
-        if name not in record:
-            errors.append(FieldError(name, "is required"))
+    for required in REQUIRED:
+        if required not in record:
+            errors.append(FieldError(required, "is required"))
     name = record.get("name")
     if "name" in record and not (isinstance(name, str) and name.strip()):
         errors.append(FieldError("name", f"must be a non-empty string, not {_kind(name)}"))

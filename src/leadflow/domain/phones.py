@@ -18,10 +18,19 @@ from typing import NamedTuple
 import phonenumbers
 
 _NANP_SHAPE = re.compile(r"(?:\+?1[\s.-]?)?\(?([2-9]\d{2})\)?[\s.-]?(\d{3})[\s.-]?(\d{4})")
+
+
+def _pattern(desc: phonenumbers.PhoneNumberDesc | None) -> str | None:
+    return None if desc is None else desc.national_number_pattern
+
+
+def _lengths(desc: phonenumbers.PhoneNumberDesc | None) -> frozenset[int]:
+    return frozenset(desc.possible_length or ()) if desc is not None else frozenset()
+
+
 _US = phonenumbers.PhoneMetadata.metadata_for_region("US")
-_US_VALID = re.compile(
-    f"(?:{_US.fixed_line.national_number_pattern})|(?:{_US.mobile.national_number_pattern})"
-)
+assert _US is not None
+_US_VALID = re.compile(f"(?:{_pattern(_US.fixed_line)})|(?:{_pattern(_US.mobile)})")
 _NANP_REGIONS = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
 _INTL_SHAPE = re.compile(r"\+[1-9][\d .-]{5,22}\d")
 _SEPARATORS = str.maketrans("", "", " .-")
@@ -91,19 +100,16 @@ def _country_rule(code: int) -> _CountryRule | None:
     meta = phonenumbers.PhoneMetadata.metadata_for_region(regions[0]) if regions else None
     # A main region with leading-digit rules shares its code in ways only the library knows.
     if meta is not None and code != 1 and meta.leading_digits is None:
-        fixed, mobile = meta.fixed_line, meta.mobile
-        if fixed.national_number_pattern and mobile.national_number_pattern:
+        fixed, mobile = _pattern(meta.fixed_line), _pattern(meta.mobile)
+        general = _pattern(meta.general_desc)
+        if fixed and mobile and general:
             prefix = meta.national_prefix_for_parsing or meta.national_prefix
             rule = _CountryRule(
                 prefix=re.compile(prefix) if prefix else None,
-                general=re.compile(meta.general_desc.national_number_pattern),
-                general_lengths=frozenset(meta.general_desc.possible_length or ()),
-                number=re.compile(
-                    f"(?:{fixed.national_number_pattern})|(?:{mobile.national_number_pattern})"
-                ),
-                number_lengths=frozenset(
-                    (fixed.possible_length or ()) + (mobile.possible_length or ())
-                ),
+                general=re.compile(general),
+                general_lengths=_lengths(meta.general_desc),
+                number=re.compile(f"(?:{fixed})|(?:{mobile})"),
+                number_lengths=_lengths(meta.fixed_line) | _lengths(meta.mobile),
             )
     _rules[code] = rule
     return rule

@@ -7,7 +7,6 @@ index is the record's 0-based position in the file (the header row not counted).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import BinaryIO
 
 from .base import RecordStream, UnreadableFile
 from .csv_reader import CsvRecords

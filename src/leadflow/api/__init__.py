@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI). Thin: routers parse requests and call pipelines and stores."""

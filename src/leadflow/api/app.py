@@ -1,0 +1,33 @@
+"""The FastAPI application: routers, error handlers and middleware, wired once."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from .. import __version__
+from ..bootstrap import Services
+from .errors import install_error_handlers
+from .limits import LoginThrottle, RateLimiter
+from .middleware import BodyLimitMiddleware, MetricsMiddleware
+from .routes import auth, health, leads, records, schema_errors
+
+DESCRIPTION = """
+leadflow takes contact, lead and order records from an HTTP call, a spreadsheet or a
+dropped file and validates, normalizes, de-duplicates and stores them.
+
+Get a token with `POST /v1/auth/token`, then send `Authorization: Bearer <token>`.
+Errors always look like `{"error": {"code", "message", "details"}}`.
+"""
+
+
+def create_app(services: Services) -> FastAPI:
+    app = FastAPI(title="leadflow", version=__version__, description=DESCRIPTION)
+    app.state.services = services
+    app.state.rate_limiter = RateLimiter(services.settings.rate_limit)
+    app.state.login_throttle = LoginThrottle(services.settings.login_attempts)
+    install_error_handlers(app)
+    for module in (health, auth, records, leads, schema_errors):
+        app.include_router(module.router)
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=services.settings.max_body_bytes)
+    return app

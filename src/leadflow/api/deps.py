@@ -1,0 +1,54 @@
+"""Dependencies shared by the routers: the services and the authenticated user."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from ..bootstrap import Services
+from ..security import InvalidToken, read_token
+from .errors import ApiError
+from .limits import RateLimiter
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def current_user(request: Request) -> str:
+    """The user named by a valid bearer token; 401 without one, 429 over the rate limit."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "a bearer token is required: POST /v1/auth/token, then send "
+            "'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    services: Services = request.app.state.services
+    try:
+        username = read_token(services.secret, token.strip())
+    except InvalidToken as exc:
+        raise ApiError(
+            401, "unauthorized", str(exc), headers={"WWW-Authenticate": "Bearer"}
+        ) from None
+    limiter: RateLimiter = request.app.state.rate_limiter
+    wait = limiter.retry_after(username)
+    if wait is not None:
+        raise ApiError(
+            429,
+            "too_many_requests",
+            f"rate limit of {limiter.per_minute} requests per minute reached; retry in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+    return username
+
+
+CurrentUser = Annotated[str, Depends(current_user)]

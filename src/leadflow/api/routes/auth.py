@@ -1,0 +1,92 @@
+"""POST /v1/auth/token: a username and password for a bearer token (JWT)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field, ValidationError
+
+from ...security import issue_token, verify_password
+from ..deps import ServicesDep
+from ..errors import ApiError
+from ..limits import LoginThrottle
+
+router = APIRouter(prefix="/v1/auth", tags=["auth"])
+
+
+class Credentials(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+async def _credentials(request: Request) -> Credentials:
+    """JSON {username, password}, or a form (the OAuth2 password flow /docs uses)."""
+    content_type = request.headers.get("content-type", "")
+    try:
+        raw = await request.body()
+        # curl -d sends JSON labelled as a form: the body's first byte decides.
+        if raw.lstrip().startswith(b"{") or not content_type.startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")
+        ):
+            data: Any = json.loads(raw or b"null")
+        else:
+            form = await request.form()
+            data = {k: v for k, v in form.items() if isinstance(v, str)}
+        return Credentials.model_validate(data)
+    except (ValueError, ValidationError) as exc:
+        details = None
+        if isinstance(exc, ValidationError):
+            details = [
+                {"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()
+            ]
+        raise ApiError(
+            422, "invalid_request", 'send JSON {"username": ..., "password": ...}', details
+        ) from None
+
+
+@router.post(
+    "/token",
+    response_model=Token,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": Credentials.model_json_schema()}},
+        }
+    },
+)
+async def token(
+    request: Request,
+    services: ServicesDep,
+) -> Token:
+    """Exchange a username and password for a bearer token."""
+    credentials = await _credentials(request)
+    throttle: LoginThrottle = request.app.state.login_throttle
+    address = request.client.host if request.client else "unknown"
+    keys = (f"user:{credentials.username}", f"addr:{address}")
+    for key in keys:
+        wait = throttle.retry_after(key)
+        if wait is not None:
+            raise ApiError(
+                429,
+                "too_many_requests",
+                f"too many failed logins; retry in {wait} s",
+                headers={"Retry-After": str(wait)},
+            )
+    stored = services.users.password_hash(credentials.username)
+    if not verify_password(stored, credentials.password):
+        for key in keys:
+            throttle.failed(key)
+        raise ApiError(401, "unauthorized", "unknown user or wrong password")
+    throttle.succeeded(keys[0])
+    ttl = services.settings.token_ttl_seconds
+    return Token(
+        access_token=issue_token(services.secret, credentials.username, ttl), expires_in=ttl
+    )

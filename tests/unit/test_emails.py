@@ -1,0 +1,250 @@
+"""Unit tests for leadflow.domain.emails (SPEC 'Duplicates': the key is the normalized email)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import strategies as st
+
+from leadflow.domain.emails import (
+    _FAST,
+    _SPECIAL_TLDS,
+    NO_EMAIL_MARKERS,
+    InvalidEmail,
+    is_no_email,
+    normalize_email,
+)
+
+# --- examples ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("john@example.com", "john@example.com"),
+        ("  John.Doe@Example.COM  ", "john.doe@example.com"),
+        ("\tJANE@ACME.IO\n", "jane@acme.io"),
+        ("first.last+tag@sub.example.co.uk", "first.last+tag@sub.example.co.uk"),
+        ("o'brien@example.ie", "o'brien@example.ie"),
+        ("a@1.com", "a@1.com"),
+        # IDNA: the domain is stored in its ASCII (punycode) form
+        ("user@Bücher.de", "user@xn--bcher-kva.de"),
+        ("USER@BÜCHER.DE", "user@xn--bcher-kva.de"),
+        ("user@xn--bcher-kva.de", "user@xn--bcher-kva.de"),
+        ("info@münchen.example", "info@xn--mnchen-3ya.example"),
+        # an internationalized local part is kept, lower-cased
+        ("Jöhn@example.com", "jöhn@example.com"),
+    ],
+)
+def test_normalize_email_examples(raw: str, expected: str) -> None:
+    assert normalize_email(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw", [None, "", "   ", "n/a", "N/A", " n/a ", "null", "NULL", "None", "none", "NONE"]
+)
+def test_no_email_markers_mean_no_email(raw: str | None) -> None:
+    assert normalize_email(raw) is None
+    assert is_no_email(raw)
+
+
+@pytest.mark.parametrize("marker", sorted(NO_EMAIL_MARKERS))
+def test_every_marker_is_no_email(marker: str) -> None:
+    assert normalize_email(marker) is None
+    assert normalize_email(marker.upper()) is None
+    assert is_no_email(f"  {marker.upper()} ")
+
+
+@pytest.mark.parametrize("raw", ["john@example.com", "x", "n/a@example.com", "nullable"])
+def test_is_no_email_false_for_other_values(raw: str) -> None:
+    assert not is_no_email(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "john",
+        "john@",
+        "@example.com",
+        "john@example",
+        "john@@example.com",
+        "john doe@example.com",
+        "john@exa mple.com",
+        ".john@example.com",
+        "john.@example.com",
+        "jo..hn@example.com",
+        "john@-example.com",
+        "john@example-.com",
+        "john@example..com",
+        "john@example.com.",
+        "john@example.123",
+        "john@" + "a" * 64 + ".com",
+        "a@" + ".".join(["b" * 60] * 5) + ".com",
+        # special-use names email-validator rejects
+        "john@example.test",
+        "john@host.local",
+        "john@localhost.localhost",
+        "john@x.invalid",
+        "john@abc.onion",
+        "john@1.in-addr.arpa",
+    ],
+)
+def test_malformed_email_raises_invalid_email(raw: str) -> None:
+    with pytest.raises(InvalidEmail):
+        normalize_email(raw)
+
+
+def test_long_local_part_follows_email_validator() -> None:
+    # email-validator (non-strict) accepts a local part over 64 characters; the fast path
+    # steps aside for it and the result is the library's.
+    addr = "a" * 65 + "@example.com"
+    assert normalize_email(addr) == _reference(addr) == addr
+
+
+def test_invalid_email_is_a_value_error_with_a_message() -> None:
+    with pytest.raises(ValueError, match=r"@") as info:
+        normalize_email("john@")
+    assert isinstance(info.value, InvalidEmail)
+    assert str(info.value)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "a@ab--cd.com",  # R-LDH label (RFC 5890): two characters then '--', not 'xn'
+        "john@mail.zz--top.org",
+        "a@xn--zz.com",  # looks like punycode but is not valid IDNA
+        "a@xn--a.com",
+    ],
+)
+def test_domains_idna_forbids_are_invalid(raw: str) -> None:
+    """email-validator rejects these; the fast path must not let them through."""
+    with pytest.raises(EmailNotValidError):
+        validate_email(raw, check_deliverability=False)
+    with pytest.raises(InvalidEmail):
+        normalize_email(raw)
+
+
+# --- the regex fast path agrees with email-validator -------------------------------------
+
+
+def _fast_path_taken(addr: str) -> bool:
+    """Mirror of the fast-path guard in normalize_email."""
+    if len(addr) > 254 or _FAST.fullmatch(addr) is None:
+        return False
+    local, _, domain = addr.rpartition("@")
+    return len(local) <= 64 and domain.rpartition(".")[2] not in _SPECIAL_TLDS
+
+
+def _reference(addr: str) -> str:
+    result = validate_email(addr, check_deliverability=False)
+    return f"{result.local_part.lower()}@{result.ascii_domain.lower()}"
+
+
+# Domain labels built to exercise the hyphen rules (R-LDH labels "ab--..", "xn--" labels)
+# that plain regex generation only rarely reaches.
+_label = st.one_of(
+    st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,12}[a-z0-9])?", fullmatch=True),
+    st.from_regex(r"[a-z0-9]{2}--[a-z0-9]{1,8}", fullmatch=True),
+    st.from_regex(r"xn--[a-z0-9]{1,10}", fullmatch=True),
+)
+_hyphen_rich = st.builds(
+    lambda local, labels, tld: f"{local}@{'.'.join(labels)}.{tld}",
+    st.from_regex(r"[a-z0-9._%+-]{1,20}", fullmatch=True).filter(
+        lambda s: not s.startswith(".") and not s.endswith(".") and ".." not in s
+    ),
+    st.lists(_label, min_size=1, max_size=3),
+    st.from_regex(r"[a-z]{2,6}", fullmatch=True),
+)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.filter_too_much])
+@given(st.one_of(st.from_regex(_FAST, fullmatch=True), _hyphen_rich))
+@example("a@ab--cd.com")  # an R-LDH label: RFC 5890 forbids it, email-validator rejects it
+@example("a@xn--zz.com")  # an 'xn--' label that is not valid punycode
+@example("a@xn--a.com")
+@example("first.last+tag@sub.example.co.uk")
+def test_fast_path_accepts_only_what_email_validator_accepts(addr: str) -> None:
+    assume(_fast_path_taken(addr))
+    try:
+        expected = _reference(addr)
+    except EmailNotValidError as exc:  # pragma: no cover - only on a fast-path bug
+        pytest.fail(f"fast path accepts {addr!r} but email-validator rejects it: {exc}")
+    assert expected == addr
+    assert normalize_email(addr) == expected
+
+
+@settings(max_examples=200)
+@given(st.from_regex(_FAST, fullmatch=True))
+def test_normalize_agrees_with_email_validator_whenever_either_accepts(addr: str) -> None:
+    """Whatever path normalize_email takes, it accepts exactly what email-validator does."""
+    try:
+        expected: str | None = _reference(addr)
+    except EmailNotValidError:
+        expected = None
+    if expected is None:
+        with pytest.raises(InvalidEmail):
+            normalize_email(addr)
+    else:
+        assert normalize_email(addr) == expected
+
+
+# --- properties ----------------------------------------------------------------------------
+
+_any_address = st.one_of(
+    st.emails(),
+    st.from_regex(_FAST, fullmatch=True),
+    st.builds(
+        lambda local, domain: f"{local}@{domain}",
+        st.from_regex(r"[A-Za-z0-9._+-]{1,12}", fullmatch=True),
+        st.sampled_from(["Bücher.de", "MÜNCHEN.example", "例え.jp", "Example.COM", "xn--p1ai.ru"]),
+    ),
+)
+
+
+@settings(max_examples=300)
+@given(_any_address)
+def test_normalize_email_is_idempotent(raw: str) -> None:
+    try:
+        once = normalize_email(raw)
+    except InvalidEmail:
+        assume(False)
+        return
+    assert once is not None
+    assert normalize_email(once) == once
+
+
+@settings(max_examples=200)
+@given(
+    st.from_regex(r"[a-z0-9]{1,10}@[a-z0-9]{1,10}\.[a-z]{2,6}", fullmatch=True),
+    st.text(alphabet=" \t\n", max_size=3),
+    st.text(alphabet=" \t\n", max_size=3),
+    st.randoms(use_true_random=False),
+)
+def test_case_and_surrounding_whitespace_do_not_change_the_key(
+    addr: str, before: str, after: str, rnd: random.Random
+) -> None:
+    assume(addr.rpartition(".")[2] not in _SPECIAL_TLDS)
+    expected = normalize_email(addr)
+    mixed = "".join(c.upper() if rnd.random() < 0.5 else c for c in addr)
+    assert normalize_email(before + mixed + after) == expected
+    assert normalize_email(addr.upper()) == expected
+
+
+@settings(max_examples=200)
+@given(_any_address)
+def test_normalized_email_is_lower_case_and_trimmed(raw: str) -> None:
+    try:
+        value = normalize_email(raw)
+    except InvalidEmail:
+        assume(False)
+        return
+    assert value is not None
+    assert value == value.strip()
+    assert value == value.lower()
+    local, at, domain = value.rpartition("@")
+    assert at == "@" and local
+    assert domain.isascii()  # the domain is IDNA ASCII

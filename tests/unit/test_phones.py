@@ -1,0 +1,223 @@
+"""Unit tests for leadflow.domain.phones: E.164 normalization, fast paths vs the library."""
+
+from __future__ import annotations
+
+import phonenumbers
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from leadflow.domain.phones import (
+    Phone,
+    _normalize_uncached,
+    normalize_phone,
+    slow_normalize_phone,
+)
+
+# --- examples ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "expected"),
+    [
+        ("(415) 555-0134", "US", "+14155550134"),
+        ("415.555.0134", "US", "+14155550134"),
+        ("415-555-0134", "US", "+14155550134"),
+        ("4155550134", "US", "+14155550134"),
+        ("+1 415 555 0134", "US", "+14155550134"),
+        ("+1 (415) 555-0134", "US", "+14155550134"),
+        ("1-415-555-0134", "US", "+14155550134"),
+        ("  (415) 555-0134  ", "US", "+14155550134"),
+        ("+1 415 555 0134", "GB", "+14155550134"),  # +1 wins over the default region
+        ("+1 800 555 0199", "US", "+18005550199"),  # toll free: through the library
+        ("604 555 0134", "US", "+16045550134"),  # Canada shares +1
+        ("+44 20 7946 0958", "GB", "+442079460958"),
+        ("+44 20 7946 0958", "US", "+442079460958"),
+        ("020 7946 0958", "GB", "+442079460958"),
+        ("+44 (0)20 7946 0958", "GB", "+442079460958"),
+        ("030 123456", "DE", "+4930123456"),
+        ("+49 30 123456", "US", "+4930123456"),
+        ("+49-30-123456", "US", "+4930123456"),
+        ("+33 1 23 45 67 89", "US", "+33123456789"),
+        ("+39 06 6982 1234", "US", "+390669821234"),  # Italy keeps its leading zero
+    ],
+)
+def test_normalize_phone_examples(raw: str, region: str, expected: str) -> None:
+    assert normalize_phone(raw, region) == Phone(expected, True)
+    assert slow_normalize_phone(raw.strip(), region) == Phone(expected, True)
+
+
+@pytest.mark.parametrize(
+    ("raw", "region"),
+    [
+        ("abc", "US"),
+        ("ext 12", "US"),
+        ("phone me", "GB"),
+        ("415 555 013", "US"),  # too short
+        ("020 7946 0958", "US"),  # a UK national number is not a US number
+        ("+999 123 456", "US"),  # no such country code
+        ("123", "DE"),
+    ],
+)
+def test_unparseable_phone_is_kept_as_given_and_flagged(raw: str, region: str) -> None:
+    assert normalize_phone(raw, region) == Phone(raw, False)
+
+
+@pytest.mark.parametrize("raw", [None, "", "   ", "\t\n"])
+def test_empty_phone_is_none(raw: str | None) -> None:
+    assert normalize_phone(raw) is None
+    assert normalize_phone(raw, "GB") is None
+
+
+def test_default_region_is_us() -> None:
+    assert normalize_phone("(415) 555-0134") == normalize_phone("(415) 555-0134", "US")
+
+
+def test_cache_is_keyed_by_region() -> None:
+    assert normalize_phone("020 7946 0958", "GB") == Phone("+442079460958", True)
+    assert normalize_phone("020 7946 0958", "US") == Phone("020 7946 0958", False)
+    # asking again (from the cache) gives the same answers
+    assert normalize_phone("020 7946 0958", "GB") == Phone("+442079460958", True)
+    assert normalize_phone("020 7946 0958", "US") == Phone("020 7946 0958", False)
+
+
+def test_phone_is_a_value_and_valid_pair() -> None:
+    phone = normalize_phone("+44 20 7946 0958", "GB")
+    assert phone is not None
+    value, valid = phone
+    assert (value, valid) == ("+442079460958", True)
+    assert phone.value == value and phone.valid is valid
+
+
+# --- fast paths agree with the library -----------------------------------------------------
+
+REGIONS = ("US", "GB", "DE")
+
+_digit = st.sampled_from("0123456789")
+_area = st.text(alphabet="0123456789", min_size=3, max_size=3)
+_exchange = st.text(alphabet="0123456789", min_size=3, max_size=3)
+_line = st.text(alphabet="0123456789", min_size=4, max_size=4)
+_nanp_templates = st.sampled_from(
+    [
+        "({a}) {e}-{l}",
+        "{a}.{e}.{l}",
+        "+1 {a} {e} {l}",
+        "1-{a}-{e}-{l}",
+        "{a}{e}{l}",
+        "+1{a}{e}{l}",
+        "1{a}{e}{l}",
+        "+1 ({a}) {e}-{l}",
+        "{a}-{e}-{l}",
+        "1.{a}.{e}.{l}",
+        "1 ({a}) {e} {l}",
+        " {a} {e} {l} ",
+    ]
+)
+_nanp = st.builds(
+    lambda template, a, e, l_: template.format(a=a, e=e, l=l_),
+    _nanp_templates,
+    _area,
+    _exchange,
+    _line,
+)
+
+
+@settings(max_examples=300)
+@given(_nanp, st.sampled_from(REGIONS))
+@example("(415) 555-0134", "US")
+@example("+1 415 555 0134", "GB")
+@example("1-800-555-0199", "US")
+@example("(604) 555-0134", "US")
+@example("(212) 555-0100", "DE")
+def test_nanp_fast_path_agrees_with_library(raw: str, region: str) -> None:
+    assert _normalize_uncached(raw, region) == slow_normalize_phone(raw.strip(), region)
+
+
+_TYPES = (
+    phonenumbers.PhoneNumberType.FIXED_LINE,
+    phonenumbers.PhoneNumberType.MOBILE,
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    phonenumbers.PhoneNumberType.TOLL_FREE,
+    phonenumbers.PhoneNumberType.PREMIUM_RATE,
+    phonenumbers.PhoneNumberType.VOIP,
+    phonenumbers.PhoneNumberType.PERSONAL_NUMBER,
+    phonenumbers.PhoneNumberType.UAN,
+)
+_FORMATS = (phonenumbers.PhoneNumberFormat.INTERNATIONAL, phonenumbers.PhoneNumberFormat.E164)
+EXAMPLES = sorted(
+    {
+        phonenumbers.format_number(number, fmt)
+        for region in phonenumbers.SUPPORTED_REGIONS
+        for kind in _TYPES
+        if (number := phonenumbers.example_number_for_type(region, kind)) is not None
+        for fmt in _FORMATS
+    }
+)
+
+
+def test_examples_cover_every_region() -> None:
+    assert len(EXAMPLES) > 2 * len(phonenumbers.SUPPORTED_REGIONS)
+
+
+@st.composite
+def _perturbed(draw: st.DrawFn) -> str:
+    """An example number with a few digits changed, dropped, added or a separator moved."""
+    chars = list(draw(st.sampled_from(EXAMPLES)))
+    for _ in range(draw(st.integers(0, 3))):
+        digits = [i for i, c in enumerate(chars) if c.isdigit()]
+        if len(digits) < 2:
+            break
+        where = draw(st.sampled_from(digits[1:]))  # keep the first country-code digit
+        op = draw(st.sampled_from(["replace", "delete", "insert", "separator"]))
+        if op == "replace":
+            chars[where] = draw(_digit)
+        elif op == "delete":
+            del chars[where]
+        elif op == "insert":
+            chars.insert(where, draw(_digit))
+        else:
+            chars.insert(where, draw(st.sampled_from([" ", "-", "."])))
+    return "".join(chars)
+
+
+@settings(max_examples=300)
+@given(_perturbed(), st.sampled_from(REGIONS))
+@example("+44 20 7946 0958", "US")
+@example("+39 06 6982 1234", "GB")
+@example("+7 912 345-67-89", "DE")  # +7 is shared by Russia and Kazakhstan
+@example("+61 4 1234 5678", "US")  # +61 is shared by Australia, Christmas and Cocos Islands
+def test_international_fast_path_agrees_with_library(raw: str, region: str) -> None:
+    assert _normalize_uncached(raw, region) == slow_normalize_phone(raw.strip(), region)
+
+
+@pytest.mark.parametrize("raw", EXAMPLES[::7])
+def test_unperturbed_examples_agree_with_library(raw: str) -> None:
+    for region in REGIONS:
+        assert _normalize_uncached(raw, region) == slow_normalize_phone(raw, region)
+
+
+# --- properties ------------------------------------------------------------------------------
+
+
+@settings(max_examples=300)
+@given(st.one_of(_nanp, _perturbed()), st.sampled_from(REGIONS), st.sampled_from(REGIONS))
+def test_normalize_phone_is_idempotent(raw: str, region: str, again: str) -> None:
+    phone = normalize_phone(raw, region)
+    assert phone is not None
+    if phone.valid:
+        assert phone.value.startswith("+") and phone.value[1:].isdigit()
+        # an E.164 value normalizes to itself, whatever the default region
+        assert normalize_phone(phone.value, region) == phone
+        assert normalize_phone(phone.value, again) == phone
+    else:
+        assert phone.value == raw.strip()
+
+
+@settings(max_examples=200)
+@given(st.text(alphabet="abcxyz #*()/ext", min_size=1, max_size=12), st.sampled_from(REGIONS))
+def test_text_without_digits_is_never_valid(raw: str, region: str) -> None:
+    phone = normalize_phone(raw, region)
+    if raw.strip():
+        assert phone == Phone(raw.strip(), False)
+    else:
+        assert phone is None
