@@ -35,10 +35,26 @@ app.add_typer(errors_app, name="errors")
 err = Console(stderr=True)
 
 
-def _services(settings: Settings | None = None, bulk: bool = False) -> Services:
-    from .bootstrap import bootstrap
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment and .env, with CLI flags on top; clear errors."""
+    from pydantic import ValidationError
 
-    return bootstrap(settings or Settings(), bulk=bulk)
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"LEADFLOW_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise fail(f"invalid configuration: {problems}") from None
+
+
+def _services(settings: Settings | None = None, bulk: bool = False) -> Services:
+    from .bootstrap import UnsupportedBackend, bootstrap
+
+    try:
+        return bootstrap(settings or load_settings(), bulk=bulk)
+    except UnsupportedBackend as exc:
+        raise fail(str(exc)) from None
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -57,8 +73,7 @@ def serve(
     from .api.app import create_app
     from .logs import configure_logging
 
-    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    settings = load_settings(host=host, port=port)
     configure_logging(settings.log_level)
     services = _services(settings)
     app_ = create_app(services)
@@ -114,7 +129,7 @@ def import_(
     from .pipelines.importing import ImportOptions
     from .readers import UnreadableFile, open_records
 
-    settings = Settings()
+    settings = load_settings()
     if not file.is_file():
         raise fail(f"{file} does not exist or is not a file")
     try:
@@ -241,7 +256,7 @@ def errors_list(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """List records that failed validation, newest first, with every failing field."""
-    settings = Settings()
+    settings = load_settings()
     services = _services(settings)
     rows = services.leads.list_schema_errors(
         owner or settings.inbox_owner, limit=limit, import_id=import_id

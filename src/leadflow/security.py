@@ -11,8 +11,18 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Verifying against this when the user does not exist keeps timing the same either way.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+_dummy_hash: str | None = None
+
+
+def _dummy() -> str:
+    """A hash to verify against when the user does not exist, so timing is the same.
+
+    Made on first use: hashing is deliberately slow, and most commands never log in.
+    """
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash(secrets.token_hex(16))
+    return _dummy_hash
 
 
 class InvalidToken(ValueError):
@@ -25,7 +35,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

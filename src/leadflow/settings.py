@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-DEEPSEEK_BASE_URL = "https://api.deepseek.com/v1"
 
 
 class Settings(BaseSettings):
@@ -22,14 +19,15 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535, description="Port `leadflow serve` listens on.")
     backend: Literal["local", "aws"] = Field("local", description="Adapter set: local or aws.")
     default_region: str = Field("US", description="Region for phone numbers without +country.")
-    batch_size: int = Field(100, ge=1, le=100_000, description="Rows per queued batch.")
     import_chunk_rows: int = Field(
         5000, ge=1, le=1_000_000, description="Rows per transaction in in-process imports."
     )
     import_workers: int = Field(
-        0, ge=0, le=64, description="Normalizer processes for imports; 0 = one per core."
+        0,
+        ge=0,
+        le=64,
+        description="Worker processes for large imports; 0 = one per core, 1 = none.",
     )
-    max_receive_count: int = Field(3, ge=1, description="Receives before a message is DLQ'd.")
     max_body_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="Largest JSON body the API accepts."
     )
@@ -38,30 +36,14 @@ class Settings(BaseSettings):
     login_attempts: int = Field(
         10, ge=1, description="Failed logins per username and address per minute."
     )
-    workers: int = Field(1, ge=0, description="Embedded workers in `leadflow serve`.")
     log_level: str = Field("INFO", description="Logging level.")
     secret_key: str | None = Field(
         None, description="Signing key; generated into the data directory when unset."
     )
-    inbox_owner: str = Field("admin", description="User that owns files dropped in the inbox.")
-    slack_webhook_url: str | None = None
-    slack_alert_webhook_url: str | None = None
-    smtp_host: str | None = None
-    smtp_port: int = 25
-    email_from: str | None = None
-    email_to: str | None = None
-    dlq_alarm_threshold: int = 2
-    llm_base_url: str = DEEPSEEK_BASE_URL
-    llm_api_key: str | None = None
-    llm_model: str = "deepseek-chat"
-    provider_concurrency: int = Field(8, ge=1)
+    inbox_owner: str = Field(
+        "admin", description="User owning inbox files and CLI imports run without --owner."
+    )
 
     @property
     def db_path(self) -> Path:
         return self.data_dir / "leadflow.db"
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings (tests build their own Settings instead)."""
-    return Settings()

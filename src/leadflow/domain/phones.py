@@ -34,7 +34,7 @@ _US_VALID = re.compile(f"(?:{_pattern(_US.fixed_line)})|(?:{_pattern(_US.mobile)
 _NANP_REGIONS = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
 _INTL_SHAPE = re.compile(r"\+[1-9][\d .-]{5,22}\d")
 _SEPARATORS = str.maketrans("", "", " .-")
-_CACHE_LIMIT = 200_000
+_CACHE_LIMIT = 50_000
 
 
 class Phone(NamedTuple):

@@ -93,7 +93,7 @@ class CsvRecords(RecordStream):
                 batch: Batch = []
                 index = 0
                 for cells in reader:
-                    if not any(cells):
+                    if not "".join(cells).strip():  # blank or whitespace-only line
                         continue
                     if len(cells) == width:
                         record = dict(zip(headers, cells, strict=True))

@@ -25,11 +25,14 @@ class XlsxRecords(RecordStream):
 
     def batches(self) -> Iterator[Batch]:
         import openpyxl  # imported here: it is slow to import and only XLSX needs it
+        from openpyxl.utils.exceptions import InvalidFileException
 
+        handle = self.path.open("rb")  # a file object: openpyxl would judge a path by its name
         try:
             # data_only: a formula cell gives the value Excel computed, never "=A1*2"
-            book = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+            handle.close()
             raise UnreadableFile(
                 f"{self.path.name} is not a readable XLSX workbook: {exc}"
             ) from None
@@ -73,3 +76,4 @@ class XlsxRecords(RecordStream):
                 yield batch
         finally:
             book.close()
+            handle.close()

@@ -1,0 +1,158 @@
+"""Unit tests for leadflow.domain.headers: header auto-mapping and explicit mappings."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leadflow.domain.headers import (
+    LEAD_FIELDS,
+    header_key,
+    map_headers,
+    parse_mapping,
+    resolve_field,
+)
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("E-mail", "email"),
+        ("Email Address", "email"),
+        ("EMAIL", "email"),
+        (" e_mail ", "email"),
+        ("Work Email", "email"),
+        ("First Name", "firstName"),
+        ("first_name", "firstName"),
+        ("fname", "firstName"),
+        ("Given Name", "firstName"),
+        ("Last Name", "lastName"),
+        ("Surname", "lastName"),
+        ("Full Name", "name"),
+        ("Name", "name"),
+        ("Company Name", "company"),
+        ("Organisation", "company"),
+        ("Account Name", "company"),
+        ("Phone Number", "phone"),
+        ("Mobile Phone", "phone"),
+        ("Tel.", "phone"),
+        ("Job Title", "title"),
+        ("Notes", "remarks"),
+        ("Opt-In", "optIn"),
+        ("Marketing Opt In", "optIn"),
+        ("Tags", "interests"),
+    ],
+)
+def test_common_spellings_map_to_fields(header: str, field: str) -> None:
+    assert map_headers([header]) == {header: field}
+    assert resolve_field(header) == field
+
+
+@pytest.mark.parametrize("header", ["Favourite Colour", "Lead Score", "", "   ", "#", "emails2"])
+def test_unknown_headers_map_to_none(header: str) -> None:
+    assert map_headers([header]) == {header: None}
+    assert resolve_field(header) is None
+
+
+def test_header_key_ignores_case_spaces_and_punctuation() -> None:
+    assert header_key("E-mail Address ") == "emailaddress"
+    assert header_key("First_Name") == "firstname"
+    assert header_key("  Opt-In? ") == "optin"
+
+
+@pytest.mark.parametrize("field", LEAD_FIELDS)
+def test_field_names_resolve_to_themselves(field: str) -> None:
+    assert resolve_field(field) == field
+    assert map_headers([field]) == {field: field}
+
+
+def test_a_second_column_for_the_same_field_stays_an_attribute() -> None:
+    headers = ["Email", "E-mail", "Email Address", "First Name", "fname"]
+    assert map_headers(headers) == {
+        "Email": "email",
+        "E-mail": None,
+        "Email Address": None,
+        "First Name": "firstName",
+        "fname": None,
+    }
+
+
+def test_first_header_in_order_takes_the_field() -> None:
+    assert map_headers(["Work Email", "Email"]) == {"Work Email": "email", "Email": None}
+
+
+def test_explicit_mapping_wins_over_the_guess() -> None:
+    # 'Email' would be guessed as email, but the explicit mapping gives it to 'Backup Mail'
+    result = map_headers(
+        ["Email", "Backup Mail", "Org"], explicit={"Backup Mail": "email", "Org": "company"}
+    )
+    assert result == {"Email": None, "Backup Mail": "email", "Org": "company"}
+
+
+def test_explicit_mapping_matches_headers_loosely() -> None:
+    result = map_headers(["CONTACT-E-MAIL", "Firma"], explicit={"contact e mail": "email"})
+    assert result == {"CONTACT-E-MAIL": "email", "Firma": None}
+
+
+def test_explicit_mapping_can_rename_a_known_header() -> None:
+    result = map_headers(["Company", "Employer"], explicit={"Company": "remarks"})
+    assert result == {"Company": "remarks", "Employer": "company"}
+
+
+def test_taken_fields_are_not_guessed() -> None:
+    result = map_headers(["Email", "Phone"], taken=["email"])
+    assert result == {"Email": None, "Phone": "phone"}
+
+
+def test_map_headers_keeps_every_header() -> None:
+    headers = ["Email", "Colour", "Phone", "Score"]
+    result = map_headers(headers)
+    assert list(result) == headers
+
+
+@pytest.mark.parametrize(
+    ("specs", "expected"),
+    [
+        (["E-mail=email"], {"E-mail": "email"}),
+        (["E-mail=email", "Org=company"], {"E-mail": "email", "Org": "company"}),
+        (["E-mail=email, Org=company"], {"E-mail": "email", "Org": "company"}),
+        ([" Org = Company Name "], {"Org": "company"}),  # an alias resolves to its field
+        (["Given=first name"], {"Given": "firstName"}),
+        (["Opt=optIn"], {"Opt": "optIn"}),
+        (["A=email,,", ""], {"A": "email"}),  # empty parts are ignored
+        ([], {}),
+    ],
+)
+def test_parse_mapping(specs: list[str], expected: dict[str, str]) -> None:
+    assert parse_mapping(specs) == expected
+
+
+@pytest.mark.parametrize("spec", ["bad", "=email", "Email=", "  =  ", "Email"])
+def test_parse_mapping_rejects_malformed_specs(spec: str) -> None:
+    with pytest.raises(ValueError, match="Column=field"):
+        parse_mapping([spec])
+
+
+@pytest.mark.parametrize("spec", ["Colour=colour", "E-mail=emails", "X=leadScore"])
+def test_parse_mapping_rejects_unknown_fields(spec: str) -> None:
+    with pytest.raises(ValueError, match="unknown field") as info:
+        parse_mapping([spec])
+    # the message lists the fields one may use
+    assert "firstName" in str(info.value)
+
+
+@settings(max_examples=200)
+@given(st.lists(st.sampled_from(["Email", "E-mail", "Phone", "Mobile", "Name", "Notes", "X"])))
+def test_each_field_is_mapped_at_most_once(headers: list[str]) -> None:
+    headers = list(dict.fromkeys(headers))
+    result = map_headers(headers)
+    fields = [f for f in result.values() if f is not None]
+    assert len(fields) == len(set(fields))
+    assert set(result) == set(headers)
+
+
+@settings(max_examples=200)
+@given(st.text(max_size=20))
+def test_resolve_field_is_none_or_a_lead_field(name: str) -> None:
+    assert resolve_field(name) in (*LEAD_FIELDS, None)
