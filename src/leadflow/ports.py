@@ -37,7 +37,18 @@ class LeadQuery:
 class LeadUnitOfWork(Protocol):
     """One transaction over the leads of one owner."""
 
-    def find_by_keys(self, owner: str, keys: Iterable[str]) -> dict[str, Mapping[str, Any]]: ...
+    def find_by_keys(
+        self, owner: str, keys: Iterable[str], import_id: str | None = None
+    ) -> dict[str, Mapping[str, Any]]:
+        """Stored leads by duplicate key. A lead last written by `import_id` carries
+        `import_base`: its values before that import (None if the import created it)."""
+        ...
+
+    def find_skips(self, owner: str, import_id: str, keys: Iterable[str]) -> dict[str, int]:
+        """Key -> row of this import's rows that its mode skipped."""
+        ...
+
+    def record_skips(self, owner: str, import_id: str, skips: Mapping[str, int]) -> None: ...
 
     def insert_leads(
         self,

@@ -46,9 +46,17 @@ class LiveApi:
         """A bearer token as POST /v1/auth/token issues it (without argon2's cost)."""
         return issue_token(self.services.secret, username, ttl_seconds)
 
-    def client(self, username: str | None = None, token: str | None = None) -> httpx.Client:
-        """An httpx client for this server, authenticated as `username` or with `token`."""
+    def client(
+        self, username: str | None = None, token: str | None = None, keepalive: bool = True
+    ) -> httpx.Client:
+        """An httpx client for this server, authenticated as `username` or with `token`.
+
+        keepalive=False sends `Connection: close`: after a 500 the server drops the
+        connection, and a reused one would fail the next request with a transport error.
+        """
         headers: dict[str, str] = {}
+        if not keepalive:
+            headers["Connection"] = "close"
         if username is not None:
             token = self.token(username)
         if token is not None:
@@ -106,7 +114,9 @@ def live_api(data_dir: Path, **overrides: Any) -> Iterator[LiveApi]:
         yield LiveApi(base_url, services)
 
 
-def assert_envelope(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+def assert_envelope(
+    response: httpx.Response, status: int, code: str | None = None
+) -> dict[str, Any]:
     """The response is the error envelope with this status (and code); returns the error."""
     assert response.status_code == status, (response.status_code, response.text)
     assert response.headers["content-type"].startswith("application/json"), response.headers

@@ -420,6 +420,24 @@ class MemStore:
         self.by_key: dict[str, dict[str, Any]] = {}
         self.keyless: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
+        self.audit: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (lead, import) -> previous
+        self.skips: dict[str, dict[str, int]] = {}  # import -> key -> row (the skip ledger)
+
+    def _stored_for(self, import_id: str) -> dict[str, dict[str, Any]]:
+        """The leads as the store hands them to plan_batch: with `import_base` where due."""
+        stored = {}
+        for key, lead in self.by_key.items():
+            row = dict(lead)
+            if lead["import_id"] == import_id:
+                if lead["created_import_id"] == import_id:
+                    row["import_base"] = None
+                else:
+                    base = dict(lead)
+                    for previous in reversed(self.audit.get((lead["lead_id"], import_id), [])):
+                        base.update(previous)
+                    row["import_base"] = base
+            stored[key] = row
+        return stored
 
     def seed(self, d: LeadDraft, import_id: str = OLD_IMPORT) -> None:
         self._create(d, import_id)
@@ -456,16 +474,23 @@ class MemStore:
         mode: ImportMode = CU,
         policy: MergePolicy = REPLACE,
     ) -> BatchPlan:
-        plan = plan_batch(drafts, self.by_key, import_id, mode, policy)
+        ledger = self.skips.setdefault(import_id, {})
+        plan = plan_batch(
+            drafts, self._stored_for(import_id), import_id, mode, policy, skipped_rows=dict(ledger)
+        )
         for d in plan.creates:
             self._create(d, import_id)
         by_id = {lead["lead_id"]: lead for lead in self.by_key.values()}
         for update in plan.updates:
             lead = by_id[update.lead_id]
             assert update.previous == {c: lead[c] for c in update.changes}
+            if update.audited:
+                self.audit.setdefault((update.lead_id, import_id), []).append(update.previous)
             lead.update(update.changes)
             lead.update(source_file=f"{import_id}.csv", import_id=import_id)
             lead["import_row"] = update.draft.row
+        for key, row in plan.skips.items():
+            ledger[key] = max(ledger.get(key, row), row)
         return plan
 
     def snapshot(self) -> dict[str, dict[str, Any]]:

@@ -61,6 +61,13 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX lead_audit_lead ON lead_audit(owner, lead_id);
     CREATE INDEX lead_audit_import ON lead_audit(import_id);
+    CREATE TABLE import_skips (
+        import_id TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        key TEXT NOT NULL,
+        row INTEGER NOT NULL,
+        PRIMARY KEY (import_id, owner, key)
+    ) WITHOUT ROWID;
     CREATE TABLE schema_errors (
         id INTEGER PRIMARY KEY,
         owner TEXT NOT NULL,

@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..domain.lead import LeadDraft, Rejection
-from ..domain.merge import Update, fields_changed
+from ..domain.merge import MERGED_COLUMNS, Update, fields_changed
+from ..domain.unicode import has_lone_surrogate
 from ..ports import LeadQuery, WriteContext
 from .lead_rows import lead_to_api
 from .sqlite_db import Database
@@ -34,6 +35,7 @@ _SORTS = {
     "lastName": "last_name",
 }
 _JSON_COLUMNS = {"interests", "attributes"}
+_API_NAMES = {**MERGED_COLUMNS, "phone_valid": "phoneValid", "opt_in": "optIn"}
 _KEYS_PER_QUERY = 500  # below SQLite's bound-variable limit
 
 
@@ -45,7 +47,9 @@ class SqliteUnitOfWork:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
 
-    def find_by_keys(self, owner: str, keys: Iterable[str]) -> dict[str, Mapping[str, Any]]:
+    def find_by_keys(
+        self, owner: str, keys: Iterable[str], import_id: str | None = None
+    ) -> dict[str, Mapping[str, Any]]:
         # A key is an email (it has an @) or, for leads without one, an E.164 phone.
         emails: list[str] = []
         phones: list[str] = []
@@ -72,7 +76,55 @@ class SqliteUnitOfWork:
                     if row["opt_in"] is not None:
                         row["opt_in"] = bool(row["opt_in"])
                     found[row[key_column]] = row
+        if import_id is not None:
+            self._add_import_bases(import_id, found)
         return found
+
+    def _add_import_bases(self, import_id: str, found: dict[str, Mapping[str, Any]]) -> None:
+        """Rebuild, for leads this import already updated, their values before it."""
+        touched = [
+            row
+            for row in found.values()
+            if row["import_id"] == import_id and row["created_import_id"] != import_id
+        ]
+        for row in found.values():
+            if row["import_id"] == import_id and row["created_import_id"] == import_id:
+                row["import_base"] = None  # type: ignore[index]
+        for start in range(0, len(touched), _KEYS_PER_QUERY):
+            chunk = {row["lead_id"]: row for row in touched[start : start + _KEYS_PER_QUERY]}
+            marks = ",".join("?" * len(chunk))
+            base = {lead_id: dict(row) for lead_id, row in chunk.items()}
+            # newest first, so each column ends with its value before its first change
+            for lead_id, previous in self.conn.execute(
+                f"SELECT lead_id, previous FROM lead_audit WHERE import_id = ? "
+                f"AND lead_id IN ({marks}) ORDER BY id DESC",
+                [import_id, *chunk],
+            ):
+                base[lead_id].update(json.loads(previous))
+            for lead_id, row in chunk.items():
+                row["import_base"] = base[lead_id]  # type: ignore[index]
+
+    def find_skips(self, owner: str, import_id: str, keys: Iterable[str]) -> dict[str, int]:
+        wanted = list(keys)
+        found: dict[str, int] = {}
+        for start in range(0, len(wanted), _KEYS_PER_QUERY):
+            chunk = wanted[start : start + _KEYS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                self.conn.execute(
+                    f"SELECT key, row FROM import_skips WHERE import_id = ? AND owner = ? "
+                    f"AND key IN ({marks})",
+                    [import_id, owner, *chunk],
+                ).fetchall()
+            )
+        return found
+
+    def record_skips(self, owner: str, import_id: str, skips: Mapping[str, int]) -> None:
+        self.conn.executemany(
+            "INSERT INTO import_skips (import_id, owner, key, row) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (import_id, owner, key) DO UPDATE SET row = max(row, excluded.row)",
+            [(import_id, owner, key, row) for key, row in skips.items()],
+        )
 
     def insert_leads(
         self,
@@ -225,7 +277,9 @@ class SqliteLeadStore:
                 "previousSourceFile": r["previous_source_file"],
                 "newSourceFile": r["new_source_file"],
                 "fieldsChanged": json.loads(r["fields_changed"]),
-                "previousValues": json.loads(r["previous"]),
+                "previousValues": {
+                    _API_NAMES.get(k, k): v for k, v in json.loads(r["previous"]).items()
+                },
                 "batchId": r["batch_id"],
                 "importId": r["import_id"],
                 "timestamp": r["timestamp"],
@@ -347,7 +401,9 @@ def decode_cursor(cursor: str) -> tuple[Any, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, seq = json.loads(base64.urlsafe_b64decode(padded))
-        if not isinstance(seq, int):
+        if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**63:
+            raise ValueError
+        if not isinstance(value, str) or has_lone_surrogate(value):
             raise ValueError
     except (ValueError, TypeError) as exc:
         raise BadCursor("the cursor is not valid; start again without one") from exc

@@ -28,6 +28,7 @@ def create_app(services: Services) -> FastAPI:
     install_error_handlers(app)
     for module in (health, auth, records, leads, schema_errors):
         app.include_router(module.router)
-    app.add_middleware(MetricsMiddleware)
+    # The last added is the outermost: metrics see every answer, the 413s included.
     app.add_middleware(BodyLimitMiddleware, max_bytes=services.settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware)
     return app

@@ -40,7 +40,12 @@ def normalize_email(raw: str | None) -> str | None:
         return None
     if len(value) <= 254 and _FAST.fullmatch(value) is not None:
         local, _, domain = value.rpartition("@")
-        if len(local) <= 64 and domain.rpartition(".")[2] not in _SPECIAL_TLDS:
+        # "--" in a label is IDNA territory (xn--, and ab--cd is forbidden): slow path
+        if (
+            len(local) <= 64
+            and "--" not in domain
+            and domain.rpartition(".")[2] not in _SPECIAL_TLDS
+        ):
             return value
     try:
         result = validate_email(value, check_deliverability=False)

@@ -66,10 +66,18 @@ class BatchPlan:
     creates: list[LeadDraft] = field(default_factory=list)
     updates: list[Update] = field(default_factory=list)
     outcomes: dict[int, tuple[Outcome, str | None]] = field(default_factory=dict)
+    skips: dict[str, int] = field(default_factory=dict)  # key -> row, for the skip ledger
     duplicates: int = 0
     created: int = 0
     updated: int = 0
     skipped: int = 0
+
+    def skip(self, draft: LeadDraft, lead_id: str | None) -> None:
+        """The mode forbids this row; remember its key so other batches count it right."""
+        self.skipped += 1
+        self.outcomes[draft.row] = (Outcome.SKIPPED, lead_id)
+        if draft.key is not None:
+            self.skips[draft.key] = draft.row
 
 
 def last_occurrences(drafts: Sequence[LeadDraft]) -> tuple[list[LeadDraft], list[LeadDraft]]:
@@ -92,33 +100,59 @@ def last_occurrences(drafts: Sequence[LeadDraft]) -> tuple[list[LeadDraft], list
     return keyless + list(winners.values()), losers
 
 
-def merge_changes(
-    stored: Mapping[str, Any], draft: LeadDraft, policy: MergePolicy
+def target_values(
+    base: Mapping[str, Any] | None, draft: LeadDraft, policy: MergePolicy
 ) -> dict[str, Any]:
-    """Column -> new value for every column the draft changes under the policy."""
-    changes: dict[str, Any] = {}
+    """What a lead holds once `draft` is merged into `base` (None: a lead made from it)."""
+    values: dict[str, Any] = {column: getattr(draft, column) for column in MERGED_COLUMNS}
+    values["phone_valid"] = draft.phone_valid
+    values["opt_in"] = draft.opt_in
+    values["interests"] = draft.interests
+    values["attributes"] = dict(draft.attributes)
+    if base is None:
+        return values
     fill = policy is MergePolicy.FILL
     for column in MERGED_COLUMNS:
-        new = getattr(draft, column)
-        old = stored[column]
-        if new == old or (fill and (old or not new)):
-            continue
-        changes[column] = new
-    if "phone" in changes:
-        changes["phone_valid"] = draft.phone_valid
+        old = base[column]
+        if fill and (old or not values[column]):
+            values[column] = old  # fill: only empty fields take the new value
+    if values["phone"] == base["phone"]:
+        values["phone_valid"] = base["phone_valid"]
     for column in ("opt_in", "interests"):
-        new = getattr(draft, column)
+        old = base[column]
+        if values[column] is None or (fill and old is not None):
+            values[column] = old  # absent in the row: the stored value stays
+    old_attributes: dict[str, Any] = base["attributes"] or {}
+    if fill:
+        values["attributes"] = {**values["attributes"], **old_attributes}
+    else:
+        values["attributes"] = {**old_attributes, **values["attributes"]}
+    return values
+
+
+def merge_changes(
+    stored: Mapping[str, Any],
+    draft: LeadDraft,
+    policy: MergePolicy,
+    base: Mapping[str, Any] | None = None,
+    from_scratch: bool = False,
+) -> dict[str, Any]:
+    """Column -> new value for every column of `stored` that merging `draft` changes.
+
+    The merge is into `base` (default: `stored` itself); `from_scratch` means the lead
+    should hold the draft's values alone, as when this import created it.
+    """
+    if from_scratch:
+        target = target_values(None, draft, policy)
+    else:
+        target = target_values(stored if base is None else base, draft, policy)
+    changes: dict[str, Any] = {}
+    for column, value in target.items():
         old = stored[column]
-        if new is not None and new != old and not (fill and old is not None):
-            changes[column] = new
-    if draft.attributes:
-        old_attrs: dict[str, Any] = stored["attributes"] or {}
-        if fill:
-            merged = {**draft.attributes, **old_attrs}
-        else:
-            merged = {**old_attrs, **draft.attributes}
-        if merged != old_attrs:
-            changes["attributes"] = merged
+        if column == "attributes":
+            old = old or {}
+        if value != old:
+            changes[column] = value
     return changes
 
 
@@ -138,53 +172,76 @@ def plan_batch(
     mode: ImportMode,
     policy: MergePolicy,
     deduped: tuple[list[LeadDraft], list[LeadDraft]] | None = None,
+    skipped_rows: Mapping[str, int] | None = None,
 ) -> BatchPlan:
     """Decide, for each draft of one batch, whether it creates, updates or is a duplicate.
 
-    `deduped` is last_occurrences(drafts) when the caller has it already.
+    `stored_by_key` holds the stored leads of the batch's keys. A lead last written by
+    this import carries `import_base`: its values before the import touched it, or None
+    when the import created it. `skipped_rows` holds, per key, the row of this import that
+    the mode made skip it (create-only and update-only). `deduped` is
+    last_occurrences(drafts) when the caller has it already.
     """
     plan = BatchPlan()
     survivors, losers = deduped or last_occurrences(drafts)
     for loser in losers:
         plan.outcomes[loser.row] = (Outcome.DUPLICATE, None)
     plan.duplicates = len(losers)
+    skipped_rows = skipped_rows or {}
     for draft in survivors:
         key = draft.key
         stored = stored_by_key.get(key) if key is not None else None
+        lead_id = stored["lead_id"] if stored is not None else None
+        if key is not None and (skipped_at := skipped_rows.get(key)) is not None:
+            # Another row of this file with this key was skipped: the mode decides the
+            # same for this one, and one of the two is a duplicate.
+            if skipped_at == draft.row:
+                plan.outcomes[draft.row] = (Outcome.REPLAYED, lead_id)
+                continue
+            plan.duplicates += 1
+            if skipped_at < draft.row:
+                plan.skips[key] = draft.row
+                plan.outcomes[draft.row] = (Outcome.SKIPPED, lead_id)
+            else:
+                plan.outcomes[draft.row] = (Outcome.DUPLICATE, lead_id)
+            continue
         if stored is None:
             if mode is ImportMode.UPDATE_ONLY:
-                plan.skipped += 1
-                plan.outcomes[draft.row] = (Outcome.SKIPPED, None)
+                plan.skip(draft, None)
             else:
                 plan.creates.append(draft)
                 plan.created += 1
                 plan.outcomes[draft.row] = (Outcome.CREATED, None)
             continue
-        lead_id = stored["lead_id"]
         same_import = stored["import_id"] == import_id
         if same_import and stored["import_row"] == draft.row:
             plan.outcomes[draft.row] = (Outcome.REPLAYED, lead_id)
             continue
+        created_here = stored["created_import_id"] == import_id
         if same_import:
             # Another row of this file holds the key: whichever row is earlier is the
-            # duplicate, and the later one's values are what the lead keeps.
+            # duplicate, and the lead holds what the later row makes of the lead as it
+            # was before this import (or the later row alone, if the import created it).
             plan.duplicates += 1
             if stored["import_row"] > draft.row:
                 plan.outcomes[draft.row] = (Outcome.DUPLICATE, lead_id)
                 continue
             outcome = Outcome.DUPLICATE
+            changes = merge_changes(
+                stored, draft, policy, stored.get("import_base"), from_scratch=created_here
+            )
         elif mode is ImportMode.CREATE_ONLY:
-            plan.skipped += 1
-            plan.outcomes[draft.row] = (Outcome.SKIPPED, lead_id)
+            plan.skip(draft, lead_id)
             continue
         else:
             plan.updated += 1
             outcome = Outcome.UPDATED
-        changes = merge_changes(stored, draft, policy)
+            changes = merge_changes(stored, draft, policy)
         previous = {column: stored[column] for column in changes}
-        created_here = stored["created_import_id"] == import_id
         plan.updates.append(
-            Update(lead_id, draft, changes, previous, stored["source_file"], not created_here)
+            Update(
+                stored["lead_id"], draft, changes, previous, stored["source_file"], not created_here
+            )
         )
         plan.outcomes[draft.row] = (outcome, lead_id)
     return plan

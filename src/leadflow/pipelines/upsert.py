@@ -43,11 +43,16 @@ def upsert_drafts(
     prepared = store.prepare_leads(ctx, survivors)
     with lock or nullcontext(), store.unit_of_work() as uow:
         uow.log_rejections(ctx, rejections)
-        stored = uow.find_by_keys(ctx.owner, keys) if keys else {}
-        plan = plan_batch(drafts, stored, ctx.import_id, mode, policy, deduped)
+        stored = uow.find_by_keys(ctx.owner, keys, ctx.import_id) if keys else {}
+        skipped: dict[str, int] = {}
+        if mode is not ImportMode.CREATE_AND_UPDATE and keys:
+            skipped = uow.find_skips(ctx.owner, ctx.import_id, keys)
+        plan = plan_batch(drafts, stored, ctx.import_id, mode, policy, deduped, skipped)
         lead_ids = spare_ids[: len(plan.creates)]
         uow.insert_leads(ctx, plan.creates, lead_ids, prepared)
         uow.apply_updates(ctx, plan.updates)
+        if plan.skips:
+            uow.record_skips(ctx.owner, ctx.import_id, plan.skips)
     for draft, lead_id in zip(plan.creates, lead_ids, strict=True):
         plan.outcomes[draft.row] = (Outcome.CREATED, lead_id)
     return plan

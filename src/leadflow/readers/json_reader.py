@@ -9,6 +9,7 @@ from typing import Any, BinaryIO
 
 import ijson
 
+from ..domain.unicode import has_lone_surrogate
 from .base import Batch, RecordStream, UnreadableFile
 from .sniff import FileFormat
 
@@ -19,6 +20,19 @@ class InvalidLine:
     def __init__(self, text: str, error: str) -> None:
         self.text = text
         self.error = error
+
+
+def _storable(record: Any) -> Any:
+    """The record, or an InvalidLine when it holds text no database can store."""
+    try:
+        unstorable = has_lone_surrogate(record)
+    except RecursionError:
+        return InvalidLine("(omitted)", "nested too deeply")
+    if unstorable:
+        return InvalidLine(
+            json.dumps(record, default=str), "holds a lone Unicode surrogate (\\ud800-\\udfff)"
+        )
+    return record
 
 
 class JsonRecords(RecordStream):
@@ -42,7 +56,9 @@ class JsonRecords(RecordStream):
                 if not text:
                     continue
                 try:
-                    yield json.loads(text)
+                    yield _storable(json.loads(text))
+                except RecursionError:
+                    yield InvalidLine(text[:10_000], "not valid JSON: nested too deeply")
                 except ValueError as exc:
                     yield InvalidLine(text, f"not valid JSON: {exc}")
             return
@@ -52,7 +68,8 @@ class JsonRecords(RecordStream):
             raw.seek(0)
         prefix = "item" if head.startswith(b"[") else ""
         try:
-            yield from ijson.items(raw, prefix, use_float=True)
+            for record in ijson.items(raw, prefix, use_float=True):
+                yield _storable(record)
         except ijson.JSONError as exc:
             raise UnreadableFile(f"{self.path.name} is not valid JSON: {exc}") from None
 

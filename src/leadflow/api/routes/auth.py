@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -11,6 +10,7 @@ from pydantic import BaseModel, Field, ValidationError
 from ...security import issue_token, verify_password
 from ..deps import ServicesDep
 from ..errors import ApiError
+from ..json_body import parse_json_body
 from ..limits import LoginThrottle
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
@@ -36,11 +36,13 @@ async def _credentials(request: Request) -> Credentials:
         if raw.lstrip().startswith(b"{") or not content_type.startswith(
             ("application/x-www-form-urlencoded", "multipart/form-data")
         ):
-            data: Any = json.loads(raw or b"null")
+            data: Any = parse_json_body(raw or b"null")
         else:
             form = await request.form()
             data = {k: v for k, v in form.items() if isinstance(v, str)}
         return Credentials.model_validate(data)
+    except ApiError:
+        raise
     except (ValueError, ValidationError) as exc:
         details = None
         if isinstance(exc, ValidationError):

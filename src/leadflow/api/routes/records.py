@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,6 +11,7 @@ from ...domain.optin_schema import NotAList
 from ...pipelines.optin import OptinResult, run_optin
 from ..deps import CurrentUser, ServicesDep
 from ..errors import ApiError
+from ..json_body import parse_json_body
 
 router = APIRouter(prefix="/v1", tags=["records"])
 
@@ -56,13 +56,6 @@ class RecordsResult(BaseModel):
     duplicates: int
     saved: int
     ignored: int
-
-
-def parse_json_body(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
 
 
 @router.post(

@@ -16,7 +16,9 @@ def list_errors(
     user: CurrentUser,
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before: Annotated[int | None, Query(ge=1, description="Page: ids below this one.")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="Page: ids below this one.")
+    ] = None,
     import_id: Annotated[str | None, Query(alias="importId")] = None,
 ) -> dict[str, Any]:
     """Records that failed validation, newest first, each with every failing field."""
