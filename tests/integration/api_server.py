@@ -7,6 +7,7 @@ a free port of 127.0.0.1. Tests talk to it over real sockets with httpx.
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 from collections.abc import Iterator
@@ -66,7 +67,17 @@ class LiveApi:
 
 def make_services(data_dir: Path, **overrides: Any) -> Services:
     """Services over a fresh data directory, with alice and bob as users."""
-    options: dict[str, Any] = {"data_dir": data_dir, "rate_limit": 0}
+    # Pinned so that LEADFLOW_* variables in the environment cannot change what tests expect.
+    options: dict[str, Any] = {
+        "data_dir": data_dir,
+        "backend": "local",
+        "rate_limit": 0,
+        "login_attempts": 10,
+        "max_body_bytes": 10 * 1024 * 1024,
+        "token_ttl_seconds": 3600,
+        "secret_key": None,
+        "default_region": "US",
+    }
     options.update(overrides)
     settings = Settings(_env_file=None, **options)  # type: ignore[call-arg]
     services = bootstrap(settings)
@@ -75,9 +86,19 @@ def make_services(data_dir: Path, **overrides: Any) -> Services:
     return services
 
 
+_stopping: list[threading.Thread] = []
+
+
+@atexit.register
+def _join_stopped_servers() -> None:
+    for thread in _stopping:
+        thread.join(timeout=15)
+
+
 @contextmanager
 def run_server(services: Services) -> Iterator[str]:
     """Serve create_app(services) on 127.0.0.1 in a thread; yields the base URL."""
+    _stopping[:] = [thread for thread in _stopping if thread.is_alive()]
     config = uvicorn.Config(
         create_app(services),
         host="127.0.0.1",
@@ -102,8 +123,10 @@ def run_server(services: Services) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
+        # uvicorn takes ~0.2 s to wind down (a 0.1 s tick plus a 0.1 s grace sleep); let it
+        # do so in the background instead of making every test wait for it.
         server.should_exit = True
-        thread.join(timeout=15)
+        _stopping.append(thread)
 
 
 @contextmanager

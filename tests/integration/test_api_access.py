@@ -176,16 +176,22 @@ def test_login_with_missing_or_bad_fields_is_422(
     assert {detail["field"] for detail in error["details"]} == missing
 
 
-@pytest.mark.parametrize(
-    "content", [b"", b"null", b"[]", b'"alice"', b"{not json", b"username=alice"]
-)
-def test_login_with_a_body_that_is_no_credentials_is_422(
+@pytest.mark.parametrize("content", [b"", b"null", b"[]", b'"alice"', b"42", b'{"user": "alice"}'])
+def test_login_with_json_that_is_no_credentials_is_422(
     anonymous: httpx.Client, content: bytes
 ) -> None:
     response = anonymous.post(
         "/v1/auth/token", content=content, headers={"Content-Type": "application/json"}
     )
     assert_envelope(response, 422, "invalid_request")
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"username=alice", b'{"username": "a",}'])
+def test_login_with_a_body_that_is_not_json_is_400(anonymous: httpx.Client, content: bytes) -> None:
+    response = anonymous.post(
+        "/v1/auth/token", content=content, headers={"Content-Type": "application/json"}
+    )
+    assert_envelope(response, 400, "invalid_json")
 
 
 def test_failed_logins_are_throttled_with_retry_after(tmp_path: Path) -> None:

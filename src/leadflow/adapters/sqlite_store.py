@@ -9,9 +9,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from ..domain.json_values import has_lone_surrogate
 from ..domain.lead import LeadDraft, Rejection
 from ..domain.merge import MERGED_COLUMNS, Update, fields_changed
-from ..domain.unicode import has_lone_surrogate
 from ..ports import LeadQuery, WriteContext
 from .lead_rows import lead_to_api
 from .sqlite_db import Database

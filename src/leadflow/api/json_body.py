@@ -5,22 +5,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..domain.unicode import has_lone_surrogate
+from ..domain.json_values import MAX_DEPTH, unstorable_reason
 from .errors import ApiError
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def parse_json_body(raw: bytes) -> Any:
     """The body as JSON; 400 for invalid JSON, absurd nesting or invalid Unicode."""
     try:
-        body = json.loads(raw)
-        # Only \u escapes can make a lone surrogate, so most bodies skip the walk.
-        invalid_text = (b"\\ud" in raw or b"\\uD" in raw) and has_lone_surrogate(body)
+        body = json.loads(raw, parse_constant=_reject_constant)
     except RecursionError:
         raise ApiError(400, "invalid_json", "the body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
-    if invalid_text:
-        raise ApiError(
-            400, "invalid_json", "the body holds a lone Unicode surrogate (\\ud800-\\udfff)"
-        )
+    # A records body is a list of objects: two levels more than a record's own nesting.
+    reason = unstorable_reason(body, MAX_DEPTH + 2)
+    if reason is not None:
+        raise ApiError(400, "invalid_json", f"the body {reason}")
     return body

@@ -9,7 +9,7 @@ from typing import Any, BinaryIO
 
 import ijson
 
-from ..domain.unicode import has_lone_surrogate
+from ..domain.json_values import unstorable_reason
 from .base import Batch, RecordStream, UnreadableFile
 from .sniff import FileFormat
 
@@ -23,16 +23,11 @@ class InvalidLine:
 
 
 def _storable(record: Any) -> Any:
-    """The record, or an InvalidLine when it holds text no database can store."""
-    try:
-        unstorable = has_lone_surrogate(record)
-    except RecursionError:
-        return InvalidLine("(omitted)", "nested too deeply")
-    if unstorable:
-        return InvalidLine(
-            json.dumps(record, default=str), "holds a lone Unicode surrogate (\\ud800-\\udfff)"
-        )
-    return record
+    """The record, or an InvalidLine saying why it cannot be kept."""
+    reason = unstorable_reason(record)
+    if reason is None:
+        return record
+    return InvalidLine(json.dumps(record, default=str)[:10_000], f"the record {reason}")
 
 
 class JsonRecords(RecordStream):
@@ -58,7 +53,7 @@ class JsonRecords(RecordStream):
                 try:
                     yield _storable(json.loads(text))
                 except RecursionError:
-                    yield InvalidLine(text[:10_000], "not valid JSON: nested too deeply")
+                    yield InvalidLine(text[:10_000], "the record is nested too deeply")
                 except ValueError as exc:
                     yield InvalidLine(text, f"not valid JSON: {exc}")
             return
