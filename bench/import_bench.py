@@ -25,6 +25,7 @@ from proctree import environment, run  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 LEADFLOW = ROOT / ".venv" / "bin" / "leadflow"
 PYTHON = ROOT / ".venv" / "bin" / "python"
+COUNTS = ("received", "valid", "invalid", "duplicates", "created", "updated", "ignored")
 
 
 def main() -> None:
@@ -69,9 +70,7 @@ def main() -> None:
                 "peak_rss_mb": round(max(rss), 1),
                 "all_import_seconds": [round(s, 3) for s in imports],
                 "all_floor_seconds": [round(s, 3) for s in floors],
-                "summary": {k: summary.get(k) for k in (
-                    "received", "valid", "invalid", "duplicates", "created", "updated", "ignored"
-                )},
+                "summary": {k: summary.get(k) for k in COUNTS},
             }
         )
     )
