@@ -174,28 +174,32 @@ def _run_with_progress(
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     started = time.perf_counter()
-    with Progress(
+    progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
         TextColumn("{task.fields[rows]:,} rows  {task.fields[rate]:,.0f} rows/s"),
         TimeRemainingColumn(),
         console=err,
-        transient=False,
-    ) as progress:
-        task = progress.add_task(f"importing {file.name}", total=None, rows=0, rate=0.0)
+    )
+    task = progress.add_task(f"importing {file.name}", total=None, rows=0, rate=0.0)
 
-        def on_progress(stream_: RecordStream, summary: ImportSummary) -> None:
-            done, total = stream_.progress()
-            elapsed = max(time.perf_counter() - started, 1e-6)
-            progress.update(
-                task,
-                completed=done,
-                total=total,
-                rows=summary.received,
-                rate=summary.received / elapsed,
-            )
+    def on_progress(stream_: RecordStream, summary: ImportSummary) -> None:
+        # Started on the first report, once the worker processes exist: forking while
+        # the bar's refresh thread holds a lock could leave a child stuck on it.
+        if not progress.live.is_started:
+            progress.start()
+        elapsed = max(time.perf_counter() - started, 1e-6)
+        rate = summary.received / elapsed
+        progress.update(
+            task,
+            completed=summary.received,
+            total=stream_.estimated_rows(),
+            rows=summary.received,
+            rate=rate,
+        )
 
+    try:
         summary = import_file(
             services.leads,
             file,
@@ -205,7 +209,9 @@ def _run_with_progress(
             store_factory=factory,
         )
         progress.update(task, completed=1, total=1)
-        return summary
+    finally:
+        progress.stop()
+    return summary
 
 
 def _print_summary(summary: ImportSummary, owner: str) -> None:
@@ -218,8 +224,9 @@ def _print_summary(summary: ImportSummary, owner: str) -> None:
     table.add_row("seconds", f"{summary.seconds:.2f}")
     out.print(table)
     if summary.invalid:
+        rows = "1 row was" if summary.invalid == 1 else f"{summary.invalid:,} rows were"
         out.print(
-            f"{summary.invalid} rows were rejected; see them with "
+            f"{rows} rejected; see them with "
             f"[bold]leadflow errors list --import {summary.importId}[/]",
             highlight=False,
         )

@@ -221,3 +221,15 @@ def test_text_without_digits_is_never_valid(raw: str, region: str) -> None:
         assert phone == Phone(raw.strip(), False)
     else:
         assert phone is None
+
+
+def test_us_validity_depends_only_on_the_first_six_digits() -> None:
+    """The prefix cache in phones._us_valid relies on this property of the US patterns."""
+    from leadflow.domain.phones import _US_VALID
+
+    suffixes = ("0000", "0199", "1234", "5555", "9999")
+    for area in range(200, 1000, 7):
+        for exchange in range(0, 1000, 3):
+            prefix = f"{area}{exchange:03d}"
+            answers = {_US_VALID.fullmatch(prefix + s) is not None for s in suffixes}
+            assert len(answers) == 1, prefix

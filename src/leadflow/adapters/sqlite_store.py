@@ -73,8 +73,9 @@ class SqliteUnitOfWork:
                     for column in _JSON_COLUMNS:
                         if row[column] is not None:
                             row[column] = json.loads(row[column])
-                    if row["opt_in"] is not None:
-                        row["opt_in"] = bool(row["opt_in"])
+                    for flag in ("opt_in", "phone_valid"):  # 0/1 in SQLite
+                        if row[flag] is not None:
+                            row[flag] = bool(row[flag])
                     found[row[key_column]] = row
         if import_id is not None:
             self._add_import_bases(import_id, found)
@@ -149,7 +150,7 @@ class SqliteUnitOfWork:
         for update in updates:
             changes = dict(update.changes)
             if "first_name" in changes or "last_name" in changes:
-                changes["name"] = update.draft.name
+                changes["name"] = update.name
             columns = tuple(changes)
             values = [_dumps(v) if k in _JSON_COLUMNS else v for k, v in changes.items()]
             values += [ctx.source_file, ctx.now, ctx.import_id, update.draft.row]

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from .lead import LeadDraft
+from .names import join_name
 
 
 class ImportMode(StrEnum):
@@ -59,6 +60,9 @@ class Update:
     previous: dict[str, Any]
     previous_source_file: str | None
     audited: bool
+    # The full name once first and last name are merged (None: neither changes). Not the
+    # draft's name: with policy fill the lead may keep one part and take the other.
+    name: str | None = None
 
 
 @dataclass(slots=True)
@@ -238,9 +242,21 @@ def plan_batch(
             outcome = Outcome.UPDATED
             changes = merge_changes(stored, draft, policy)
         previous = {column: stored[column] for column in changes}
+        name = None
+        if "first_name" in changes or "last_name" in changes:
+            name = join_name(
+                changes.get("first_name", stored["first_name"]),
+                changes.get("last_name", stored["last_name"]),
+            )
         plan.updates.append(
             Update(
-                stored["lead_id"], draft, changes, previous, stored["source_file"], not created_here
+                stored["lead_id"],
+                draft,
+                changes,
+                previous,
+                stored["source_file"],
+                not created_here,
+                name,
             )
         )
         plan.outcomes[draft.row] = (outcome, lead_id)

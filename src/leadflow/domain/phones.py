@@ -71,13 +71,28 @@ def _normalize_uncached(raw: str, region: str) -> Phone | None:
         match = _NANP_SHAPE.fullmatch(text)
         if match is not None:
             national = "".join(match.groups())
-            if _US_VALID.fullmatch(national):
+            if _us_valid(national):
                 return Phone("+1" + national, True)
     if text.startswith("+") and _INTL_SHAPE.fullmatch(text):
         digits = text[1:].translate(_SEPARATORS)
         if _international_is_valid(digits):
             return Phone("+" + digits, True)
     return slow_normalize_phone(text, region)
+
+
+# The US patterns only ever constrain the first six digits (area code and exchange; a
+# test checks this over every prefix), so validity is cached per prefix.
+_us_prefixes: dict[str, bool] = {}
+
+
+def _us_valid(national: str) -> bool:
+    prefix = national[:6]
+    valid = _us_prefixes.get(prefix)
+    if valid is None:
+        if len(_us_prefixes) >= _CACHE_LIMIT:
+            _us_prefixes.clear()
+        valid = _us_prefixes[prefix] = _US_VALID.fullmatch(national) is not None
+    return valid
 
 
 class _CountryRule(NamedTuple):

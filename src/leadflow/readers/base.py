@@ -21,6 +21,14 @@ class RecordStream:
     def __init__(self) -> None:
         self.warnings: list[str] = []
         self.headers: list[str] | None = None
+        self.rows_read = 0  # records handed out so far
+
+    def estimated_rows(self) -> int | None:
+        """Records in the whole file, extrapolated from what has been read so far."""
+        done, total = self.progress()
+        if total is None or not done or not self.rows_read:
+            return None
+        return max(self.rows_read, round(self.rows_read * total / done))
 
     def batches(self) -> Iterator[Batch]:
         raise NotImplementedError

@@ -104,9 +104,11 @@ class CsvRecords(RecordStream):
                     batch.append((index, record))
                     index += 1
                     if len(batch) >= self.batch_rows:
+                        self.rows_read += len(batch)
                         yield batch
                         batch = []
                 if batch:
+                    self.rows_read += len(batch)
                     yield batch
             except csv.Error as exc:
                 raise UnreadableFile(

@@ -75,7 +75,9 @@ class JsonRecords(RecordStream):
             for index, record in enumerate(self._records(raw)):
                 batch.append((index, record))
                 if len(batch) >= self.batch_rows:
+                    self.rows_read += len(batch)
                     yield batch
                     batch = []
             if batch:
+                self.rows_read += len(batch)
                 yield batch

@@ -70,9 +70,11 @@ class XlsxRecords(RecordStream):
                 batch.append((index, record))
                 index += 1
                 if len(batch) >= self.batch_rows:
+                    self.rows_read += len(batch)
                     yield batch
                     batch = []
             if batch:
+                self.rows_read += len(batch)
                 yield batch
         finally:
             book.close()

@@ -1,0 +1,174 @@
+"""LeadStore and UserStore in memory: the fakes for unit tests, behaving like SQLite.
+
+Both adapters pass one contract suite (tests/integration/test_store_contract.py): same
+merge results, same documents, same search, sort and cursors (the SQLite adapter's
+encoding, so a cursor of one is a cursor of the other). A unit of work writes to a copy
+of the tables and swaps it in on success: an exception inside it leaves nothing behind,
+and readers, who take no lock, always see committed data. Copying costs O(leads) per
+transaction, which is nothing at the sizes a fake is for.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from ..domain.lead import LeadDraft
+from ..domain.merge import MERGED_COLUMNS
+from ..ports import LeadQuery, WriteContext
+from .lead_rows import lead_to_api
+from .memory_uow import DuplicateLeadKey, MemoryTables, MemoryUnitOfWork, Row
+from .sqlite_store import decode_cursor, encode_cursor
+
+__all__ = ["DuplicateLeadKey", "MemoryLeadStore", "MemoryUnitOfWork", "MemoryUserStore"]
+
+_SORTS = {
+    "createdAt": "seq",
+    "updatedAt": "updated_at",
+    "name": "name",
+    "company": "company",
+    "email": "email",
+    "lastName": "last_name",
+}
+_SEARCHED = ("name", "email", "company", "phone", "title")
+_API_NAMES = {**MERGED_COLUMNS, "phone_valid": "phoneValid", "opt_in": "optIn"}
+# SQLite's LIKE and COLLATE NOCASE fold ASCII letters only: 'É' does not match 'é'.
+_ASCII_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _fold(text: str) -> str:
+    return text.translate(_ASCII_FOLD)
+
+
+def _limited(items: list[Any], limit: int) -> list[Any]:
+    return items if limit < 0 else items[:limit]  # as SQL: a negative LIMIT is no limit
+
+
+def _matches(row: Row, owner: str, query: LeadQuery) -> bool:
+    if row["owner"] != owner:
+        return False
+    if query.q:
+        needle = _fold(query.q)
+        values = (row[column] for column in _SEARCHED)
+        if not any(value is not None and needle in _fold(value) for value in values):
+            return False
+    if query.company and _fold(row["company"]) != _fold(query.company):
+        return False
+    return not query.source or row["source"] == query.source
+
+
+class MemoryLeadStore:
+    """Leads, their audit trail and the schema-error log in memory."""
+
+    def __init__(self) -> None:
+        self._tables = MemoryTables()
+        self._write_lock = threading.Lock()
+
+    def prepare_leads(self, ctx: WriteContext, drafts: Sequence[LeadDraft]) -> None:
+        return None  # nothing to prepare: rows are built inside the unit of work
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[MemoryUnitOfWork]:
+        with self._write_lock:
+            work = self._tables.copy()
+            yield MemoryUnitOfWork(work)
+            self._tables = work  # reached only when the block raised nothing
+
+    def get_lead(self, owner: str, lead_id: str) -> dict[str, Any] | None:
+        row = self._tables.leads.get(lead_id)
+        return lead_to_api(row) if row is not None and row["owner"] == owner else None
+
+    def lead_history(self, owner: str, lead_id: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "action": r["action"],
+                "leadId": r["lead_id"],
+                "email": r["email"],
+                "previousSourceFile": r["previous_source_file"],
+                "newSourceFile": r["new_source_file"],
+                "fieldsChanged": json.loads(r["fields_changed"]),
+                "previousValues": {
+                    _API_NAMES.get(k, k): v for k, v in json.loads(r["previous"]).items()
+                },
+                "batchId": r["batch_id"],
+                "importId": r["import_id"],
+                "timestamp": r["timestamp"],
+            }
+            for r in self._tables.audit.get(lead_id, ())
+            if r["owner"] == owner
+        ]
+
+    def count_leads(self, owner: str) -> int:
+        return sum(1 for row in self._tables.leads.values() if row["owner"] == owner)
+
+    def list_leads(self, owner: str, query: LeadQuery) -> tuple[list[dict[str, Any]], str | None]:
+        column = _SORTS[query.sort]
+        rows = [row for row in self._tables.leads.values() if _matches(row, owner, query)]
+
+        def position(row: Row) -> tuple[str, int]:
+            return ("" if column == "seq" else row[column] or "", row["seq"])
+
+        if query.cursor:
+            value, seq = decode_cursor(query.cursor)
+            after = ("" if column == "seq" else value, seq)
+            if query.descending:
+                rows = [row for row in rows if position(row) < after]
+            else:
+                rows = [row for row in rows if position(row) > after]
+        rows.sort(key=position, reverse=query.descending)
+        rows = _limited(rows, query.limit + 1)
+        next_cursor = None
+        if len(rows) > query.limit:
+            rows = rows[: query.limit]
+            last = rows[-1]
+            value = "" if column == "seq" else (last[column] or "")
+            next_cursor = encode_cursor(value, last["seq"])
+        return [lead_to_api(r) for r in rows], next_cursor
+
+    def list_schema_errors(
+        self,
+        owner: str,
+        limit: int = 100,
+        before: int | None = None,
+        import_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        rows = [
+            r
+            for r in reversed(self._tables.errors)
+            if r["owner"] == owner
+            and (import_id is None or r["import_id"] == import_id)
+            and (before is None or r["id"] < before)
+        ]
+        return [
+            {
+                "id": r["id"],
+                "source": r["source"],
+                "importId": r["import_id"],
+                "index": r["position"],
+                "record": json.loads(r["record"]),
+                "errors": json.loads(r["errors"]),
+                "createdAt": r["created_at"],
+            }
+            for r in _limited(rows, limit)
+        ]
+
+
+class MemoryUserStore:
+    """Users and their password hashes in memory."""
+
+    def __init__(self) -> None:
+        self._hashes: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def add_user(self, username: str, password_hash: str, now: str) -> None:
+        with self._lock:
+            self._hashes[username] = password_hash  # an existing user gets the new hash
+
+    def has_users(self) -> bool:
+        return bool(self._hashes)
+
+    def password_hash(self, username: str) -> str | None:
+        return self._hashes.get(username)
