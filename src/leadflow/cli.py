@@ -171,18 +171,19 @@ def _run_with_progress(
     factory = lead_store_factory(services.settings)
     if not err.is_terminal:
         return import_file(services.leads, file, options, stream=stream, store_factory=factory)
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, Progress, TextColumn
 
     started = time.perf_counter()
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
-        TextColumn("{task.fields[rows]:,} rows  {task.fields[rate]:,.0f} rows/s"),
-        TimeRemainingColumn(),
+        TextColumn(
+            "{task.fields[rows]:,} rows  {task.fields[rate]:,.0f} rows/s  ETA {task.fields[eta]}"
+        ),
         console=err,
     )
-    task = progress.add_task(f"importing {file.name}", total=None, rows=0, rate=0.0)
+    task = progress.add_task(f"importing {file.name}", total=None, rows=0, rate=0.0, eta="-")
 
     def on_progress(stream_: RecordStream, summary: ImportSummary) -> None:
         # Started on the first report, once the worker processes exist: forking while
@@ -191,12 +192,11 @@ def _run_with_progress(
             progress.start()
         elapsed = max(time.perf_counter() - started, 1e-6)
         rate = summary.received / elapsed
+        total = stream_.estimated_rows()
+        # our own ETA: rich resets its speed estimate whenever the total is revised
+        eta = "-" if total is None or not rate else _clock(max(0, total - summary.received) / rate)
         progress.update(
-            task,
-            completed=summary.received,
-            total=stream_.estimated_rows(),
-            rows=summary.received,
-            rate=rate,
+            task, completed=summary.received, total=total, rows=summary.received, rate=rate, eta=eta
         )
 
     try:
@@ -208,10 +208,15 @@ def _run_with_progress(
             stream=stream,
             store_factory=factory,
         )
-        progress.update(task, completed=1, total=1)
+        progress.update(task, completed=1, total=1, eta="0:00")
     finally:
         progress.stop()
     return summary
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}:{secs:02d}"
 
 
 def _print_summary(summary: ImportSummary, owner: str) -> None:
