@@ -7,7 +7,9 @@ avoid); the `bare` variant into a table with a single index. The issue's target 
 ratio to the schema floor; both are printed.
 
 Prints one JSON object: wall times (median of --repeat runs), ratios, leads/s, and the
-peak RSS of the import's whole process tree (sampled from /proc every 50 ms).
+peak memory of the import's whole process tree, sampled from /proc every 50 ms: the sum
+of resident sets (pages shared by the forked workers counted in each) and of
+proportional set sizes (shared pages split between the processes sharing them).
 
     .venv/bin/python bench/import_bench.py --rows 100000
     .venv/bin/python bench/import_bench.py --rows 1048576 --repeat 1
@@ -48,6 +50,7 @@ def main() -> None:
     bare_floors: list[float] = []
     imports: list[float] = []
     rss: list[float] = []
+    pss: list[float] = []
     summary: dict[str, object] = {}
     floor_script = str(ROOT / "bench" / "floor.py")
     for _ in range(args.repeat):
@@ -68,6 +71,7 @@ def main() -> None:
             summary = json.loads(result.stdout.strip().splitlines()[-1])
             imports.append(result.seconds)
             rss.append(result.peak_rss_mb)
+            pss.append(result.peak_pss_mb)
             shutil.rmtree(data, ignore_errors=True)
     floor_s = statistics.median(floors)
     bare_s = statistics.median(bare_floors)
@@ -86,6 +90,7 @@ def main() -> None:
                 "ratio_to_bare_floor": round(import_s / bare_s, 2),
                 "leads_per_second": round(args.rows / import_s),
                 "peak_rss_mb": round(max(rss), 1),
+                "peak_pss_mb": round(max(pss), 1),
                 "all_import_seconds": [round(s, 3) for s in imports],
                 "all_floor_seconds": [round(s, 3) for s in floors],
                 "all_bare_floor_seconds": [round(s, 3) for s in bare_floors],

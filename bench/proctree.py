@@ -13,12 +13,24 @@ from pathlib import Path
 @dataclass
 class Run:
     seconds: float
-    peak_rss_mb: float
+    peak_rss_mb: float  # sum of the tree's resident sets (counts shared pages in each)
+    peak_pss_mb: float  # sum of proportional set sizes (shared pages split between sharers)
     stdout: str
     returncode: int
 
 
-def _tree_rss_kb(root: int) -> int:
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _tree_memory_kb(root: int) -> tuple[int, int]:
+    """(RSS, PSS) of a process and all its descendants, in kB."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
@@ -32,12 +44,13 @@ def _tree_rss_kb(root: int) -> int:
         pid = int(entry.name)
         children.setdefault(int(fields.get("PPid", "0").strip()), []).append(pid)
         rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0] or 0)
-    total, stack = 0, [root]
+    total_rss, total_pss, stack = 0, 0, [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        total_rss += rss.get(pid, 0)
+        total_pss += _pss_kb(pid)
         stack.extend(children.get(pid, []))
-    return total
+    return total_rss, total_pss
 
 
 def run(command: list[str], env: dict[str, str] | None = None) -> Run:
@@ -45,13 +58,14 @@ def run(command: list[str], env: dict[str, str] | None = None) -> Run:
     proc = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
     )
-    peak = 0
+    peak_rss = peak_pss = 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak_rss, peak_pss
         while not done.is_set():
-            peak = max(peak, _tree_rss_kb(proc.pid))
+            rss, pss = _tree_memory_kb(proc.pid)
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
             done.wait(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -60,7 +74,7 @@ def run(command: list[str], env: dict[str, str] | None = None) -> Run:
     seconds = time.perf_counter() - started
     done.set()
     sampler.join()
-    return Run(seconds, peak / 1024, stdout, proc.returncode)
+    return Run(seconds, peak_rss / 1024, peak_pss / 1024, stdout, proc.returncode)
 
 
 def environment(**overrides: str) -> dict[str, str]:

@@ -156,3 +156,20 @@ def test_each_field_is_mapped_at_most_once(headers: list[str]) -> None:
 @given(st.text(max_size=20))
 def test_resolve_field_is_none_or_a_lead_field(name: str) -> None:
     assert resolve_field(name) in (*LEAD_FIELDS, None)
+
+
+def test_each_json_record_is_mapped_on_its_own() -> None:
+    """Another record's spelling of a field never steals it (JSON keys vary per record)."""
+    from leadflow.pipelines.shaping import RecordShaper
+
+    shaper = RecordShaper()
+    assert shaper.shape({"Email": "a@x.com"}) == ({"email": "a@x.com"}, {})
+    assert shaper.shape({"email": "b@x.com", "First Name": "B"}) == (
+        {"email": "b@x.com", "firstName": "B"},
+        {},
+    )
+    # within one record the first spelling wins and the second is kept as an attribute
+    assert shaper.shape({"Email": "a@x.com", "e-mail": "b@x.com"}) == (
+        {"email": "a@x.com"},
+        {"e-mail": "b@x.com"},
+    )

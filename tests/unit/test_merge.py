@@ -270,6 +270,27 @@ def test_fill_policy_only_fills_empty_fields() -> None:
     plan = plan_batch([d], {"ada@example.com": lead}, IMPORT, CU, FILL)
     assert plan.updates[0].changes == {"last_name": "Lovelace", "title": "CTO"}
     assert plan.updates[0].previous == {"last_name": "", "title": ""}
+    # the full name is the one the lead ends with, not the draft's "Augusta Lovelace"
+    assert plan.updates[0].name == "Ada Lovelace"
+
+
+@pytest.mark.parametrize(
+    ("stored_names", "drafted", "policy", "name"),
+    [
+        (("Ada", "L"), ("Ada", "King"), REPLACE, "Ada King"),
+        (("Ada", "L"), ("", ""), REPLACE, ""),
+        (("", "Doe"), ("Bo", "Smith"), FILL, "Bo Doe"),
+        (("Ada", "L"), ("Ada", "L"), REPLACE, None),  # neither part changes
+        (("Ada", ""), ("", "King"), REPLACE, "King"),
+    ],
+)
+def test_an_update_carries_the_full_name_the_lead_ends_with(
+    stored_names: tuple[str, str], drafted: tuple[str, str], policy: MergePolicy, name: str | None
+) -> None:
+    lead = stored(first_name=stored_names[0], last_name=stored_names[1])
+    d = draft(2, "ada@example.com", first=drafted[0], last=drafted[1])
+    [update] = plan_batch([d], {"ada@example.com": lead}, IMPORT, CU, policy).updates
+    assert update.name == name
 
 
 # --- order independence inside one import ------------------------------------------------------

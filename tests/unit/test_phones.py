@@ -223,13 +223,66 @@ def test_text_without_digits_is_never_valid(raw: str, region: str) -> None:
         assert phone is None
 
 
-def test_us_validity_depends_only_on_the_first_six_digits() -> None:
+def test_us_validity_depends_only_on_the_cached_prefix() -> None:
     """The prefix cache in phones._us_valid relies on this property of the US patterns."""
-    from leadflow.domain.phones import _US_VALID
+    import random
 
-    suffixes = ("0000", "0199", "1234", "5555", "9999")
-    for area in range(200, 1000, 7):
-        for exchange in range(0, 1000, 3):
-            prefix = f"{area}{exchange:03d}"
-            answers = {_US_VALID.fullmatch(prefix + s) is not None for s in suffixes}
-            assert len(answers) == 1, prefix
+    from leadflow.domain.phones import _US_PREFIX_DIGITS, _US_VALID
+
+    rng = random.Random(7)
+    rest = 10 - _US_PREFIX_DIGITS
+    for number in range(10**_US_PREFIX_DIGITS):
+        prefix = f"{number:0{_US_PREFIX_DIGITS}d}"
+        suffixes = [
+            "0" * rest,
+            "9" * rest,
+            *(f"{rng.randrange(10**rest):0{rest}d}" for _ in range(4)),
+        ]
+        answers = {_US_VALID.fullmatch(prefix + s) is not None for s in suffixes}
+        assert len(answers) == 1, prefix
+
+
+_SEPARATOR_CHARS = st.sampled_from([" ", ".", "-", "(", ")", ""])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    digits=st.text(alphabet="0123456789", min_size=7, max_size=13),
+    separators=st.lists(_SEPARATOR_CHARS, min_size=14, max_size=14),
+    plus=st.booleans(),
+    region=st.sampled_from(["US", "CA", "GB", "DE"]),
+)
+def test_fast_paths_agree_with_the_library_for_any_separators(
+    digits: str, separators: list[str], plus: bool, region: str
+) -> None:
+    """Digits with separators scattered anywhere: the fast path never disagrees."""
+    text = ("+" if plus else "") + "".join(
+        d + sep for d, sep in zip(digits, separators, strict=False)
+    )
+    assert _normalize_uncached(text, region) == slow_normalize_phone(text.strip(), region)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    area=st.integers(200, 999),
+    exchange=st.integers(200, 999),
+    line=st.integers(0, 9999),
+    shape=st.sampled_from(
+        [
+            "({a}) {e}-{l}",
+            "{a}.{e}.{l}",
+            "+1 {a} {e} {l}",
+            "1-{a}-{e}-{l}",
+            "{a}{e}{l}",
+            "+1({a}){e}-{l}",
+            "1 ({a}) {e} {l}",
+            "{a} {e}{l}",
+        ]
+    ),
+    region=st.sampled_from(["US", "CA", "GB"]),
+)
+def test_nanp_fast_path_agrees_with_the_library(
+    area: int, exchange: int, line: int, shape: str, region: str
+) -> None:
+    text = shape.format(a=area, e=exchange, l=f"{line:04d}")
+    assert _normalize_uncached(text, region) == slow_normalize_phone(text, region)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,6 +109,18 @@ def parse_interests(value: Any) -> list[str]:
     return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
 
 
+LEAD_TEXT_FIELDS = (
+    "name",
+    "firstName",
+    "lastName",
+    "email",
+    "phone",
+    "title",
+    "company",
+    "remarks",
+)
+
+
 def build_lead(
     row: int,
     fields: Mapping[str, Any],
@@ -116,47 +128,70 @@ def build_lead(
     record: Any,
     region: str,
 ) -> LeadDraft | Rejection:
-    """The leads-pipeline rule: a lead needs a name, a company, an email or a phone.
-
-    A malformed email rejects the row; an unparseable phone is kept as given and flagged.
-    """
+    """The leads pipeline for one record whose fields are named (any JSON or cell types)."""
     errors: list[FieldError] = []
-    text = dict(_EMPTY_TEXT)
-    for name, value in fields.items():
-        if name not in text:
-            continue
-        if value.__class__ is str:  # the common case (CSV): no conversion needed
-            text[name] = value.strip()
+    texts: list[str] = []
+    for name in LEAD_TEXT_FIELDS:
+        value = fields.get(name)
+        if value.__class__ is str:
+            texts.append(value.strip())
             continue
         try:
-            text[name] = as_text(value)
+            texts.append(as_text(value))
         except TypeError as exc:
             errors.append(FieldError(name, str(exc)))
+            texts.append("")
+    return lead_from_texts(
+        row,
+        texts,
+        fields.get("optIn"),
+        fields.get("interests"),
+        attributes,
+        record,
+        region,
+        errors,
+    )
+
+
+def lead_from_texts(
+    row: int,
+    texts: Sequence[str],
+    raw_opt_in: Any,
+    raw_interests: Any,
+    attributes: dict[str, Any],
+    record: Any,
+    region: str,
+    errors: list[FieldError] | None = None,
+) -> LeadDraft | Rejection:
+    """The leads-pipeline rule, over stripped texts in LEAD_TEXT_FIELDS order.
+
+    A lead needs a name, a company, an email or a phone. A malformed email rejects the
+    row; an unparseable phone is kept as given and flagged.
+    """
+    full_name, first, last, raw_email, raw_phone, title, company, remarks = texts
+    errors = errors if errors is not None else []
     email: str | None = None
-    raw_email = text["email"]
     if raw_email:
         try:
             email = normalize_email(raw_email)
         except InvalidEmail as exc:
             errors.append(FieldError("email", f"{raw_email!r} is not a valid email: {exc}"))
-    phone = normalize_phone(text["phone"], region) if text["phone"] else None
-    first, last = text["firstName"], text["lastName"]
-    if not first and not last and text["name"]:
-        first, last = split_name(text["name"])
+    phone = normalize_phone(raw_phone, region) if raw_phone else None
+    if not first and not last and full_name:
+        first, last = split_name(full_name)
     opt_in: bool | None = None
     interests: list[str] | None = None
-    if "optIn" in fields or "interests" in fields:
-        if fields.get("optIn") not in (None, ""):
-            try:
-                opt_in = parse_flag(fields["optIn"])
-            except (ValueError, TypeError) as exc:
-                errors.append(FieldError("optIn", str(exc)))
-        if fields.get("interests") not in (None, ""):
-            try:
-                interests = parse_interests(fields["interests"])
-            except (ValueError, TypeError) as exc:
-                errors.append(FieldError("interests", str(exc)))
-    if not errors and not (first or last or text["company"] or email or phone):
+    if raw_opt_in is not None and raw_opt_in != "":
+        try:
+            opt_in = parse_flag(raw_opt_in)
+        except (ValueError, TypeError) as exc:
+            errors.append(FieldError("optIn", str(exc)))
+    if raw_interests is not None and raw_interests != "":
+        try:
+            interests = parse_interests(raw_interests)
+        except (ValueError, TypeError) as exc:
+            errors.append(FieldError("interests", str(exc)))
+    if not errors and not (first or last or company or email or phone):
         errors.append(FieldError("row", "needs at least a name, a company, an email or a phone"))
     if errors:
         return Rejection(row, record, errors)
@@ -168,14 +203,10 @@ def build_lead(
         first,
         last,
         f"{first} {last}" if first and last else first or last,
-        text["title"],
-        text["company"],
-        text["remarks"],
+        title,
+        company,
+        remarks,
         opt_in,
         interests,
         attributes,
     )
-
-
-_LEAD_TEXT = ("name", "firstName", "lastName", "email", "phone", "title", "company", "remarks")
-_EMPTY_TEXT = dict.fromkeys(_LEAD_TEXT, "")

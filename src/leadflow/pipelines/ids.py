@@ -8,18 +8,19 @@ import time
 
 
 def new_lead_ids(count: int) -> list[str]:
-    """`count` fresh UUIDv7 strings, increasing within one call."""
+    """`count` fresh UUIDv7 strings, increasing within one call.
+
+    Layout: 48-bit Unix ms | version 7 | 12-bit counter | variant 0b10 | 62 random bits.
+    """
     if count == 0:
         return []
     millis = time.time_ns() // 1_000_000
-    randomness = os.urandom(10 * count)
+    random_hex = os.urandom(8 * count).hex()
     ids = []
     for i in range(count):
-        rand = int.from_bytes(randomness[10 * i : 10 * i + 10], "big")
-        # 48-bit ms | version 7 | 12-bit sequence | variant 10 | 62 random bits
-        seq = i & 0xFFF
-        value = (millis + (i >> 12)) << 80 | 0x7 << 76 | seq << 64 | 0b10 << 62
-        value |= rand & ((1 << 62) - 1)
-        h = f"{value:032x}"
-        ids.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+        stamp = f"{millis + (i >> 12):012x}"
+        tail = random_hex[16 * i : 16 * i + 16]
+        # variant bits: the first hex digit of the last groups is 8, 9, a or b
+        variant = "89ab"[int(tail[0], 16) & 3]
+        ids.append(f"{stamp[:8]}-{stamp[8:]}-7{i & 0xFFF:03x}-{variant}{tail[1:4]}-{tail[4:16]}")
     return ids

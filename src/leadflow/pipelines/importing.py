@@ -65,7 +65,8 @@ class BatchJob:
     import_id: str
     source_file: str | None
     headers: tuple[str, ...] | None
-    spreadsheet: bool
+    spreadsheet: bool  # CSV or XLSX: cells map booleans and lists explicitly
+    text_only: bool = False  # CSV: every value is a string
 
 
 def utc_now() -> str:
@@ -76,7 +77,7 @@ def shape_batch(batch: Batch, job: BatchJob, shaper: RecordShaper) -> Shaped:
     """Validate and normalize one batch for the job's pipeline."""
     if job.options.pipeline is PipelineName.OPTIN:
         return shape_optin(batch, shaper, job.spreadsheet, job.headers)
-    return shape_leads(batch, shaper, job.options.region, job.headers)
+    return shape_leads(batch, shaper, job.options.region, job.headers, job.text_only)
 
 
 def store_batch(
@@ -193,6 +194,7 @@ def import_file(
         source_file=path.name,
         headers=None,
         spreadsheet=stream.format in ("csv", "xlsx"),
+        text_only=stream.format == "csv",
     )
     workers = _pool_size(options, path.stat().st_size)
     for counts in _run_batches(store, store_factory, stream, job, workers):

@@ -9,7 +9,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..domain.headers import map_headers
-from ..domain.lead import FieldError, LeadDraft, Rejection, build_lead, parse_flag, parse_interests
+from ..domain.lead import (
+    LEAD_TEXT_FIELDS,
+    FieldError,
+    LeadDraft,
+    Rejection,
+    build_lead,
+    lead_from_texts,
+    parse_flag,
+    parse_interests,
+)
 from ..domain.names import join_name
 from ..domain.optin_schema import validate_optin_record
 from ..readers.base import Batch
@@ -17,64 +26,71 @@ from ..readers.json_reader import InvalidLine
 
 
 class RecordShaper:
-    """Splits a record into known lead fields and `attributes`, caching header lookups."""
+    """Splits records into known lead fields and `attributes`.
+
+    Each distinct set of keys (a spreadsheet's header row, or a JSON record's keys) is
+    mapped once, on its own: the first key that maps to a field takes it, and a later key
+    of the same record that maps to the same field stays an attribute.
+    """
+
+    _MAX_PLANS = 1024  # JSON records with ever-new key sets must not grow this forever
 
     def __init__(self, explicit: Mapping[str, str] | None = None) -> None:
         self.explicit = dict(explicit or {})
-        self._fields: dict[str, str | None] = {}
         self._plans: dict[tuple[str, ...], tuple[list[tuple[str, str]], list[str]]] = {}
-
-    def _learn(self, record: Mapping[str, Any]) -> None:
-        new = [k for k in record if k not in self._fields]
-        taken = {f for f in self._fields.values() if f is not None}
-        self._fields.update(map_headers(new, self.explicit, taken))
 
     def plan(self, headers: Sequence[str]) -> tuple[list[tuple[str, str]], list[str]]:
         """For records that have exactly these keys: (header, field) pairs, attribute keys."""
-        cached = self._plans.get(tuple(headers))
+        key = tuple(headers)
+        cached = self._plans.get(key)
         if cached is None:
-            self._learn(dict.fromkeys(headers))
-            pairs = [(h, f) for h in headers if (f := self._fields[h]) is not None]
-            rest = [h for h in headers if self._fields[h] is None]
-            cached = self._plans[tuple(headers)] = (pairs, rest)
+            mapped = map_headers(key, self.explicit)
+            pairs = [(h, f) for h, f in mapped.items() if f is not None]
+            rest = [h for h, f in mapped.items() if f is None]
+            if len(self._plans) >= self._MAX_PLANS:
+                self._plans.clear()
+            cached = self._plans[key] = (pairs, rest)
         return cached
+
+    def text_plan(
+        self, headers: Sequence[str]
+    ) -> tuple[list[str | None], str | None, str | None, list[str]]:
+        """For text-only records with these keys: the header of each LEAD_TEXT_FIELDS
+        entry (None when absent), of optIn, of interests, and the attribute headers."""
+        pairs, rest = self.plan(headers)
+        header_of = {field: header for header, field in pairs}
+        texts = [header_of.get(field) for field in LEAD_TEXT_FIELDS]
+        return texts, header_of.get("optIn"), header_of.get("interests"), rest
 
     def shape_batch(
         self, batch: Batch, headers: Sequence[str] | None
     ) -> list[tuple[int, Any, dict[str, Any], dict[str, Any]]]:
-        """(index, record, fields, attributes) for each dict record of a batch.
+        """(index, record, fields, attributes) for each record of a batch ({} for non-dicts).
 
-        Spreadsheet records share their file's headers, so a precomputed plan maps them
-        with two comprehensions instead of a lookup per cell.
+        Spreadsheet records share their file's headers: their plan is looked up once.
         """
         out: list[tuple[int, Any, dict[str, Any], dict[str, Any]]] = []
-        width = -1
-        if headers is not None:
-            pairs, rest = self.plan(headers)
-            width = len(headers)
+        width = len(headers) if headers is not None else -1
+        shared = self.plan(headers) if headers is not None else None
         for index, record in batch:
             if not isinstance(record, dict):
                 out.append((index, record, {}, {}))
-            elif len(record) == width:
-                fields = {f: record[h] for h, f in pairs}
-                attributes = {h: v for h in rest if (v := record[h]) is not None and v != ""}
-                out.append((index, record, fields, attributes))
-            else:
-                out.append((index, record, *self.shape(record)))
+                continue
+            plan = shared if shared is not None and len(record) == width else None
+            out.append((index, record, *self._apply(plan or self.plan(tuple(record)), record)))
         return out
 
     def shape(self, record: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        fields_of = self._fields
-        if any(k not in fields_of for k in record):
-            self._learn(record)
-        fields: dict[str, Any] = {}
-        attributes: dict[str, Any] = {}
-        for key, value in record.items():
-            field = fields_of[key]
-            if field is not None:
-                fields[field] = value
-            elif value is not None and value != "":
-                attributes[key] = value
+        """(fields, attributes) of one record; empty attribute values are dropped."""
+        return self._apply(self.plan(tuple(record)), record)
+
+    @staticmethod
+    def _apply(
+        plan: tuple[list[tuple[str, str]], list[str]], record: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        pairs, rest = plan
+        fields = {f: record[h] for h, f in pairs}
+        attributes = {h: v for h in rest if (v := record[h]) is not None and v != ""}
         return fields, attributes
 
 
@@ -85,11 +101,21 @@ def _not_a_record(index: int, record: Any) -> Rejection:
 
 
 def shape_leads(
-    batch: Batch, shaper: RecordShaper, region: str, headers: Sequence[str] | None = None
+    batch: Batch,
+    shaper: RecordShaper,
+    region: str,
+    headers: Sequence[str] | None = None,
+    text_only: bool = False,
 ) -> tuple[list[LeadDraft], list[Rejection]]:
-    """The leads pipeline's validation and normalization for one batch."""
+    """The leads pipeline's validation and normalization for one batch.
+
+    `text_only` says every value is a string (CSV): records with exactly the file's
+    headers then skip the generic field mapping, the hot path of large imports.
+    """
     drafts: list[LeadDraft] = []
     rejections: list[Rejection] = []
+    if text_only and headers is not None:
+        batch = _shape_text_records(batch, shaper, region, headers, drafts, rejections)
     for index, record, fields, attributes in shaper.shape_batch(batch, headers):
         if not isinstance(record, dict):
             rejections.append(_not_a_record(index, record))
@@ -100,6 +126,39 @@ def shape_leads(
         else:
             rejections.append(result)
     return drafts, rejections
+
+
+def _shape_text_records(
+    batch: Batch,
+    shaper: RecordShaper,
+    region: str,
+    headers: Sequence[str],
+    drafts: list[LeadDraft],
+    rejections: list[Rejection],
+) -> Batch:
+    """Shape the records that have exactly `headers`; return the others (ragged rows)."""
+    text_headers, opt_in_header, interests_header, rest = shaper.text_plan(headers)
+    width = len(headers)
+    others: Batch = []
+    for index, record in batch:
+        if len(record) != width:
+            others.append((index, record))
+            continue
+        texts = [record[h].strip() if h is not None else "" for h in text_headers]
+        result = lead_from_texts(
+            index,
+            texts,
+            record[opt_in_header] if opt_in_header is not None else None,
+            record[interests_header] if interests_header is not None else None,
+            {h: v for h in rest if (v := record[h])},
+            record,
+            region,
+        )
+        if isinstance(result, LeadDraft):
+            drafts.append(result)
+        else:
+            rejections.append(result)
+    return others
 
 
 def shape_optin(

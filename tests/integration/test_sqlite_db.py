@@ -1,0 +1,119 @@
+"""What only the SQLite adapter has: versioned migrations, WAL, and writers in several
+threads and connections (each Database object has its own connections and write lock)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from test_store_contract import run_concurrent_writers
+
+from leadflow.adapters import sqlite_db
+from leadflow.adapters.sqlite_db import MIGRATIONS, Database, migrate
+from leadflow.adapters.sqlite_store import SqliteLeadStore, SqliteUserStore
+
+
+def schema(conn: sqlite3.Connection) -> list[tuple[str, str, str | None]]:
+    return conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def test_migrations_set_the_user_version_and_reopening_is_a_no_op(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    db = Database(path)
+    assert user_version(db.conn) == len(MIGRATIONS)
+    tables = {name for kind, name, _ in schema(db.conn) if kind == "table"}
+    assert {"users", "leads", "lead_audit", "import_skips", "schema_errors"} <= tables
+    SqliteUserStore(db).add_user("alice", "hash", "T0")
+    before = schema(db.conn)
+
+    again = Database(path)
+    assert user_version(again.conn) == len(MIGRATIONS)
+    assert schema(again.conn) == before
+    assert migrate(again.conn) == len(MIGRATIONS)
+    assert schema(again.conn) == before
+    assert SqliteUserStore(again).password_hash("alice") == "hash"
+
+
+def test_a_failing_migration_changes_nothing_and_a_new_one_applies_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "t.db"
+    Database(path)
+    monkeypatch.setattr(
+        sqlite_db, "MIGRATIONS", (*MIGRATIONS, "CREATE TABLE extra (x); CREATE TABLE broken (")
+    )
+    with pytest.raises(sqlite3.OperationalError):
+        Database(path)
+    conn = sqlite3.connect(path)
+    assert user_version(conn) == len(MIGRATIONS)
+    assert "extra" not in {name for _, name, _ in schema(conn)}  # rolled back with the rest
+    conn.close()
+
+    monkeypatch.setattr(sqlite_db, "MIGRATIONS", (*MIGRATIONS, "CREATE TABLE extra (x)"))
+    for _ in range(2):
+        db = Database(path)
+        assert user_version(db.conn) == len(MIGRATIONS) + 1
+        assert "extra" in {name for _, name, _ in schema(db.conn)}
+
+
+def test_connections_use_wal_and_wait_for_the_write_lock(tmp_path: Path) -> None:
+    db = Database(tmp_path / "t.db")
+    settings: list[tuple[str, int]] = []
+
+    def read_settings() -> None:  # another thread: its own connection, same settings
+        conn = db.conn
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        settings.append((mode, conn.execute("PRAGMA busy_timeout").fetchone()[0]))
+
+    read_settings()
+    thread = threading.Thread(target=read_settings)
+    thread.start()
+    thread.join()
+    assert settings == [("wal", 30000), ("wal", 30000)]
+    # a plain connection opened later sees the file in WAL mode too: it is persistent
+    conn = sqlite3.connect(tmp_path / "t.db")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+def test_two_databases_on_one_file_lose_no_lead_written_from_two_threads(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    reader = SqliteLeadStore(Database(path))
+    run_concurrent_writers(lambda: SqliteLeadStore(Database(path)), reader, threads=3, batches=20)
+
+
+def test_two_databases_on_one_file_lose_no_increment(tmp_path: Path) -> None:
+    """Read-modify-write in transactions from two Database objects in two threads."""
+    path = tmp_path / "t.db"
+    with Database(path).transaction() as conn:
+        conn.execute("CREATE TABLE counter (n INTEGER NOT NULL)")
+        conn.execute("INSERT INTO counter VALUES (0)")
+    rounds = 200
+    barrier = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def increment(open_db: Callable[[], Database]) -> None:
+        try:
+            db = open_db()
+            barrier.wait()
+            for _ in range(rounds):
+                with db.transaction() as conn:
+                    (n,) = conn.execute("SELECT n FROM counter").fetchone()
+                    conn.execute("UPDATE counter SET n = ?", (n + 1,))
+        except BaseException as exc:  # reported by the main thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=increment, args=(lambda: Database(path),)) for _ in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert Database(path).conn.execute("SELECT n FROM counter").fetchone()[0] == 2 * rounds

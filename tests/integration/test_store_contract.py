@@ -1,0 +1,958 @@
+"""The LeadStore / UserStore contract: every adapter (memory, SQLite) passes the same tests.
+
+Scenarios run through the real pipeline functions (upsert_drafts, import_records,
+run_optin) so what is tested is what the service does: merges, counts, the audit trail,
+the skip ledger, search, sort and cursor pages, the schema-error log and atomic units of
+work. A property test runs random files, split into random batches in random order, on
+both adapters and on one batch, and demands the same leads and counts everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leadflow.adapters.memory_store import DuplicateLeadKey, MemoryLeadStore, MemoryUserStore
+from leadflow.adapters.sqlite_db import Database
+from leadflow.adapters.sqlite_store import BadCursor, SqliteLeadStore, SqliteUserStore
+from leadflow.domain.lead import FieldError, LeadDraft, Rejection
+from leadflow.domain.merge import BatchPlan, ImportMode, MergePolicy, Outcome, plan_batch
+from leadflow.domain.names import join_name
+from leadflow.pipelines.importing import ImportOptions, PipelineName, import_records
+from leadflow.pipelines.optin import run_optin
+from leadflow.pipelines.upsert import upsert_drafts
+from leadflow.ports import LeadQuery, LeadStore, UserStore, WriteContext
+
+ADAPTERS = ["memory", "sqlite"]
+CU, CREATE_ONLY, UPDATE_ONLY = list(ImportMode)
+REPLACE, FILL = MergePolicy.REPLACE, MergePolicy.FILL
+SORTS = ("createdAt", "updatedAt", "name", "lastName", "company", "email")
+CONFLICT = (sqlite3.IntegrityError, DuplicateLeadKey)
+
+
+def open_store(kind: str, directory: Path) -> LeadStore:
+    if kind == "memory":
+        return MemoryLeadStore()
+    return SqliteLeadStore(Database(directory / "t.db"))
+
+
+@pytest.fixture(params=ADAPTERS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> LeadStore:
+    return open_store(request.param, tmp_path)
+
+
+@pytest.fixture
+def both(tmp_path: Path) -> list[LeadStore]:
+    """One store of each adapter, to run a scenario side by side and compare outputs."""
+    return [open_store(kind, tmp_path) for kind in ADAPTERS]
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def draft(
+    row: int,
+    email: str | None = None,
+    phone: str | None = None,
+    *,
+    first: str = "",
+    last: str = "",
+    title: str = "",
+    company: str = "",
+    remarks: str = "",
+    opt_in: bool | None = None,
+    interests: list[str] | None = None,
+    attributes: dict[str, Any] | None = None,
+    phone_valid: bool | None = None,
+) -> LeadDraft:
+    if phone is not None and phone_valid is None:
+        phone_valid = phone.startswith("+")
+    return LeadDraft(
+        row, email, phone, phone_valid, first, last, join_name(first, last), title, company,
+        remarks, opt_in, interests, attributes or {},
+    )  # fmt: skip
+
+
+def ctx(
+    import_id: str = "imp-1",
+    owner: str = "alice",
+    *,
+    batch: str = "b-1",
+    source: str = "upload",
+    source_file: str | None = "leads.csv",
+    now: str = "2026-01-01T00:00:00.000Z",
+) -> WriteContext:
+    return WriteContext(owner, import_id, batch, source, source_file, now)
+
+
+def upsert(
+    store: LeadStore,
+    drafts: Sequence[LeadDraft],
+    import_id: str = "imp-1",
+    mode: ImportMode = CU,
+    policy: MergePolicy = REPLACE,
+    **context: Any,
+) -> BatchPlan:
+    return upsert_drafts(store, ctx(import_id, **context), drafts, mode, policy)
+
+
+def counts(plans: Sequence[BatchPlan]) -> tuple[int, int, int, int]:
+    """(created, updated, duplicates, skipped) summed over batches."""
+    return (
+        sum(p.created for p in plans),
+        sum(p.updated for p in plans),
+        sum(p.duplicates for p in plans),
+        sum(p.skipped for p in plans),
+    )
+
+
+def pages(store: LeadStore, owner: str = "alice", **query: Any) -> list[list[dict[str, Any]]]:
+    """Every page of a listing, following nextCursor to the end."""
+    out = []
+    cursor = None
+    while True:
+        items, cursor = store.list_leads(owner, LeadQuery(cursor=cursor, **query))
+        out.append(items)
+        if cursor is None:
+            return out
+        assert len(out) < 1000, "the cursor does not advance"
+
+
+def leads(store: LeadStore, owner: str = "alice", **query: Any) -> list[dict[str, Any]]:
+    return [lead for page in pages(store, owner, limit=500, **query) for lead in page]
+
+
+def by_email(store: LeadStore, owner: str = "alice") -> dict[str | None, dict[str, Any]]:
+    found = {lead["email"]: lead for lead in leads(store, owner)}
+    assert len(found) == store.count_leads(owner)
+    return found
+
+
+def assert_same(got: Any, expected: Any) -> None:
+    """Equal, and with the same JSON types: 1 == True in Python, but not in a document."""
+    assert got == expected
+    assert json.dumps(got, sort_keys=True) == json.dumps(expected, sort_keys=True)
+
+
+def without_id(lead: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in lead.items() if k != "leadId"}
+
+
+def history(store: LeadStore, lead: dict[str, Any]) -> list[dict[str, Any]]:
+    return store.lead_history(lead["owner"], lead["leadId"])
+
+
+# --- create, update, audit -------------------------------------------------------------------
+
+
+def test_a_new_lead_is_stored_with_every_field(store: LeadStore) -> None:
+    new = draft(
+        0, "ada@example.com", "+14155550134", first="Ada", last="Lovelace", title="CTO",
+        company="Acme", remarks="met at a fair", opt_in=True, interests=["py", "é"],
+        attributes={"Region": "Nord", "score": 3, "tags": ["x", {"y": None}]},
+    )  # fmt: skip
+    plan = upsert(store, [new], source="api", source_file=None)
+    assert counts([plan]) == (1, 0, 0, 0)
+    [(outcome, lead_id)] = plan.outcomes.values()
+    assert outcome is Outcome.CREATED and lead_id is not None
+    lead = store.get_lead("alice", lead_id)
+    assert_same(
+        lead,
+        {
+            "leadId": lead_id,
+            "owner": "alice",
+            "firstName": "Ada",
+            "lastName": "Lovelace",
+            "name": "Ada Lovelace",
+            "email": "ada@example.com",
+            "phone": "+14155550134",
+            "phoneValid": True,
+            "title": "CTO",
+            "company": "Acme",
+            "remarks": "met at a fair",
+            "optIn": True,
+            "interests": ["py", "é"],
+            "source": "api",
+            "sourceFile": None,
+            "attributes": {"Region": "Nord", "score": 3, "tags": ["x", {"y": None}]},
+            "enrichment": {},
+            "createdAt": "2026-01-01T00:00:00.000Z",
+            "updatedAt": "2026-01-01T00:00:00.000Z",
+        },
+    )
+    assert leads(store) == [lead]
+    assert store.count_leads("alice") == 1
+    assert store.lead_history("alice", lead_id) == []
+    assert store.get_lead("alice", "no-such-id") is None
+
+
+def test_an_update_keeps_id_and_creation_and_writes_history(store: LeadStore) -> None:
+    upsert(store, [draft(1, "ada@x.com", "+14155550134", first="Ada", last="L", title="CTO")])
+    [before] = leads(store)
+    plan = upsert(
+        store,
+        [draft(4, "ada@x.com", "call me", first="Ada", last="King", title="CTO", opt_in=True)],
+        "imp-2",
+        batch="b-2",
+        source="inbox",
+        source_file="inbox.csv",
+        now="2026-01-02T00:00:00.000Z",
+    )
+    assert counts([plan]) == (0, 1, 0, 0)
+    assert plan.outcomes[4] == (Outcome.UPDATED, before["leadId"])
+    after = store.get_lead("alice", before["leadId"])
+    assert after is not None
+    assert_same(
+        after,
+        {
+            **before,
+            "lastName": "King",
+            "name": "Ada King",
+            "phone": "call me",
+            "phoneValid": False,
+            "optIn": True,
+            "sourceFile": "inbox.csv",
+            "updatedAt": "2026-01-02T00:00:00.000Z",
+        },
+    )  # source is where the lead came from first: it stays
+    assert_same(
+        history(store, after),
+        [
+            {
+                "action": "lead_updated",
+                "leadId": before["leadId"],
+                "email": "ada@x.com",
+                "previousSourceFile": "leads.csv",
+                "newSourceFile": "inbox.csv",
+                "fieldsChanged": ["lastName", "phone", "optIn"],
+                "previousValues": {
+                    "lastName": "L",
+                    "phone": "+14155550134",
+                    "phoneValid": True,
+                    "optIn": None,
+                },
+                "batchId": "b-2",
+                "importId": "imp-2",
+                "timestamp": "2026-01-02T00:00:00.000Z",
+            }
+        ],
+    )
+
+
+def test_an_unchanged_update_counts_and_is_audited_with_no_fields(store: LeadStore) -> None:
+    upsert(store, [draft(1, "ada@x.com", first="Ada")])
+    plan = upsert(store, [draft(1, "ada@x.com", first="Ada")], "imp-2")
+    assert counts([plan]) == (0, 1, 0, 0)
+    [lead] = leads(store)
+    [entry] = history(store, lead)
+    assert (entry["fieldsChanged"], entry["previousValues"]) == ([], {})
+
+
+def test_a_lead_created_and_rewritten_by_one_import_has_no_history(store: LeadStore) -> None:
+    upsert(store, [draft(1, "ada@x.com", title="first")])
+    upsert(store, [draft(2, "ada@x.com", title="second")], batch="b-2")
+    [lead] = leads(store)
+    assert lead["title"] == "second"
+    assert history(store, lead) == []
+
+
+@pytest.mark.parametrize("policy", list(MergePolicy))
+def test_the_name_follows_first_and_last_name(store: LeadStore, policy: MergePolicy) -> None:
+    """The name is the lead's first and last name, also when fill keeps one of them."""
+    upsert(store, [draft(1, "a@x.com", first="John"), draft(2, "b@x.com", last="Doe")])
+    upsert(
+        store,
+        [draft(1, "a@x.com", first="Jane", last="Smith"), draft(2, "b@x.com", first="Bo")],
+        "imp-2",
+        policy=policy,
+    )
+    found = by_email(store)
+    names = {e: (lead["firstName"], lead["lastName"], lead["name"]) for e, lead in found.items()}
+    if policy is REPLACE:
+        assert names == {"a@x.com": ("Jane", "Smith", "Jane Smith"), "b@x.com": ("Bo", "", "Bo")}
+    else:
+        assert names == {
+            "a@x.com": ("John", "Smith", "John Smith"),
+            "b@x.com": ("Bo", "Doe", "Bo Doe"),
+        }
+    assert leads(store, q="jane") == ([found["a@x.com"]] if policy is REPLACE else [])
+
+
+def test_replace_overwrites_even_with_empty_values_and_fill_only_fills(store: LeadStore) -> None:
+    for row, email in enumerate(["r@x.com", "f@x.com"]):
+        old = draft(row, email, first="Ada", title="CTO", opt_in=True, interests=["a"])
+        old.attributes = {"p": 1, "q": 1}
+        upsert(store, [old])
+    for email, policy in (("r@x.com", REPLACE), ("f@x.com", FILL)):
+        new = draft(1, email, title="CEO", remarks="new", company="Acme")
+        new.attributes = {"q": 2, "r": 2}
+        upsert(store, [new], "imp-2", policy=policy)
+    found = by_email(store)
+    replaced, filled = found["r@x.com"], found["f@x.com"]
+    assert (replaced["firstName"], replaced["title"], replaced["remarks"]) == ("", "CEO", "new")
+    assert (filled["firstName"], filled["title"], filled["remarks"]) == ("Ada", "CTO", "new")
+    assert replaced["company"] == filled["company"] == "Acme"
+    # absent optIn/interests keep the stored values under both policies
+    assert (replaced["optIn"], replaced["interests"]) == (True, ["a"])
+    assert (filled["optIn"], filled["interests"]) == (True, ["a"])
+    assert replaced["attributes"] == {"p": 1, "q": 2, "r": 2}
+    assert filled["attributes"] == {"p": 1, "q": 1, "r": 2}
+    assert history(store, replaced)[0]["fieldsChanged"] == [
+        "firstName", "title", "company", "remarks", "attributes",
+    ]  # fmt: skip
+    assert history(store, filled)[0]["fieldsChanged"] == ["company", "remarks", "attributes"]
+
+
+# --- keys: email, phone, none; owners --------------------------------------------------------
+
+
+def test_leads_without_a_key_never_merge(store: LeadStore) -> None:
+    def same(row: int, phone: str | None = None) -> LeadDraft:
+        return draft(row, None, phone, first="Ada", company="Acme")
+
+    plans = [
+        upsert(store, [same(1), same(2)]),
+        upsert(store, [same(3, "call me"), same(4, "call me")]),
+        upsert(store, [same(1)], "imp-2"),
+    ]
+    assert counts(plans) == (5, 0, 0, 0)
+    assert store.count_leads("alice") == 5
+    assert all(history(store, lead) == [] for lead in leads(store))
+
+
+def test_phone_only_leads_dedupe_on_the_e164_phone(store: LeadStore) -> None:
+    phone = "+14155550134"
+    plans = [
+        upsert(store, [draft(1, None, phone, first="A"), draft(2, "b@x.com", phone)]),
+        upsert(
+            store, [draft(3, None, phone, first="C"), draft(4, None, phone, first="D")], "imp-2"
+        ),
+    ]
+    # row 2 has an email: its key is the email, so it is not the phone-only lead
+    assert counts(plans) == (2, 1, 1, 0)
+    found = by_email(store)
+    assert found[None]["firstName"] == "D"
+    assert found["b@x.com"]["firstName"] == ""
+    [entry] = history(store, found[None])
+    assert entry["email"] is None
+    assert entry["previousValues"] == {"firstName": "A"}
+
+
+def test_owners_never_mix(store: LeadStore) -> None:
+    upsert(store, [draft(1, "ada@x.com", "+14155550134", first="Alice's")], owner="alice")
+    plan = upsert(store, [draft(1, "ada@x.com", "+14155550134", first="Bob's")], owner="bob")
+    phone_only = [draft(2, None, "+14155550134", first="P")]
+    plans = [plan, upsert(store, phone_only, owner="alice"), upsert(store, phone_only, owner="bob")]
+    assert counts(plans) == (3, 0, 0, 0)
+    alices, bobs = leads(store, "alice"), leads(store, "bob")
+    assert [lead["firstName"] for lead in alices] == ["Alice's", "P"]
+    assert [lead["firstName"] for lead in bobs] == ["Bob's", "P"]
+    assert {lead["owner"] for lead in alices} == {"alice"}
+    assert store.count_leads("alice") == store.count_leads("bob") == 2
+    assert store.count_leads("carol") == 0
+    for lead in bobs:
+        assert store.get_lead("alice", lead["leadId"]) is None
+        assert store.lead_history("alice", lead["leadId"]) == []
+    cursor = store.list_leads("alice", LeadQuery(limit=1))[1]
+    assert store.list_leads("carol", LeadQuery(cursor=cursor)) == ([], None)
+
+
+# --- one file, many batches ------------------------------------------------------------------
+
+FILE = [
+    draft(0, "a@x.com", title="a0", attributes={"early": 1}, opt_in=True),
+    draft(1, "b@x.com", title="b1"),
+    draft(2, "a@x.com", title="a2", remarks="r"),
+    draft(3, None, "+14155550134", title="p3"),
+    draft(4, None, None, first="Keyless"),
+    draft(5, "c@x.com", title="c5"),
+    draft(6, None, "+14155550134", title="p6"),
+    draft(7, "a@x.com", title="a7", attributes={"late": 2}),
+    draft(8, "b@x.com", title="b8", first="B"),
+    draft(9, None, "call me", first="Keyless"),
+]
+KEYLESS = "(keyless)"
+EXISTING = [draft(50, "b@x.com", title="old", company="Old Co"), draft(51, "c@x.com")]
+
+
+def split_runs() -> list[list[list[int]]]:
+    """The whole file as one batch, and splits of it into shuffled batches in random order."""
+    runs = [[list(range(len(FILE)))]]
+    rnd = random.Random(7)
+    for size in (1, 2, 3, 4):
+        rows = list(range(len(FILE)))
+        rnd.shuffle(rows)
+        batches = [rows[i : i + size] for i in range(0, len(rows), size)]
+        for _ in range(2):
+            rnd.shuffle(batches)
+            runs.append([list(b) for b in batches])
+    return runs
+
+
+def run_file(
+    store: LeadStore, batches: list[list[int]], mode: ImportMode, policy: MergePolicy
+) -> tuple[tuple[int, int, int, int], dict[str, Any]]:
+    upsert(store, EXISTING, "imp-0", now="2026-01-01T00:00:00.000Z")
+    plans = [
+        upsert(store, [FILE[i] for i in rows], "imp-1", mode, policy, batch=f"b-{n}", now="T1")
+        for n, rows in enumerate(batches)
+    ]
+    final: dict[str, Any] = {}
+    for lead in leads(store):
+        if lead["email"] is None and not lead["phoneValid"]:
+            final.setdefault(KEYLESS, []).append(without_id(lead) | {"createdAt": None})
+        else:
+            final[lead["email"] or lead["phone"]] = without_id(lead)
+    final[KEYLESS] = sorted(final.get(KEYLESS, []), key=repr)
+    return counts(plans), final
+
+
+@pytest.mark.parametrize("policy", list(MergePolicy))
+@pytest.mark.parametrize("mode", list(ImportMode))
+def test_the_last_occurrence_wins_whatever_the_batching_and_order(
+    tmp_path: Path, mode: ImportMode, policy: MergePolicy
+) -> None:
+    results = []
+    for kind in ADAPTERS:
+        for n, batches in enumerate(split_runs()):
+            directory = tmp_path / f"{kind}-{n}"
+            results.append(
+                ((kind, batches), run_file(open_store(kind, directory), batches, mode, policy))
+            )
+    (_, expected), *others = results
+    for run, result in others:
+        assert result == expected, run
+        assert_same(result, expected)
+    totals, final = expected
+    if mode is CU:
+        # a: rows 0, 2, 7 (two duplicates); b: existing, rows 1, 8; c: existing; phone: 3, 6
+        assert totals == (4, 2, 4, 0)
+        assert final["a@x.com"]["title"] == "a7"
+        assert final["a@x.com"]["attributes"] == {"late": 2}  # nothing left by rows 0 and 2
+        assert final["a@x.com"]["optIn"] is None
+        assert final["b@x.com"]["title"] == ("b8" if policy is REPLACE else "old")
+        assert final["b@x.com"]["company"] == ("" if policy is REPLACE else "Old Co")
+        assert final["+14155550134"]["title"] == "p6"
+    elif mode is CREATE_ONLY:
+        assert totals == (4, 0, 4, 2)  # b and c exist: skipped once each, b's row 1 a duplicate
+        assert final["b@x.com"]["title"] == "old"
+    else:
+        assert totals == (0, 2, 4, 4)  # a, phone and both keyless leads are new: skipped
+        assert set(final) == {"b@x.com", "c@x.com", KEYLESS} and final[KEYLESS] == []
+
+
+def test_a_redelivered_batch_changes_nothing(store: LeadStore) -> None:
+    batch = [draft(1, "a@x.com", title="1"), draft(2, "b@x.com")]
+    upsert(store, batch)
+    upsert(store, [draft(3, "a@x.com", title="3")], batch="b-2")
+    before = leads(store)
+    plan = upsert(store, batch, batch="b-1-again")
+    assert counts([plan]) == (0, 0, 1, 0)
+    assert plan.outcomes[2][0] is Outcome.REPLAYED
+    assert leads(store) == before
+
+
+@pytest.mark.parametrize(
+    ("mode", "existing", "expected"),
+    [(UPDATE_ONLY, False, (0, 0, 1, 1)), (CREATE_ONLY, True, (0, 0, 1, 1))],
+)
+@pytest.mark.parametrize("order", [[[0, 1]], [[0], [1]], [[1], [0]]])
+def test_skipping_modes_count_across_batches(
+    store: LeadStore,
+    mode: ImportMode,
+    existing: bool,
+    expected: tuple[int, ...],
+    order: list[list[int]],
+) -> None:
+    """Two rows of one file with one key: one is a duplicate, one is skipped by the mode."""
+    if existing:
+        upsert(store, [draft(9, "a@x.com", title="kept")], "imp-0")
+    rows = [draft(1, "a@x.com", title="1"), draft(2, "a@x.com", title="2")]
+    plans = [upsert(store, [rows[i] for i in batch], "imp-1", mode) for batch in order]
+    assert counts(plans) == expected
+    assert [lead["title"] for lead in leads(store)] == (["kept"] if existing else [])
+    with store.unit_of_work() as uow:
+        assert uow.find_skips("alice", "imp-1", ["a@x.com", "z@x.com"]) == {"a@x.com": 2}
+        assert uow.find_skips("alice", "imp-2", ["a@x.com"]) == {}
+        assert uow.find_skips("bob", "imp-1", ["a@x.com"]) == {}
+
+
+def test_the_skip_ledger_keeps_the_highest_row(store: LeadStore) -> None:
+    with store.unit_of_work() as uow:
+        uow.record_skips("alice", "imp-1", {"a@x.com": 5, "b@x.com": 1})
+        uow.record_skips("alice", "imp-1", {"a@x.com": 3, "b@x.com": 4})
+        uow.record_skips("bob", "imp-1", {"a@x.com": 9})
+    with store.unit_of_work() as uow:
+        assert uow.find_skips("alice", "imp-1", ["a@x.com", "b@x.com"]) == {
+            "a@x.com": 5,
+            "b@x.com": 4,
+        }
+
+
+def test_find_by_keys_hands_out_stored_values_and_import_bases(store: LeadStore) -> None:
+    upsert(
+        store, [draft(1, "a@x.com", "+14155550134", title="A", remarks="ra", opt_in=False)], "imp-0"
+    )
+    upsert(store, [draft(1, None, "+442079460958", title="P"), draft(2, "u@x.com")], "imp-0")
+    upsert(store, [draft(5, "a@x.com", "call me", title="B5", interests=["i"])], "imp-1")
+    upsert(store, [draft(7, "a@x.com", "call me", title="B7", remarks="rb")], "imp-1", batch="b-2")
+    upsert(store, [draft(3, "n@x.com", title="N", attributes={"k": [1]})], "imp-1")
+    keys = ["a@x.com", "n@x.com", "u@x.com", "+442079460958", "+14155550134", "zz@x.com"]
+    with store.unit_of_work() as uow:
+        found = uow.find_by_keys("alice", keys, "imp-1")
+        plain = uow.find_by_keys("alice", keys)
+        assert uow.find_by_keys("bob", keys, "imp-1") == {}
+    assert set(found) == {"a@x.com", "n@x.com", "u@x.com", "+442079460958"}
+    a = dict(found["a@x.com"])
+    a_id = a.pop("lead_id")
+    base = a.pop("import_base")
+    assert_same(a, {
+        "email": "a@x.com", "phone": "call me", "phone_valid": False, "first_name": "",
+        "last_name": "", "title": "B7", "company": "", "remarks": "rb", "opt_in": False,
+        "interests": None, "attributes": None, "source_file": "leads.csv", "import_id": "imp-1",
+        "import_row": 7, "created_import_id": "imp-0",
+    })  # fmt: skip
+    # row 7 supersedes row 5 (interests: back to the value before imp-1); the base holds
+    # the values before imp-1 touched the lead: each column as before its first change
+    assert_same(base, {
+        **a, "lead_id": a_id, "phone": "+14155550134", "phone_valid": True, "title": "A",
+        "remarks": "ra",
+    })  # fmt: skip
+    assert found["n@x.com"]["import_base"] is None  # imp-1 created it
+    assert found["n@x.com"]["attributes"] == {"k": [1]}
+    assert found["+442079460958"].get("import_base") is None  # imp-1 never touched it
+    assert "import_base" not in found["u@x.com"]
+    assert all("import_base" not in row for row in plain.values())
+
+
+# --- the pipelines -----------------------------------------------------------------------------
+
+
+def test_import_records_runs_the_leads_pipeline(store: LeadStore) -> None:
+    records: list[Any] = [
+        {"First Name": "Ada", "Email": "ADA@X.com", "Company": "Acme", "Region": "N"},
+        {"name": "Doe, John", "phone": "(415) 555-0134"},
+        {"Email": "not-an-email", "First Name": "Bad"},
+        {},
+        "not a record",
+        {"First Name": "Ada B", "Email": "ada@x.com"},
+    ]
+    options = ImportOptions(owner="alice", pipeline=PipelineName.LEADS, workers=1)
+    summary, rejections = import_records(store, records, options, "upload.csv")
+    assert (summary.received, summary.valid, summary.invalid) == (6, 3, 3)
+    assert (summary.created, summary.updated, summary.duplicates) == (2, 0, 1)
+    assert [r.row for r in rejections] == [2, 3, 4]
+    found = by_email(store)
+    assert found["ada@x.com"]["firstName"] == "Ada B"
+    assert found["ada@x.com"]["company"] == ""  # the last occurrence wins, empty included
+    assert found[None]["name"] == "John Doe"
+    assert found[None]["phone"] == "+14155550134" and found[None]["phoneValid"] is True
+    errors = store.list_schema_errors("alice")
+    assert [e["index"] for e in errors] == [4, 3, 2]  # newest first
+    assert errors[2]["record"] == {"Email": "not-an-email", "First Name": "Bad"}
+    assert errors[2]["errors"][0]["field"] == "email"
+    assert {e["importId"] for e in errors} == {summary.importId}
+    assert {e["source"] for e in errors} == {"upload"}
+    again, _ = import_records(store, records[5:], options, "again.csv")
+    assert (again.created, again.updated) == (0, 1)
+
+
+def test_run_optin_saves_opted_in_leads_and_counts(store: LeadStore) -> None:
+    body = [
+        {"name": "John Doe", "email": "john@x.com", "optIn": True, "interests": ["a"]},
+        {"name": "Jo Roe", "email": "jo@x.com", "optIn": False, "interests": ["b"]},
+        {"name": "Bad", "email": "nope", "optIn": True, "interests": ["c"]},
+        {"name": "Johnny Doe", "email": "JOHN@x.com", "optIn": True, "interests": ["d"], "x": 1},
+    ]
+    result = run_optin(store, "alice", body)
+    assert (result.received, result.valid, result.duplicates) == (4, 3, 1)
+    assert (result.saved, result.ignored) == (1, 1)
+    assert [i["index"] for i in result.invalid] == [2]
+    [lead] = leads(store)
+    assert (lead["name"], lead["interests"], lead["attributes"]) == ("Johnny Doe", ["d"], {"x": 1})
+    assert (lead["source"], lead["optIn"], lead["sourceFile"]) == ("api", True, None)
+    again = run_optin(store, "alice", [{**body[0], "interests": ["z"]}])
+    assert (again.saved, again.duplicates) == (1, 0)
+    [entry] = history(store, lead)
+    assert entry["fieldsChanged"] == ["firstName", "interests"]  # attributes merge: x stays
+    assert entry["previousValues"] == {"firstName": "Johnny", "interests": ["d"]}
+    updated = store.get_lead("alice", lead["leadId"])
+    assert updated is not None
+    assert updated == {
+        **lead, "firstName": "John", "name": "John Doe", "interests": ["z"],
+        "updatedAt": updated["updatedAt"],
+    }  # fmt: skip
+    [error] = store.list_schema_errors("alice")
+    assert (error["source"], error["importId"]) == ("api", result.importId)
+
+
+def test_the_schema_error_log_pages_and_filters(store: LeadStore) -> None:
+    for n in range(3):
+        rejections = [
+            Rejection(r, {"row": r, "é": [n]}, [FieldError("x", f"bad {n}")]) for r in range(2)
+        ]
+        upsert_drafts(store, ctx(f"imp-{n}", source="inbox"), [], rejections=rejections)
+    upsert_drafts(store, ctx("imp-b", "bob"), [], rejections=[Rejection(0, 1, [])])
+    errors = store.list_schema_errors("alice")
+    assert len(errors) == 6
+    ids = [e["id"] for e in errors]
+    assert ids == sorted(ids, reverse=True)
+    assert errors[0] == {
+        "id": ids[0], "source": "inbox", "importId": "imp-2", "index": 1,
+        "record": {"row": 1, "é": [2]}, "errors": [{"field": "x", "message": "bad 2"}],
+        "createdAt": "2026-01-01T00:00:00.000Z",
+    }  # fmt: skip
+    assert store.list_schema_errors("alice", limit=2) == errors[:2]
+    assert store.list_schema_errors("alice", limit=2, before=ids[1]) == errors[2:4]
+    assert store.list_schema_errors("alice", import_id="imp-1") == errors[2:4]
+    assert store.list_schema_errors("alice", before=ids[3], import_id="imp-1") == []
+    assert [e["record"] for e in store.list_schema_errors("bob")] == [1]
+    assert store.list_schema_errors("carol") == []
+
+
+# --- listing: search, filters, sorts, cursor pages ---------------------------------------------
+
+PEOPLE = [
+    # (first, last, email, company, title, phone, source)
+    ("Carol", "Baker", "carol@acme.com", "Acme Corp", "CTO", None, "upload"),
+    ("Dave", "Adams", "dave@globex.com", "Globex", "", None, "upload"),
+    ("Erin", "Clark", "erin@acme.com", "ACME CORP", "", None, "inbox"),
+    ("Sam", "Same", "sam.one@initech.com", "Initech", "", None, "upload"),
+    ("Sam", "Same", "sam.two@hooli.com", "Globex", "100% sales", None, "inbox"),
+    ("Émile", "Zola", "emile@x.fr", "", "head_of", None, "api"),
+    ("émile", "zola", "emile2@x.fr", "", "", None, "api"),
+    ("Ivy", "", None, "Hooli", "", "+14155550100", "inbox"),
+    ("", "", None, "Acme Corporation", "", "call me", "upload"),
+    ("Zed", "Quinn", "zed@example.com", "", "", None, "api"),
+    ("Bea", "Adams", "bea@example.com", "Acme Corp", "", None, "api"),
+]
+
+
+def seed_people(store: LeadStore, owner: str = "alice") -> None:
+    for n, (first, last, email, company, title, phone, source) in enumerate(PEOPLE):
+        new = draft(n, email, phone, first=first, last=last, company=company, title=title)
+        upsert(store, [new], f"imp-{n}", owner=owner, source=source, now=f"T{n % 4}")
+    # an update moves updatedAt but not the creation order
+    dave = draft(0, "dave@globex.com", first="Dave", last="Adams", company="Globex", title="VP")
+    upsert(store, [dave], "imp-x", owner=owner, now="T9")
+
+
+@pytest.mark.parametrize("limit", [1, 2, 5, 500])
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("sort", SORTS)
+def test_cursor_pages_visit_every_lead_once_in_order(
+    store: LeadStore, sort: str, descending: bool, limit: int
+) -> None:
+    seed_people(store)
+    seed_people(store, "bob")
+    created = leads(store)
+    assert [lead["email"] for lead in created] == [p[2] for p in PEOPLE]
+    field = {"createdAt": None, "lastName": "lastName"}.get(sort, sort)
+    expected = sorted(
+        created,
+        key=lambda lead: ("" if field is None else lead[field] or "", created.index(lead)),
+        reverse=descending,
+    )
+    got = pages(store, sort=sort, descending=descending, limit=limit)
+    assert all(0 < len(page) <= limit for page in got)
+    assert [lead["leadId"] for page in got for lead in page] == [x["leadId"] for x in expected]
+
+
+@pytest.mark.parametrize(
+    ("query", "emails"),
+    [
+        ({"q": "acme"}, ["carol@acme.com", "erin@acme.com", None, "bea@example.com"]),
+        ({"q": "SAME"}, ["sam.one@initech.com", "sam.two@hooli.com"]),
+        ({"q": "zola"}, ["emile@x.fr", "emile2@x.fr"]),
+        ({"q": "É"}, ["emile@x.fr"]),  # SQLite's LIKE folds ASCII letters only
+        ({"q": "5550100"}, [None]),
+        ({"q": "cto"}, ["carol@acme.com"]),
+        ({"q": "%"}, ["sam.two@hooli.com"]),
+        ({"q": "_"}, ["emile@x.fr"]),
+        ({"q": "\\"}, []),
+        ({"q": "nobody"}, []),
+        ({"company": "acme corp"}, ["carol@acme.com", "erin@acme.com", "bea@example.com"]),
+        ({"company": "Acme"}, []),
+        ({"source": "api"}, ["emile@x.fr", "emile2@x.fr", "zed@example.com", "bea@example.com"]),
+        ({"q": "a", "company": "GLOBEX", "source": "upload"}, ["dave@globex.com"]),
+    ],
+)
+def test_search_and_filters(store: LeadStore, query: dict[str, Any], emails: list[Any]) -> None:
+    seed_people(store)
+    seed_people(store, "bob")
+    assert [lead["email"] for lead in leads(store, **query)] == emails
+    assert [lead["email"] for lead in leads(store, "carol", **query)] == []
+    paged = pages(store, limit=1, sort="name", descending=True, **query)
+    assert sorted(lead["leadId"] for page in paged for lead in page) == sorted(
+        lead["leadId"] for lead in leads(store, **query)
+    )
+
+
+def test_both_adapters_list_alike_with_the_same_cursors(both: list[LeadStore]) -> None:
+    outputs = []
+    for store in both:
+        seed_people(store)
+        seen = []
+        for sort in SORTS:
+            for descending in (False, True):
+                query = LeadQuery(sort=sort, descending=descending, limit=3)
+                while True:
+                    items, cursor = store.list_leads("alice", query)
+                    seen.append(([without_id(i) for i in items], cursor))
+                    if cursor is None:
+                        break
+                    query = LeadQuery(sort=sort, descending=descending, limit=3, cursor=cursor)
+        outputs.append(seen)
+    assert_same(outputs[0], outputs[1])
+
+
+@pytest.mark.parametrize("cursor", ["junk!", "W10", "WyJhIiwgLTFd", "WzEsIDJd"])
+def test_a_cursor_not_handed_out_is_refused(store: LeadStore, cursor: str) -> None:
+    with pytest.raises(BadCursor):
+        store.list_leads("alice", LeadQuery(cursor=cursor, sort="name"))
+
+
+# --- transactions ------------------------------------------------------------------------------
+
+
+def snapshot(store: LeadStore) -> Any:
+    """Everything the store shows of alice and bob, including the skip ledger."""
+    with store.unit_of_work() as uow:
+        skips = uow.find_skips("alice", "imp-1", ["a@x.com", "b@x.com", "n@x.com"])
+        stored = uow.find_by_keys("alice", ["a@x.com", "b@x.com", "n@x.com"], "imp-2")
+    listed = {owner: leads(store, owner) for owner in ("alice", "bob")}
+    histories = [history(store, lead) for owner in listed for lead in listed[owner]]
+    errors = [store.list_schema_errors(owner) for owner in ("alice", "bob")]
+    return listed, histories, errors, skips, stored, store.count_leads("alice")
+
+
+class Boom(Exception):
+    pass
+
+
+def test_an_exception_inside_a_unit_of_work_leaves_nothing(store: LeadStore) -> None:
+    upsert(store, [draft(1, "a@x.com", title="A"), draft(2, "b@x.com")])
+    upsert(store, [draft(3, "a@x.com"), draft(4, "z@x.com")], "imp-1", CREATE_ONLY)
+    before = snapshot(store)
+    write = ctx("imp-2", batch="b-9", now="T9")
+    incoming = [draft(1, "a@x.com", title="changed"), draft(2, "n@x.com")]
+    with pytest.raises(Boom), store.unit_of_work() as uow:
+        uow.log_rejections(write, [Rejection(0, {}, [FieldError("x", "y")])])
+        stored = uow.find_by_keys("alice", ["a@x.com", "n@x.com"], "imp-2")
+        plan = plan_batch(incoming, stored, "imp-2", CU, REPLACE)
+        uow.insert_leads(write, plan.creates, ["lead-new"])
+        uow.apply_updates(write, plan.updates)
+        uow.record_skips("alice", "imp-1", {"b@x.com": 9, "a@x.com": 9})
+        assert uow.find_by_keys("alice", ["n@x.com"])["n@x.com"]["lead_id"] == "lead-new"
+        raise Boom
+    assert snapshot(store) == before
+    # nothing of it lingers: the same id and key can be written now
+    with store.unit_of_work() as uow:
+        uow.insert_leads(write, [draft(2, "n@x.com")], ["lead-new"])
+    assert store.get_lead("alice", "lead-new") is not None
+    assert store.count_leads("alice") == 4
+
+
+def test_a_second_lead_with_a_key_is_refused_and_rolled_back(store: LeadStore) -> None:
+    upsert(store, [draft(1, "a@x.com"), draft(2, None, "+14155550134")])
+    before = snapshot(store)
+    for twin in (draft(5, "a@x.com"), draft(6, None, "+14155550134")):
+        with pytest.raises(CONFLICT), store.unit_of_work() as uow:
+            uow.insert_leads(ctx("imp-9"), [draft(7, "new@x.com"), twin], ["id-7", "id-8"])
+        assert snapshot(store) == before
+    with pytest.raises(CONFLICT), store.unit_of_work() as uow:
+        uow.insert_leads(ctx("imp-9"), [draft(7, "new@x.com")], [leads(store)[0]["leadId"]])
+    assert snapshot(store) == before
+    # the same phone is no key for a lead with an email, or an invalid phone
+    with store.unit_of_work() as uow:
+        uow.insert_leads(
+            ctx("imp-9"),
+            [
+                draft(8, "c@x.com", "+14155550134"),
+                draft(9, None, "+14155550134", phone_valid=False),
+            ],
+            ["id-8", "id-9"],
+        )
+    assert store.count_leads("alice") == 4
+
+
+def test_writers_in_threads_lose_nothing(store: LeadStore) -> None:
+    run_concurrent_writers(lambda: store, store)
+
+
+def run_concurrent_writers(
+    open_writer: Callable[[], LeadStore], reader: LeadStore, threads: int = 2, batches: int = 15
+) -> None:
+    """Each thread upserts its own leads and one shared lead, batch after batch."""
+    barrier = threading.Barrier(threads)
+    plans: list[BatchPlan] = []
+    errors: list[BaseException] = []
+
+    def work(t: int) -> None:
+        try:
+            writer = open_writer()
+            barrier.wait()
+            for b in range(batches):
+                drafts = [draft(r, f"t{t}-{b}-{r}@x.com") for r in range(5)]
+                drafts.append(draft(9, "shared@x.com", title=f"{t}-{b}"))
+                plans.append(upsert(writer, drafts, f"imp-{t}-{b}", batch=f"{t}-{b}"))
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work, args=(t,)) for t in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    total = threads * batches
+    assert counts(plans) == (total * 5 + 1, total - 1, 0, 0)
+    assert reader.count_leads("alice") == total * 5 + 1
+    shared = by_email(reader)["shared@x.com"]
+    assert len(history(reader, shared)) == total - 1
+
+
+# --- users -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=ADAPTERS)
+def users(request: pytest.FixtureRequest, tmp_path: Path) -> UserStore:
+    if request.param == "memory":
+        return MemoryUserStore()
+    return SqliteUserStore(Database(tmp_path / "t.db"))
+
+
+def test_users(users: UserStore) -> None:
+    assert not users.has_users()
+    assert users.password_hash("alice") is None
+    users.add_user("alice", "hash-1", "T0")
+    users.add_user("bob", "hash-b", "T0")
+    assert users.has_users()
+    assert users.password_hash("alice") == "hash-1"
+    users.add_user("alice", "hash-2", "T1")
+    assert (users.password_hash("alice"), users.password_hash("bob")) == ("hash-2", "hash-b")
+    assert users.password_hash("Alice") is None
+
+
+# --- the property: any file, any batching, both adapters ---------------------------------------
+
+EMAILS = ("a@x.com", "b@x.com", "c@y.org")
+PHONES = ("+14155550134", "+442079460958")
+_text = st.sampled_from(["", "", "A", "b", "É"])
+_value = st.one_of(
+    st.integers(-2, 2),
+    st.sampled_from(["x", "é", ""]),
+    st.none(),
+    st.lists(st.booleans(), max_size=2),
+)
+
+
+@st.composite
+def files(draw: st.DrawFn, max_rows: int = 10) -> list[LeadDraft]:
+    """Rows 0..n-1 of one file, with every kind of key and optional opt-in fields."""
+    out = []
+    for row in range(draw(st.integers(1, max_rows))):
+        kind = draw(st.sampled_from(["email", "email", "email+phone", "phone", "bad", "none"]))
+        email = draw(st.sampled_from(EMAILS)) if kind.startswith("email") else None
+        phone = None
+        if kind in ("email+phone", "phone"):
+            phone = draw(st.sampled_from(PHONES))
+        elif kind == "bad":
+            phone = "call me"
+        out.append(
+            draft(
+                row,
+                email,
+                phone,
+                first=draw(_text),
+                last=draw(_text),
+                title=draw(_text),
+                company=draw(_text),
+                remarks=draw(_text),
+                opt_in=draw(st.sampled_from([None, True, False])),
+                interests=draw(st.sampled_from([None, ["a"], ["b", "é"]])),
+                attributes=draw(
+                    st.dictionaries(st.sampled_from(["p", "q", "É"]), _value, max_size=2)
+                ),
+            )  # fmt: skip
+        )
+    return out
+
+
+@st.composite
+def splits(draw: st.DrawFn, size: int) -> list[list[int]]:
+    """A partition of range(size) into batches, each shuffled, in any order."""
+    count = draw(st.integers(1, max(1, min(size, 4))))
+    owner = draw(st.lists(st.integers(0, count - 1), min_size=size, max_size=size))
+    batches = [
+        draw(st.permutations([i for i in range(size) if owner[i] == b])) for b in range(count)
+    ]
+    return draw(st.permutations([list(b) for b in batches if b]))
+
+
+def apply_file(
+    store: LeadStore,
+    existing: list[LeadDraft],
+    rows: list[LeadDraft],
+    batches: list[list[int]],
+    mode: ImportMode,
+    policy: MergePolicy,
+) -> tuple[tuple[int, int, int, int], Any]:
+    for owner in ("alice", "bob"):
+        upsert(store, existing, "imp-0", owner=owner, now="T0")
+    plans = [
+        upsert(store, [rows[i] for i in b], "imp-1", mode, policy, batch=f"b{n}", now="T1")
+        for n, b in enumerate(batches)
+    ]
+    listed = leads(store)
+    return counts(plans), (
+        [without_id(lead) for lead in listed],
+        [[without_id(e) for e in history(store, lead)] for lead in listed],
+        [without_id(lead) for lead in leads(store, "bob")],
+        store.count_leads("alice"),
+        store.list_schema_errors("alice"),
+    )
+
+
+def final_leads(result: tuple[Any, Any]) -> tuple[Any, list[str]]:
+    """Counts and the leads, in an order that does not depend on the batching."""
+    total, (listed, *_) = result
+    return total, sorted(repr(lead) for lead in listed)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.data(), st.sampled_from(list(ImportMode)), st.sampled_from(list(MergePolicy)))
+def test_property_adapters_agree_on_any_file_in_any_batching(
+    data: st.DataObject, mode: ImportMode, policy: MergePolicy
+) -> None:
+    rows = data.draw(files(), label="rows")
+    batches = data.draw(splits(len(rows)), label="batches")
+    keys = sorted({d.key for d in rows if d.key is not None})
+    existing_keys = data.draw(st.lists(st.sampled_from(keys), unique=True) if keys else st.just([]))
+    existing = [
+        draft(100 + i, k if "@" in k else None, None if "@" in k else k, title="Old", first="O",
+              opt_in=False, attributes={"p": 9, "old": 1})
+        for i, k in enumerate(existing_keys)
+    ]  # fmt: skip
+    with tempfile.TemporaryDirectory() as directory:
+        memory = apply_file(MemoryLeadStore(), existing, rows, batches, mode, policy)
+        sqlite = apply_file(
+            open_store("sqlite", Path(directory)), existing, rows, batches, mode, policy
+        )
+    assert_same(memory, sqlite)
+    one_batch = apply_file(
+        MemoryLeadStore(), existing, rows, [list(range(len(rows)))], mode, policy
+    )
+    assert final_leads(memory) == final_leads(one_batch)
+    bobs = memory[1][2]
+    assert [lead["title"] for lead in bobs] == ["Old"] * len(existing)
