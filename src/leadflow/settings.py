@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     backend: Literal["local", "aws"] = Field("local", description="Adapter set: local or aws.")
     default_region: str = Field("US", description="Region for phone numbers without +country.")
     import_chunk_rows: int = Field(
-        5000, ge=1, le=1_000_000, description="Rows per transaction in in-process imports."
+        10_000, ge=1, le=1_000_000, description="Rows per transaction in in-process imports."
     )
     import_workers: int = Field(
         0,

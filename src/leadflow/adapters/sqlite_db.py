@@ -96,7 +96,7 @@ def connect(path: Path, autocheckpoint: int = 1000) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint, safe with WAL
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA cache_size=-32768")  # 32 MB: large imports keep their indexes hot
+    conn.execute("PRAGMA cache_size=-16384")  # 16 MB per connection: bounded memory
     conn.execute("PRAGMA temp_store=MEMORY")
     conn.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
     return conn

@@ -33,7 +33,7 @@ _US_VALID = re.compile(f"(?:{_pattern(_US.fixed_line)})|(?:{_pattern(_US.mobile)
 _NANP_REGIONS = frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[1])
 _SEPARATORS = str.maketrans("", "", " ().-")
 _NXX = frozenset("23456789")  # NANP area codes and exchanges never start with 0 or 1
-_CACHE_LIMIT = 50_000
+_CACHE_LIMIT = 20_000
 _MISSING = object()
 
 

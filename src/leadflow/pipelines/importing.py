@@ -53,7 +53,7 @@ class ImportOptions:
     mapping: Mapping[str, str] | None = None
     region: str = "US"
     source: str = "upload"
-    chunk_rows: int = 5000
+    chunk_rows: int = 10_000
     workers: int = 0  # 0: one per core when the file is large enough; 1: no pool
 
 
@@ -159,7 +159,7 @@ def _run_batches(
         for batch in stream.batches():
             job = _with_headers(job, stream)
             window.append(pool.submit(_worker_run, batch, job))
-            while len(window) > workers * 2:  # bounded: never the whole file in flight
+            while len(window) > workers:  # bounded: never the whole file in flight
                 yield window.popleft().result()
         while window:
             yield window.popleft().result()
