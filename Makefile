@@ -28,7 +28,8 @@ unit: $(STAMP)
 test: lint typecheck unit
 
 bench: $(STAMP)
-	$(BIN)/python bench/import_bench.py
+	$(BIN)/python bench/import_bench.py --rows 100000
+	$(BIN)/python bench/import_bench.py --rows 1048576 --repeat 1
 	$(BIN)/python bench/api_load.py
 
 clean:

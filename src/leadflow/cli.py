@@ -85,6 +85,7 @@ def serve(
             "[yellow]No users yet.[/] Add one with:  "
             "[bold]echo 'a-long-password' | .venv/bin/leadflow users add admin[/]",
             highlight=False,
+            soft_wrap=True,
         )
     uvicorn.run(
         app_,
@@ -232,7 +233,7 @@ def _print_summary(summary: ImportSummary, owner: str) -> None:
     if summary.invalid:
         rows = "1 row was" if summary.invalid == 1 else f"{summary.invalid:,} rows were"
         out.print(
-            f"{rows} rejected; see them with "
+            f"{rows} rejected; the reasons: "
             f"[bold]leadflow errors list --import {summary.importId}[/]",
             highlight=False,
         )
