@@ -23,6 +23,10 @@ class WriteContext:
     now: str  # ISO-8601 UTC, one timestamp for the whole batch
 
 
+class BadCursor(ValueError):
+    """The pagination cursor was not one this service handed out."""
+
+
 @dataclass(frozen=True, slots=True)
 class LeadQuery:
     q: str | None = None

@@ -24,14 +24,14 @@ from hypothesis import strategies as st
 
 from leadflow.adapters.memory_store import DuplicateLeadKey, MemoryLeadStore, MemoryUserStore
 from leadflow.adapters.sqlite_db import Database
-from leadflow.adapters.sqlite_store import BadCursor, SqliteLeadStore, SqliteUserStore
+from leadflow.adapters.sqlite_store import SqliteLeadStore, SqliteUserStore
 from leadflow.domain.lead import FieldError, LeadDraft, Rejection
 from leadflow.domain.merge import BatchPlan, ImportMode, MergePolicy, Outcome, plan_batch
 from leadflow.domain.names import join_name
 from leadflow.pipelines.importing import ImportOptions, PipelineName, import_records
 from leadflow.pipelines.optin import run_optin
 from leadflow.pipelines.upsert import upsert_drafts
-from leadflow.ports import LeadQuery, LeadStore, UserStore, WriteContext
+from leadflow.ports import BadCursor, LeadQuery, LeadStore, UserStore, WriteContext
 
 ADAPTERS = ["memory", "sqlite"]
 CU, CREATE_ONLY, UPDATE_ONLY = list(ImportMode)

@@ -1,9 +1,13 @@
-"""Stored lead rows -> the API's camelCase lead documents."""
+"""Stored lead rows -> the API's camelCase lead documents, a page at a time."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
+
+from ..domain.json_values import has_lone_surrogate
+from ..ports import BadCursor
 
 
 def lead_to_api(row: dict[str, Any]) -> dict[str, Any]:
@@ -33,3 +37,39 @@ def lead_to_api(row: dict[str, Any]) -> dict[str, Any]:
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
     }
+
+
+def page_of(
+    rows: list[dict[str, Any]], limit: int, column: str
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Up to `limit` rows as lead documents, and the cursor of the next page, if any.
+
+    `rows` holds up to limit + 1 rows sorted by (`column`, seq): the extra one only says
+    that a next page exists.
+    """
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        value = "" if column == "seq" else (last[column] or "")
+        next_cursor = encode_cursor(value, last["seq"])
+    return [lead_to_api(r) for r in rows], next_cursor
+
+
+def encode_cursor(value: Any, seq: int) -> str:
+    raw = json.dumps([value, seq]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, int]:
+    """(sort value, seq) of a cursor this service handed out; BadCursor otherwise."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, seq = json.loads(base64.urlsafe_b64decode(padded))
+        if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**63:
+            raise ValueError
+        if not isinstance(value, str) or has_lone_surrogate(value):
+            raise ValueError
+    except (ValueError, TypeError) as exc:
+        raise BadCursor("the cursor is not valid; start again without one") from exc
+    return value, seq

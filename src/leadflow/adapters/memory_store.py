@@ -19,9 +19,8 @@ from typing import Any
 from ..domain.lead import LeadDraft
 from ..domain.merge import MERGED_COLUMNS
 from ..ports import LeadQuery, WriteContext
-from .lead_rows import lead_to_api
+from .lead_rows import decode_cursor, lead_to_api, page_of
 from .memory_uow import DuplicateLeadKey, MemoryTables, MemoryUnitOfWork, Row
-from .sqlite_store import decode_cursor, encode_cursor
 
 __all__ = ["DuplicateLeadKey", "MemoryLeadStore", "MemoryUnitOfWork", "MemoryUserStore"]
 
@@ -120,13 +119,7 @@ class MemoryLeadStore:
                 rows = [row for row in rows if position(row) > after]
         rows.sort(key=position, reverse=query.descending)
         rows = _limited(rows, query.limit + 1)
-        next_cursor = None
-        if len(rows) > query.limit:
-            rows = rows[: query.limit]
-            last = rows[-1]
-            value = "" if column == "seq" else (last[column] or "")
-            next_cursor = encode_cursor(value, last["seq"])
-        return [lead_to_api(r) for r in rows], next_cursor
+        return page_of(rows, query.limit, column)
 
     def list_schema_errors(
         self,

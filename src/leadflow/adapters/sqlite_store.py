@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from ..domain.json_values import has_lone_surrogate
 from ..domain.lead import LeadDraft, Rejection
 from ..domain.merge import MERGED_COLUMNS, Update, fields_changed
 from ..ports import LeadQuery, WriteContext
-from .lead_rows import lead_to_api
+from .lead_rows import decode_cursor, lead_to_api, page_of
 from .sqlite_db import Database
 
 _STORED_COLUMNS = (
@@ -326,13 +324,7 @@ class SqliteLeadStore:
             f"ORDER BY {order_by} LIMIT ?",
             [*params, query.limit + 1],
         )
-        next_cursor = None
-        if len(rows) > query.limit:
-            rows = rows[: query.limit]
-            last = rows[-1]
-            value = "" if column == "seq" else (last[column] or "")
-            next_cursor = encode_cursor(value, last["seq"])
-        return [lead_to_api(r) for r in rows], next_cursor
+        return page_of(rows, query.limit, column)
 
     def list_schema_errors(
         self,
@@ -387,25 +379,3 @@ class SqliteUserStore:
             "SELECT password_hash FROM users WHERE username = ?", (username,)
         ).fetchone()
         return None if row is None else str(row[0])
-
-
-def encode_cursor(value: Any, seq: int) -> str:
-    raw = json.dumps([value, seq]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-class BadCursor(ValueError):
-    """The pagination cursor was not one this service handed out."""
-
-
-def decode_cursor(cursor: str) -> tuple[Any, int]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value, seq = json.loads(base64.urlsafe_b64decode(padded))
-        if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**63:
-            raise ValueError
-        if not isinstance(value, str) or has_lone_surrogate(value):
-            raise ValueError
-    except (ValueError, TypeError) as exc:
-        raise BadCursor("the cursor is not valid; start again without one") from exc
-    return value, seq

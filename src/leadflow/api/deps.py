@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 
 from ..bootstrap import Services
 from ..security import InvalidToken, read_token
-from .errors import ApiError
+from .errors import ApiError, too_many_requests
 from .limits import RateLimiter
 
 
@@ -42,11 +42,8 @@ async def current_user(request: Request) -> str:
     limiter: RateLimiter = request.app.state.rate_limiter
     wait = limiter.retry_after(username)
     if wait is not None:
-        raise ApiError(
-            429,
-            "too_many_requests",
-            f"rate limit of {limiter.per_minute} requests per minute reached; retry in {wait} s",
-            headers={"Retry-After": str(wait)},
+        raise too_many_requests(
+            f"rate limit of {limiter.per_minute} requests per minute reached", wait
         )
     return username
 

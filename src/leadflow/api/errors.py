@@ -51,6 +51,16 @@ class ApiError(Exception):
         self.headers = headers
 
 
+def too_many_requests(message: str, retry_after: int) -> ApiError:
+    """429 with Retry-After: the one shape every limit answers with."""
+    return ApiError(
+        429,
+        "too_many_requests",
+        f"{message}; retry in {retry_after} s",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
 def envelope(
     status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
 ) -> JSONResponse:

@@ -5,18 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-LEAD_FIELDS = (
-    "name",
-    "firstName",
-    "lastName",
-    "email",
-    "phone",
-    "title",
-    "company",
-    "remarks",
-    "optIn",
-    "interests",
-)
+from .lead import LEAD_TEXT_FIELDS
+
+LEAD_FIELDS = (*LEAD_TEXT_FIELDS, "optIn", "interests")
 
 _ALIASES: dict[str, tuple[str, ...]] = {
     "name": ("name", "fullname", "contactname", "contact", "leadname", "personname"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..domain.merge import BatchPlan
@@ -28,28 +28,21 @@ class BatchCounts:
 
 
 @dataclass(slots=True)
-class ImportSummary:
-    importId: str  # noqa: N815 - the JSON field name
-    received: int = 0
-    valid: int = 0
-    invalid: int = 0
-    duplicates: int = 0
-    created: int = 0
-    updated: int = 0
-    ignored: int = 0
+class ImportSummary(BatchCounts):
+    """The counts of one request or file, with its id, duration and reader warnings."""
+
+    importId: str = ""  # noqa: N815 - the JSON field name
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
     def add(self, counts: BatchCounts) -> None:
-        self.received += counts.received
-        self.valid += counts.valid
-        self.invalid += counts.invalid
-        self.duplicates += counts.duplicates
-        self.created += counts.created
-        self.updated += counts.updated
-        self.ignored += counts.ignored
+        for name in _COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(counts, name))
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["seconds"] = round(self.seconds, 3)
+        data = {"importId": self.importId, **{name: getattr(self, name) for name in _COUNTS}}
+        data.update(seconds=round(self.seconds, 3), warnings=list(self.warnings))
         return data
+
+
+_COUNTS = tuple(f.name for f in fields(BatchCounts))

@@ -18,7 +18,8 @@ class RecordStream:
     format: str = ""
     encoding: str | None = None
 
-    def __init__(self) -> None:
+    def __init__(self, batch_rows: int) -> None:
+        self.batch_rows = batch_rows
         self.warnings: list[str] = []
         self.headers: list[str] | None = None
         self.rows_read = 0  # records handed out so far
@@ -31,6 +32,20 @@ class RecordStream:
         return max(self.rows_read, round(self.rows_read * total / done))
 
     def batches(self) -> Iterator[Batch]:
+        """Lists of up to `batch_rows` (index, record) pairs, in file order."""
+        batch: Batch = []
+        for index, record in enumerate(self.records()):
+            batch.append((index, record))
+            if len(batch) >= self.batch_rows:
+                self.rows_read += len(batch)
+                yield batch
+                batch = []
+        if batch:
+            self.rows_read += len(batch)
+            yield batch
+
+    def records(self) -> Iterator[Any]:
+        """The file's records, one at a time."""
         raise NotImplementedError
 
     def progress(self) -> tuple[int, int | None]:

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from .base import Batch, RecordStream, UnreadableFile, unique_headers
+from .base import RecordStream, UnreadableFile, unique_headers
 
 DELIMITERS = (",", ";", "\t", "|")
 _CHUNK = 1 << 20
@@ -57,9 +57,8 @@ class CsvRecords(RecordStream):
     format = "csv"
 
     def __init__(self, path: Path, batch_rows: int) -> None:
-        super().__init__()
+        super().__init__(batch_rows)
         self.path = path
-        self.batch_rows = batch_rows
         self.size = path.stat().st_size
         self.encoding = detect_encoding(path)
         if self.encoding != "utf-8-sig":
@@ -76,7 +75,7 @@ class CsvRecords(RecordStream):
         done = self._raw.tell() if self._raw is not None and not self._raw.closed else self.size
         return min(done, self.size), self.size
 
-    def batches(self) -> Iterator[Batch]:
+    def records(self) -> Iterator[dict[str, str]]:
         with self.path.open("rb") as raw:
             self._raw = raw
             text = io.TextIOWrapper(raw, encoding=self.encoding, newline="")
@@ -90,8 +89,6 @@ class CsvRecords(RecordStream):
                 headers = unique_headers(header_cells)
                 self.headers = headers
                 width = len(headers)
-                batch: Batch = []
-                index = 0
                 for cells in reader:
                     if not "".join(cells).strip():  # blank or whitespace-only line
                         continue
@@ -101,15 +98,7 @@ class CsvRecords(RecordStream):
                         record = dict(zip(headers, cells, strict=False))
                         for extra in range(width, len(cells)):
                             record[f"column_{extra + 1}"] = cells[extra]
-                    batch.append((index, record))
-                    index += 1
-                    if len(batch) >= self.batch_rows:
-                        self.rows_read += len(batch)
-                        yield batch
-                        batch = []
-                if batch:
-                    self.rows_read += len(batch)
-                    yield batch
+                    yield record
             except csv.Error as exc:
                 raise UnreadableFile(
                     f"{self.path.name}: malformed CSV near line {reader.line_num}: {exc}"

@@ -10,7 +10,7 @@ from typing import Any, BinaryIO
 import ijson
 
 from ..domain.json_values import unstorable_reason
-from .base import Batch, RecordStream, UnreadableFile
+from .base import RecordStream, UnreadableFile
 from .sniff import FileFormat
 
 
@@ -32,9 +32,8 @@ def _storable(record: Any) -> Any:
 
 class JsonRecords(RecordStream):
     def __init__(self, path: Path, batch_rows: int, fmt: FileFormat) -> None:
-        super().__init__()
+        super().__init__(batch_rows)
         self.path = path
-        self.batch_rows = batch_rows
         self.format = fmt.value
         self.encoding = "utf-8"
         self.size = path.stat().st_size
@@ -68,16 +67,7 @@ class JsonRecords(RecordStream):
         except ijson.JSONError as exc:
             raise UnreadableFile(f"{self.path.name} is not valid JSON: {exc}") from None
 
-    def batches(self) -> Iterator[Batch]:
+    def records(self) -> Iterator[Any]:
         with self.path.open("rb") as raw:
             self._raw = raw
-            batch: Batch = []
-            for index, record in enumerate(self._records(raw)):
-                batch.append((index, record))
-                if len(batch) >= self.batch_rows:
-                    self.rows_read += len(batch)
-                    yield batch
-                    batch = []
-            if batch:
-                self.rows_read += len(batch)
-                yield batch
+            yield from self._records(raw)

@@ -7,23 +7,22 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .base import Batch, RecordStream, UnreadableFile, unique_headers
+from .base import RecordStream, UnreadableFile, unique_headers
 
 
 class XlsxRecords(RecordStream):
     format = "xlsx"
 
     def __init__(self, path: Path, batch_rows: int) -> None:
-        super().__init__()
+        super().__init__(batch_rows)
         self.path = path
-        self.batch_rows = batch_rows
         self._done = 0
         self._total: int | None = None
 
     def progress(self) -> tuple[int, int | None]:
         return self._done, self._total
 
-    def batches(self) -> Iterator[Batch]:
+    def records(self) -> Iterator[dict[str, Any]]:
         import openpyxl  # imported here: it is slow to import and only XLSX needs it
         from openpyxl.utils.exceptions import InvalidFileException
 
@@ -57,8 +56,6 @@ class XlsxRecords(RecordStream):
                 header_cells = header_cells[:-1]
             headers = unique_headers(list(header_cells))
             self.headers = headers
-            batch: Batch = []
-            index = 0
             for cells in rows:
                 self._done += 1
                 if not any(c is not None and c != "" for c in cells):
@@ -67,15 +64,7 @@ class XlsxRecords(RecordStream):
                 for extra in range(len(headers), len(cells)):
                     if cells[extra] is not None:
                         record[f"column_{extra + 1}"] = cells[extra]
-                batch.append((index, record))
-                index += 1
-                if len(batch) >= self.batch_rows:
-                    self.rows_read += len(batch)
-                    yield batch
-                    batch = []
-            if batch:
-                self.rows_read += len(batch)
-                yield batch
+                yield record
         finally:
             book.close()
             handle.close()

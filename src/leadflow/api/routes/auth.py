@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from ...security import issue_token, verify_password
 from ..deps import ServicesDep
-from ..errors import ApiError
+from ..errors import ApiError, too_many_requests
 from ..json_body import parse_json_body
 from ..limits import LoginThrottle
 
@@ -76,12 +76,7 @@ async def token(
     for key in keys:
         wait = throttle.retry_after(key)
         if wait is not None:
-            raise ApiError(
-                429,
-                "too_many_requests",
-                f"too many failed logins; retry in {wait} s",
-                headers={"Retry-After": str(wait)},
-            )
+            raise too_many_requests("too many failed logins", wait)
     stored = services.users.password_hash(credentials.username)
     if not verify_password(stored, credentials.password):
         for key in keys:

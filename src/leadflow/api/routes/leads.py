@@ -6,8 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from ...adapters.sqlite_store import BadCursor
-from ...ports import LeadQuery
+from ...ports import BadCursor, LeadQuery
 from ..deps import CurrentUser, ServicesDep
 from ..errors import ApiError
 
