@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
 from pathlib import Path
 
@@ -63,17 +64,21 @@ def read_token(secret: str, token: str) -> str:
 
 
 def load_or_create_secret(data_dir: Path) -> str:
-    """The signing key kept in the data directory, created (mode 600) on first start."""
+    """The signing key kept in the data directory, created (mode 600) on first start.
+
+    Several processes may start at once: each writes its own temporary file and links it
+    into place, which succeeds for exactly one of them; the others read the winner's key.
+    """
     path = data_dir / "secret.key"
-    if path.exists():
-        return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(48)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(secret)
-    tmp.chmod(0o600)
-    try:
-        tmp.rename(path) if not path.exists() else tmp.unlink()
-    except OSError:
-        pass
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = data_dir / f".secret.key.{os.getpid()}.tmp"
+        tmp.write_text(secrets.token_urlsafe(48))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
     return path.read_text().strip()

@@ -35,6 +35,8 @@ class RateLimiter:
 class LoginThrottle:
     """At most `attempts` failed logins per key in a sliding minute."""
 
+    _MAX_KEYS = 10_000
+
     def __init__(self, attempts: int, window: float = 60.0) -> None:
         self.attempts = attempts
         self.window = window
@@ -54,8 +56,14 @@ class LoginThrottle:
             return max(1, math.ceil(self.window - (now - failures[0])))
 
     def failed(self, key: str) -> None:
+        now = time.monotonic()
         with self._lock:
-            self._failures.setdefault(key, deque()).append(time.monotonic())
+            if len(self._failures) > self._MAX_KEYS:
+                # many names or addresses: forget the ones whose failures have expired
+                self._failures = {
+                    k: q for k, q in self._failures.items() if q and now - q[-1] <= self.window
+                }
+            self._failures.setdefault(key, deque()).append(now)
 
     def succeeded(self, key: str) -> None:
         with self._lock:
