@@ -254,14 +254,14 @@ def test_field_error_and_rejection_shapes() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["true", "TRUE", "True", "yes", "YES", "Yes", "1", " 1 ", "y", "on", True, 1, 1.0],
+    ["true", "TRUE", "True", "yes", "YES", "Yes", "1", " 1 ", True, 1, 1.0],
 )
 def test_parse_flag_true(value: Any) -> None:
     assert parse_flag(value) is True
 
 
 @pytest.mark.parametrize(
-    "value", ["false", "FALSE", "False", "no", "NO", "No", "0", " no ", "n", "off", False, 0, 0.0]
+    "value", ["false", "FALSE", "False", "no", "NO", "No", "0", " no ", False, 0, 0.0]
 )
 def test_parse_flag_false(value: Any) -> None:
     assert parse_flag(value) is False

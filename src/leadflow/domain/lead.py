@@ -12,8 +12,9 @@ from .emails import InvalidEmail, normalize_email
 from .names import split_name
 from .phones import normalize_phone
 
-_TRUE = frozenset({"true", "yes", "y", "1", "t", "on"})
-_FALSE = frozenset({"false", "no", "n", "0", "f", "off", ""})
+# SPEC: spreadsheet booleans are true/false, yes/no and 1/0, in any case; nothing else.
+_TRUE = frozenset({"true", "yes", "1"})
+_FALSE = frozenset({"false", "no", "0"})
 
 
 @dataclass(slots=True)

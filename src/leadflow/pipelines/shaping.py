@@ -120,11 +120,7 @@ def shape_leads(
         if not isinstance(record, dict):
             rejections.append(_not_a_record(index, record))
             continue
-        result = build_lead(index, fields, attributes, record, region)
-        if isinstance(result, LeadDraft):
-            drafts.append(result)
-        else:
-            rejections.append(result)
+        _keep(build_lead(index, fields, attributes, record, region), drafts, rejections)
     return drafts, rejections
 
 
@@ -154,11 +150,17 @@ def _shape_text_records(
             record,
             region,
         )
-        if isinstance(result, LeadDraft):
-            drafts.append(result)
-        else:
-            rejections.append(result)
+        _keep(result, drafts, rejections)
     return others
+
+
+def _keep(
+    result: LeadDraft | Rejection, drafts: list[LeadDraft], rejections: list[Rejection]
+) -> None:
+    if isinstance(result, LeadDraft):
+        drafts.append(result)
+    else:
+        rejections.append(result)
 
 
 def shape_optin(
@@ -178,8 +180,7 @@ def shape_optin(
             if isinstance(record, InvalidLine):
                 rejections.append(_not_a_record(index, record))
                 continue
-            result = validate_optin_record(index, record)
-            (drafts if isinstance(result, LeadDraft) else rejections).append(result)  # type: ignore[arg-type]
+            _keep(validate_optin_record(index, record), drafts, rejections)
         return drafts, rejections
     for index, record, fields, attributes in shaper.shape_batch(batch, headers):
         if not isinstance(record, dict):
@@ -193,11 +194,9 @@ def shape_optin(
         candidate = spreadsheet_optin_values(candidate)
         candidate.update(attributes)
         result = validate_optin_record(index, candidate)
-        if isinstance(result, LeadDraft):
-            drafts.append(result)
-        else:
-            result.record = record
-            rejections.append(result)
+        if isinstance(result, Rejection):
+            result.record = record  # the row as received, not as mapped
+        _keep(result, drafts, rejections)
     return drafts, rejections
 
 
