@@ -50,12 +50,19 @@ def load_settings(**overrides: object) -> Settings:
 
 
 def _services(settings: Settings | None = None, bulk: bool = False) -> Services:
+    import sqlite3
+
     from .bootstrap import UnsupportedBackend, bootstrap
 
+    settings = settings or load_settings()
     try:
-        return bootstrap(settings or load_settings(), bulk=bulk)
+        return bootstrap(settings, bulk=bulk)
     except UnsupportedBackend as exc:
         raise fail(str(exc)) from None
+    except (OSError, sqlite3.Error) as exc:
+        raise fail(
+            f"cannot use the data directory {settings.data_dir} (LEADFLOW_DATA_DIR): {exc}"
+        ) from None
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
