@@ -37,6 +37,7 @@ class Settings(BaseSettings):
         10, ge=1, description="Failed logins per username and address per minute."
     )
     log_level: str = Field("INFO", description="Logging level.")
+    access_log: bool = Field(True, description="Log one JSON line per HTTP request.")
     secret_key: str | None = Field(
         None, description="Signing key; generated into the data directory when unset."
     )

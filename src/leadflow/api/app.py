@@ -30,5 +30,5 @@ def create_app(services: Services) -> FastAPI:
         app.include_router(module.router)
     # The last added is the outermost: metrics see every answer, the 413s included.
     app.add_middleware(BodyLimitMiddleware, max_bytes=services.settings.max_body_bytes)
-    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(MetricsMiddleware, access_log=services.settings.access_log)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Any
 
@@ -18,6 +19,9 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+
+
+ACCESS = logging.getLogger("leadflow.access")
 
 
 class _TooLarge(Exception):
@@ -87,10 +91,12 @@ class BodyLimitMiddleware:
 
 
 class MetricsMiddleware:
-    """Counts and times requests by route template (not raw path: ids would explode it)."""
+    """Counts and times requests by route template (not raw path: ids would explode it),
+    and writes the access log line when `access_log` is on."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, access_log: bool = True) -> None:
         self.app = app
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -111,5 +117,20 @@ class MetricsMiddleware:
             route: Any = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             method = scope["method"]
+            seconds = time.perf_counter() - started
             REQUESTS.labels(method, template, str(status)).inc()
-            LATENCY.labels(method, template).observe(time.perf_counter() - started)
+            LATENCY.labels(method, template).observe(seconds)
+            if self.access_log:
+                client = scope.get("client")
+                ACCESS.info(
+                    "%s %s %d",
+                    method,
+                    scope["path"],
+                    status,
+                    extra={
+                        "route": template,
+                        "status": status,
+                        "ms": round(seconds * 1000, 2),
+                        "client": client[0] if client else None,
+                    },
+                )
