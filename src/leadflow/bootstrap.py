@@ -8,8 +8,9 @@ from functools import partial
 from pathlib import Path
 
 from .adapters.sqlite_db import Database
+from .adapters.sqlite_queue import SqliteQueue
 from .adapters.sqlite_store import SqliteLeadStore, SqliteUserStore
-from .ports import LeadStore, UserStore
+from .ports import LeadStore, Queue, UserStore
 from .security import load_or_create_secret
 from .settings import Settings
 
@@ -23,6 +24,7 @@ class Services:
     settings: Settings
     leads: LeadStore
     users: UserStore
+    queue: Queue  # batches of jobs; its DLQ holds what failed max_receive_count times
     secret: str
 
 
@@ -39,7 +41,11 @@ def bootstrap(settings: Settings, bulk: bool = False) -> Services:
     db = Database(settings.db_path, BULK_AUTOCHECKPOINT if bulk else 1000)
     secret = settings.secret_key or load_or_create_secret(settings.data_dir)
     return Services(
-        settings=settings, leads=SqliteLeadStore(db), users=SqliteUserStore(db), secret=secret
+        settings=settings,
+        leads=SqliteLeadStore(db),
+        users=SqliteUserStore(db),
+        queue=SqliteQueue(db, "batches", settings.max_receive_count),
+        secret=secret,
     )
 
 

@@ -103,3 +103,71 @@ class UserStore(Protocol):
     def has_users(self) -> bool: ...
 
     def password_hash(self, username: str) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A leased message: delete it with its receipt before the lease runs out."""
+
+    id: int
+    receipt: str
+    body: dict[str, Any]
+    receive_count: int
+    owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message that failed `max_receive_count` times, with its last error."""
+
+    id: int
+    body: dict[str, Any]
+    receive_count: int
+    last_error: str | None
+    owner: str | None
+    created_at: str
+    dead_at: str
+
+
+class Queue(Protocol):
+    """A durable at-least-once queue with leases (visibility timeouts) and a DLQ.
+
+    A received message is invisible to other receivers until its lease ends; a message
+    received `max_receive_count` times without being deleted moves to the DLQ with its
+    last error. Dead-letter calls take `owner` (None: every owner's).
+    """
+
+    def send_many(
+        self, bodies: Sequence[Mapping[str, Any]], owner: str | None = None
+    ) -> list[int]: ...
+
+    def receive(self, max_messages: int, visibility_timeout: float) -> list[Message]: ...
+
+    def delete(self, message: Message) -> bool:
+        """Acknowledge: False when the lease was lost (the message may run again)."""
+        ...
+
+    def change_visibility(self, message: Message, timeout: float) -> bool:
+        """Extend (or end, with 0) the lease; False when the lease was lost."""
+        ...
+
+    def fail(self, message: Message, error: str, retry_after: float = 0.0) -> bool:
+        """Give the message back with its error: it runs again after `retry_after`
+        seconds, or moves to the DLQ if it has used all its receives."""
+        ...
+
+    def depth(self) -> int:
+        """Messages waiting or leased (not dead)."""
+        ...
+
+    def dead_letters(self, owner: str | None = None, limit: int = 100) -> list[DeadLetter]: ...
+
+    def dlq_depth(self, owner: str | None = None) -> int: ...
+
+    def redrive(self, owner: str | None = None, ids: Sequence[int] | None = None) -> int:
+        """Move dead letters back to the queue with a fresh receive count; how many."""
+        ...
+
+    def purge_dead(self, owner: str | None = None, ids: Sequence[int] | None = None) -> int:
+        """Delete dead letters for good; how many."""
+        ...

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
         le=64,
         description="Worker processes for large imports; 0 = one per core, 1 = none.",
     )
+    max_receive_count: int = Field(
+        3, ge=1, le=100, description="Receives of a queued message before it goes to the DLQ."
+    )
     max_body_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, description="Largest JSON body the API accepts."
     )

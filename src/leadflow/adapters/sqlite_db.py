@@ -81,6 +81,23 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX schema_errors_owner ON schema_errors(owner, id);
     CREATE INDEX schema_errors_import ON schema_errors(import_id);
     """,
+    # 2: the durable queue and its dead-letter queue (one table; dead_at marks the DLQ)
+    """
+    CREATE TABLE queue_messages (
+        id INTEGER PRIMARY KEY,
+        queue TEXT NOT NULL,
+        owner TEXT,
+        body TEXT NOT NULL,
+        visible_at REAL NOT NULL,
+        receive_count INTEGER NOT NULL DEFAULT 0,
+        receipt TEXT,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        dead_at TEXT
+    );
+    CREATE INDEX queue_ready ON queue_messages(queue, dead_at, visible_at);
+    CREATE INDEX queue_dead ON queue_messages(queue, owner, dead_at);
+    """,
 )
 
 
