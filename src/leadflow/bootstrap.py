@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from .adapters.fs_blobs import FsBlobStore
 from .adapters.sqlite_db import Database
 from .adapters.sqlite_queue import SqliteQueue
 from .adapters.sqlite_store import SqliteLeadStore, SqliteUserStore
-from .ports import LeadStore, Queue, UserStore
+from .ports import BlobStore, LeadStore, Queue, UserStore
 from .security import load_or_create_secret
 from .settings import Settings
 
@@ -25,6 +26,7 @@ class Services:
     leads: LeadStore
     users: UserStore
     queue: Queue  # batches of jobs; its DLQ holds what failed max_receive_count times
+    blobs: BlobStore  # uploads, result files, error files
     secret: str
 
 
@@ -45,6 +47,7 @@ def bootstrap(settings: Settings, bulk: bool = False) -> Services:
         leads=SqliteLeadStore(db),
         users=SqliteUserStore(db),
         queue=SqliteQueue(db, "batches", settings.max_receive_count),
+        blobs=FsBlobStore(settings.data_dir / "blobs"),
         secret=secret,
     )
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
 
 from .domain.lead import LeadDraft, Rejection
 from .domain.merge import Update
@@ -171,3 +172,33 @@ class Queue(Protocol):
     def purge_dead(self, owner: str | None = None, ids: Sequence[int] | None = None) -> int:
         """Delete dead letters for good; how many."""
         ...
+
+
+class BadBlobKey(ValueError):
+    """A blob key must be a relative path of letters, digits and . _ - / parts."""
+
+
+class BlobStore(Protocol):
+    """Files by key (uploads, results, error files): written whole or not at all."""
+
+    def put_stream(self, key: str, chunks: Iterable[bytes], max_bytes: int | None = None) -> int:
+        """Store the chunks under `key` atomically; the size. Over `max_bytes`: nothing is
+        stored and BlobTooLarge is raised."""
+        ...
+
+    def open(self, key: str) -> BinaryIO:
+        """The blob for reading; FileNotFoundError when there is none."""
+        ...
+
+    def size(self, key: str) -> int | None: ...
+
+    def delete(self, key: str) -> bool: ...
+
+    def local_path(self, key: str) -> Path | None:
+        """Where the blob lies on this machine's disk, if it does (lets the API send it
+        with sendfile); None for remote stores."""
+        ...
+
+
+class BlobTooLarge(ValueError):
+    """A blob went over the size limit it was written with."""

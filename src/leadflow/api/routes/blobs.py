@@ -1,0 +1,40 @@
+"""GET /v1/blobs/{key}: downloads by signed, expiring URL (no bearer token needed)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import FileResponse, StreamingResponse
+from starlette.responses import Response
+
+from ...ports import BadBlobKey
+from ...signed_urls import BadSignature, verify_blob_url
+from ..deps import ServicesDep
+from ..errors import ApiError
+
+router = APIRouter(prefix="/v1/blobs", tags=["downloads"])
+
+
+@router.get("/{key:path}", response_class=Response)
+def download(
+    key: str,
+    services: ServicesDep,
+    expires: Annotated[int, Query(ge=0, le=2**62)],
+    sig: Annotated[str, Query(min_length=1, max_length=128)],
+) -> Response:
+    """A result or error file, by the signed link a status document or API call gave."""
+    try:
+        verify_blob_url(services.secret, key, expires, sig)
+    except BadSignature as exc:
+        raise ApiError(403, "forbidden", str(exc)) from None
+    filename = key.rsplit("/", 1)[-1]
+    try:
+        path = services.blobs.local_path(key)
+        if path is not None:
+            return FileResponse(path, filename=filename)
+        stream = services.blobs.open(key)
+    except (BadBlobKey, FileNotFoundError):
+        raise ApiError(404, "not_found", "this file no longer exists") from None
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return StreamingResponse(stream, media_type="application/octet-stream", headers=headers)
