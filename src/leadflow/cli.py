@@ -125,14 +125,21 @@ def import_(
     map_: Annotated[
         list[str] | None,
         typer.Option(
-            "--map", help="Column mapping 'Column=field' (repeatable or comma-separated)."
+            "--map",
+            help="Column mapping 'Column=field' (repeatable or comma-separated); fields: "
+            "name, firstName, lastName, email, phone, title, company, remarks, optIn, interests.",
         ),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as one JSON line at the end.")
     ] = False,
     workers: Annotated[
-        int | None, typer.Option(help="Normalizer processes (0: auto, 1: none).", min=0)
+        int | None,
+        typer.Option(
+            help="Worker processes for large files (0: one per core, 1: none) "
+            "[LEADFLOW_IMPORT_WORKERS].",
+            min=0,
+        ),
     ] = None,
 ) -> None:
     """Import a file in-process and print what happened to its rows."""
