@@ -76,6 +76,14 @@ class MemoryLeadStore:
             yield MemoryUnitOfWork(work)
             self._tables = work  # reached only when the block raised nothing
 
+    def batch_totals(self, job_id: str) -> tuple[int, dict[str, int]]:
+        totals: dict[str, int] = {}
+        batches = [c for (job, _), c in self._tables.batches.items() if job == job_id]
+        for counts in batches:
+            for name, value in counts.items():
+                totals[name] = totals.get(name, 0) + value
+        return len(batches), totals
+
     def get_lead(self, owner: str, lead_id: str) -> dict[str, Any] | None:
         row = self._tables.leads.get(lead_id)
         return lead_to_api(row) if row is not None and row["owner"] == owner else None

@@ -50,6 +50,7 @@ class MemoryTables:
     phones: dict[tuple[str, str], str] = field(default_factory=dict)  # phone-keyed leads
     audit: dict[str, tuple[Row, ...]] = field(default_factory=dict)  # lead_id -> oldest first
     skips: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    batches: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)  # the ledger
     errors: list[Row] = field(default_factory=list)  # the schema-error log, by id
     last_seq: int = 0
     last_audit_id: int = 0
@@ -62,6 +63,7 @@ class MemoryTables:
             phones=dict(self.phones),
             audit=dict(self.audit),
             skips=dict(self.skips),
+            batches=dict(self.batches),
             errors=list(self.errors),
         )
 
@@ -222,6 +224,15 @@ class MemoryUnitOfWork:
                     "timestamp": ctx.now,
                 }
                 t.audit[update.lead_id] = (*t.audit.get(update.lead_id, ()), entry)
+
+    def claim_batch(self, job_id: str, batch_no: int) -> bool:
+        if (job_id, batch_no) in self.tables.batches:
+            return False
+        self.tables.batches[(job_id, batch_no)] = {}
+        return True
+
+    def finish_batch(self, job_id: str, batch_no: int, counts: Mapping[str, int]) -> None:
+        self.tables.batches[(job_id, batch_no)] = dict(counts)
 
     def log_rejections(self, ctx: WriteContext, rejections: Sequence[Rejection]) -> None:
         for r in rejections:

@@ -98,6 +98,15 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX queue_ready ON queue_messages(queue, dead_at, visible_at);
     CREATE INDEX queue_dead ON queue_messages(queue, owner, dead_at);
     """,
+    # 3: the batch ledger: a batch's effect and its counts commit together, once
+    """
+    CREATE TABLE job_batches (
+        job_id TEXT NOT NULL,
+        batch_no INTEGER NOT NULL,
+        counts TEXT,
+        PRIMARY KEY (job_id, batch_no)
+    ) WITHOUT ROWID;
+    """,
 )
 
 

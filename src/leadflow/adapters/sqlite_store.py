@@ -184,6 +184,19 @@ class SqliteUnitOfWork:
                 audits,
             )
 
+    def claim_batch(self, job_id: str, batch_no: int) -> bool:
+        cursor = self.conn.execute(
+            "INSERT OR IGNORE INTO job_batches (job_id, batch_no) VALUES (?, ?)",
+            (job_id, batch_no),
+        )
+        return cursor.rowcount == 1
+
+    def finish_batch(self, job_id: str, batch_no: int, counts: Mapping[str, int]) -> None:
+        self.conn.execute(
+            "UPDATE job_batches SET counts = ? WHERE job_id = ? AND batch_no = ?",
+            (json.dumps(dict(counts)), job_id, batch_no),
+        )
+
     def log_rejections(self, ctx: WriteContext, rejections: Sequence[Rejection]) -> None:
         if not rejections:
             return
@@ -254,6 +267,17 @@ class SqliteLeadStore:
         cursor = self.db.conn.execute(sql, params)
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, values, strict=True)) for values in cursor]
+
+    def batch_totals(self, job_id: str) -> tuple[int, dict[str, int]]:
+        totals: dict[str, int] = {}
+        batches = 0
+        for (counts,) in self.db.conn.execute(
+            "SELECT counts FROM job_batches WHERE job_id = ?", (job_id,)
+        ):
+            batches += 1
+            for name, value in json.loads(counts or "{}").items():
+                totals[name] = totals.get(name, 0) + value
+        return batches, totals
 
     def get_lead(self, owner: str, lead_id: str) -> dict[str, Any] | None:
         rows = self._select(

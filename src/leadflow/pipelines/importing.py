@@ -31,7 +31,7 @@ from ..readers import RecordStream, open_records
 from ..readers.base import Batch
 from .shaping import RecordShaper, shape_leads, shape_optin
 from .summary import BatchCounts, ImportSummary
-from .upsert import upsert_drafts
+from .upsert import LedgerEntry, upsert_drafts
 
 Shaped = tuple[list[LeadDraft], list[Rejection]]
 ProgressCallback = Callable[[RecordStream, ImportSummary], None]
@@ -85,17 +85,22 @@ def store_batch(
     job: BatchJob,
     shaped: Shaped,
     lock: AbstractContextManager[Any] | None = None,
-) -> BatchCounts:
-    """Log the rejections of one shaped batch and upsert its drafts, in one transaction."""
+    batch_no: int | None = None,
+) -> BatchCounts | None:
+    """Log the rejections of one shaped batch and upsert its drafts, in one transaction.
+
+    With a `batch_no` the batch goes through the job's ledger: applied at most once, and
+    None when it was applied already (a redelivery).
+    """
     options = job.options
     drafts, rejections = shaped
-    counts = BatchCounts(received=len(drafts) + len(rejections), valid=len(drafts))
-    counts.invalid = len(rejections)
+    base = {"received": len(drafts) + len(rejections), "valid": len(drafts)}
+    base["invalid"] = len(rejections)
     if options.pipeline is PipelineName.OPTIN:
         survivors, losers = last_occurrences(drafts)
-        counts.duplicates += len(losers)
+        base["duplicates"] = len(losers)
         drafts = [d for d in survivors if d.opt_in]
-        counts.ignored += len(survivors) - len(drafts)
+        base["ignored"] = len(survivors) - len(drafts)
     ctx = WriteContext(
         owner=options.owner,
         import_id=job.import_id,
@@ -104,9 +109,20 @@ def store_batch(
         source_file=job.source_file,
         now=utc_now(),
     )
-    plan = upsert_drafts(store, ctx, drafts, options.mode, options.policy, rejections, lock)
-    counts.add_plan(plan)
-    return counts
+    entry = LedgerEntry(job.import_id, batch_no if batch_no is not None else -1, base)
+    plan = upsert_drafts(
+        store,
+        ctx,
+        drafts,
+        options.mode,
+        options.policy,
+        rejections,
+        lock,
+        entry if batch_no is not None else None,
+    )
+    if plan is None:
+        return None
+    return BatchCounts(**entry.counts_with(plan))
 
 
 # --- worker processes -------------------------------------------------------------
@@ -119,10 +135,16 @@ def _worker_init(store_factory: StoreFactory, lock: Any) -> None:
     _worker["shapers"] = {}
 
 
-def _worker_run(batch: Batch, job: BatchJob) -> BatchCounts:
+def _worker_run(batch: Batch, job: BatchJob) -> BatchCounts | None:
     key = tuple(sorted((job.options.mapping or {}).items()))
     shaper = _worker["shapers"].setdefault(key, RecordShaper(job.options.mapping))
-    return store_batch(_worker["store"], job, shape_batch(batch, job, shaper), _worker["lock"])
+    shaped = shape_batch(batch, job, shaper)
+    return store_batch(_worker["store"], job, shaped, _worker["lock"], _batch_no(batch))
+
+
+def _batch_no(batch: Batch) -> int:
+    """A batch is known by its first record's position in the file."""
+    return batch[0][0] if batch else -1
 
 
 def _pool_size(options: ImportOptions, file_size: int) -> int:
@@ -139,13 +161,13 @@ def _run_batches(
     stream: RecordStream,
     job: BatchJob,
     workers: int,
-) -> Iterator[BatchCounts]:
+) -> Iterator[BatchCounts | None]:
     """Counts of each batch, from this process or from a bounded window of pool tasks."""
     if workers == 0 or store_factory is None:
         shaper = RecordShaper(job.options.mapping)
         for batch in stream.batches():
             job = _with_headers(job, stream)
-            yield store_batch(store, job, shape_batch(batch, job, shaper))
+            yield store_batch(store, job, shape_batch(batch, job, shaper), None, _batch_no(batch))
         return
     context = multiprocessing.get_context("fork")
     lock = context.Lock()
@@ -155,7 +177,7 @@ def _run_batches(
         initializer=_worker_init,
         initargs=(store_factory, lock),
     ) as pool:
-        window: deque[Future[BatchCounts]] = deque()
+        window: deque[Future[BatchCounts | None]] = deque()
         for batch in stream.batches():
             job = _with_headers(job, stream)
             window.append(pool.submit(_worker_run, batch, job))
@@ -198,7 +220,8 @@ def import_file(
     )
     workers = _pool_size(options, path.stat().st_size)
     for counts in _run_batches(store, store_factory, stream, job, workers):
-        summary.add(counts)
+        if counts is not None:
+            summary.add(counts)
         if on_progress is not None:
             on_progress(stream, summary)
     summary.warnings = list(stream.warnings)
@@ -213,5 +236,7 @@ def import_records(
     summary = ImportSummary(importId=str(uuid.uuid4()))
     job = BatchJob(options, summary.importId, source_file, None, spreadsheet=False)
     shaped = shape_batch(list(enumerate(records)), job, RecordShaper(options.mapping))
-    summary.add(store_batch(store, job, shaped))
+    counts = store_batch(store, job, shaped)
+    assert counts is not None  # no ledger, so never a replay
+    summary.add(counts)
     return summary, shaped[1]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from ..domain.lead import LeadDraft, Rejection
@@ -19,6 +20,26 @@ from ..ports import LeadStore, WriteContext
 from .ids import new_lead_ids
 
 
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """A batch of a job, and the counts it has before its upsert (received, invalid ...)."""
+
+    job_id: str
+    batch_no: int
+    counts: Mapping[str, int]
+
+    def counts_with(self, plan: BatchPlan) -> dict[str, int]:
+        counts = dict(self.counts)
+        for name, value in (
+            ("duplicates", plan.duplicates),
+            ("created", plan.created),
+            ("updated", plan.updated),
+            ("ignored", plan.skipped),
+        ):
+            counts[name] = counts.get(name, 0) + value
+        return counts
+
+
 def upsert_drafts(
     store: LeadStore,
     ctx: WriteContext,
@@ -27,14 +48,19 @@ def upsert_drafts(
     policy: MergePolicy = MergePolicy.REPLACE,
     rejections: Sequence[Rejection] = (),
     lock: AbstractContextManager[Any] | None = None,
-) -> BatchPlan:
+    ledger: LedgerEntry | None = None,
+) -> BatchPlan | None:
     """Upsert one batch, and log its rejections, in one transaction.
 
     Only what needs the stored leads happens inside the write transaction (and `lock`,
     which several writer processes share): in-batch de-duplication, new ids and the
     rows to insert are prepared before it, so writers hold the database briefly.
+
+    With a `ledger` entry the batch is applied at most once: its counts are recorded in
+    the same transaction as its effect, and a batch already in the ledger (a redelivered
+    message) writes nothing and returns None.
     """
-    if not drafts and not rejections:
+    if not drafts and not rejections and ledger is None:
         return BatchPlan()
     deduped = last_occurrences(drafts)
     survivors = deduped[0]
@@ -42,6 +68,8 @@ def upsert_drafts(
     spare_ids = new_lead_ids(len(survivors))
     prepared = store.prepare_leads(ctx, survivors)
     with lock or nullcontext(), store.unit_of_work() as uow:
+        if ledger is not None and not uow.claim_batch(ledger.job_id, ledger.batch_no):
+            return None
         uow.log_rejections(ctx, rejections)
         stored = uow.find_by_keys(ctx.owner, keys, ctx.import_id) if keys else {}
         skipped: dict[str, int] = {}
@@ -53,6 +81,8 @@ def upsert_drafts(
         uow.apply_updates(ctx, plan.updates)
         if plan.skips:
             uow.record_skips(ctx.owner, ctx.import_id, plan.skips)
+        if ledger is not None:
+            uow.finish_batch(ledger.job_id, ledger.batch_no, ledger.counts_with(plan))
     for draft, lead_id in zip(plan.creates, lead_ids, strict=True):
         plan.outcomes[draft.row] = (Outcome.CREATED, lead_id)
     return plan
