@@ -11,6 +11,7 @@ from .adapters.fs_blobs import FsBlobStore
 from .adapters.sqlite_db import Database
 from .adapters.sqlite_queue import SqliteQueue
 from .adapters.sqlite_store import SqliteLeadStore, SqliteUserStore
+from .jobs.status_store import SqliteStatusStore
 from .ports import BlobStore, LeadStore, Queue, UserStore
 from .security import load_or_create_secret
 from .settings import Settings
@@ -27,6 +28,7 @@ class Services:
     users: UserStore
     queue: Queue  # batches of jobs; its DLQ holds what failed max_receive_count times
     blobs: BlobStore  # uploads, result files, error files
+    status: SqliteStatusStore  # jobs and their status documents
     secret: str
 
 
@@ -42,12 +44,14 @@ def bootstrap(settings: Settings, bulk: bool = False) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.db_path, BULK_AUTOCHECKPOINT if bulk else 1000)
     secret = settings.secret_key or load_or_create_secret(settings.data_dir)
+    leads = SqliteLeadStore(db)
     return Services(
         settings=settings,
-        leads=SqliteLeadStore(db),
+        leads=leads,
         users=SqliteUserStore(db),
         queue=SqliteQueue(db, "batches", settings.max_receive_count),
         blobs=FsBlobStore(settings.data_dir / "blobs"),
+        status=SqliteStatusStore(db, leads),
         secret=secret,
     )
 

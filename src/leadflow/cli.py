@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -77,7 +78,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on [LEADFLOW_HOST].")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on [LEADFLOW_PORT].")] = None,
 ) -> None:
-    """Start the HTTP API (docs at /docs)."""
+    """Start the HTTP API (docs at /docs) with LEADFLOW_WORKERS embedded job workers."""
     import uvicorn
 
     from .api.app import create_app
@@ -96,15 +97,63 @@ def serve(
             highlight=False,
             soft_wrap=True,
         )
-    uvicorn.run(
-        app_,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        loop="auto",
-        http="auto",
-    )
+    stop = threading.Event()
+    threads = start_workers(services, stop, settings.workers)
+    try:
+        uvicorn.run(
+            app_,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
+            loop="auto",
+            http="auto",
+        )
+    finally:
+        stop.set()  # each worker finishes the message in hand
+        for thread in threads:
+            thread.join()
+
+
+def start_workers(services: Services, stop: threading.Event, count: int) -> list[threading.Thread]:
+    """Worker threads and one status sweeper, stopping when `stop` is set."""
+    from .jobs.worker import Worker
+
+    def sweep() -> None:
+        while not stop.wait(60):
+            services.status.sweep()
+
+    threads = [
+        threading.Thread(target=Worker(services, stop).run, name=f"worker-{n}", daemon=True)
+        for n in range(count)
+    ]
+    threads.append(threading.Thread(target=sweep, name="status-sweeper", daemon=True))
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+@app.command()
+def worker() -> None:
+    """Run a job worker in the foreground (several may share one data directory).
+
+    On SIGTERM or Ctrl-C it finishes the message in hand and exits; a worker killed
+    outright leaves its messages to come back when their lease runs out.
+    """
+    import signal
+
+    from .jobs.worker import Worker
+    from .logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    services = _services(settings)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    err.print(f"leadflow worker on {settings.data_dir.resolve()} (stop with Ctrl-C)")
+    Worker(services, stop).run()
+    err.print("worker stopped")
 
 
 @app.command("import")

@@ -28,6 +28,17 @@ class Settings(BaseSettings):
         le=64,
         description="Worker processes for large imports; 0 = one per core, 1 = none.",
     )
+    batch_size: int = Field(100, ge=1, le=10_000, description="Rows per queued batch of an upload.")
+    workers: int = Field(1, ge=0, le=32, description="Worker threads inside `leadflow serve`.")
+    visibility_timeout: float = Field(
+        30.0,
+        gt=0,
+        le=43_200,
+        description="Seconds a worker holds a message before another may take it over.",
+    )
+    max_upload_bytes: int = Field(
+        1024**3, ge=1024, description="Largest file `POST /v1/uploads` accepts (413 above)."
+    )
     max_receive_count: int = Field(
         3, ge=1, le=100, description="Receives of a queued message before it goes to the DLQ."
     )

@@ -522,7 +522,8 @@ class SideBySide(RuleBasedStateMachine):
         return actual
 
     def pick(self, index: int) -> tuple[Message, Message] | None:
-        return self.held[index % len(self.held)] if self.held else None
+        """A received pair, the newest most often (older ones are mostly stale)."""
+        return self.held[-1 - index % len(self.held)] if self.held else None
 
     @rule(bodies=BODIES, owner=OWNERS)
     def send(self, bodies: list[dict[str, Any]], owner: str | None) -> None:
@@ -576,8 +577,8 @@ class SideBySide(RuleBasedStateMachine):
 
 
 SideBySide.TestCase.settings = settings(
-    max_examples=40,
-    stateful_step_count=40,
+    max_examples=60,
+    stateful_step_count=50,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

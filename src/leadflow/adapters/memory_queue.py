@@ -49,7 +49,7 @@ class _Entry:
 
 def _limited(items: list[_Entry], limit: int) -> list[_Entry]:
     """SQL's LIMIT: a negative limit means none."""
-    return items if limit < 0 else items[:limit]
+    return items[:max(limit, 0)]
 
 
 class MemoryQueue:
@@ -78,8 +78,7 @@ class MemoryQueue:
         received: list[Message] = []
         with self._lock:
             ready = [e for e in self._entries.values() if e.dead_at is None and e.visible_at <= now]
-            for entry in ready:
-                if max_messages >= 0 and len(received) >= max_messages: break
+            for entry in _limited(ready, max_messages):
                 if entry.receive_count >= self.max_receive_count:
                     # received often enough without an ack: it goes to the DLQ instead
                     entry.last_error = entry.last_error or EXPIRED.format(count=entry.receive_count)

@@ -107,6 +107,29 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (job_id, batch_no)
     ) WITHOUT ROWID;
     """,
+    # 4: jobs (uploads) and their status documents; progress comes from job_batches
+    """
+    CREATE TABLE jobs (
+        job_id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        stage TEXT NOT NULL,
+        options TEXT NOT NULL,
+        blob_key TEXT,
+        file_name TEXT,
+        file_size INTEGER,
+        total_batches INTEGER,
+        total_leads INTEGER,
+        start_time TEXT,
+        error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        ended_at REAL,
+        ttl INTEGER
+    );
+    CREATE INDEX jobs_ttl ON jobs(ttl);
+    """,
 )
 
 

@@ -9,7 +9,7 @@ from ..bootstrap import Services
 from .errors import install_error_handlers
 from .limits import LoginThrottle, RateLimiter
 from .middleware import BodyLimitMiddleware, MetricsMiddleware
-from .routes import auth, blobs, dlq, health, leads, records, schema_errors
+from .routes import auth, blobs, dlq, health, leads, records, schema_errors, uploads
 
 DESCRIPTION = """
 leadflow takes contact, lead and order records from an HTTP call, a spreadsheet or a
@@ -26,9 +26,13 @@ def create_app(services: Services) -> FastAPI:
     app.state.rate_limiter = RateLimiter(services.settings.rate_limit)
     app.state.login_throttle = LoginThrottle(services.settings.login_attempts)
     install_error_handlers(app)
-    for module in (health, auth, records, leads, schema_errors, dlq, blobs):
+    for module in (health, auth, records, leads, schema_errors, dlq, blobs, uploads):
         app.include_router(module.router)
     # The last added is the outermost: metrics see every answer, the 413s included.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=services.settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=services.settings.max_body_bytes,
+        larger={"/v1/uploads": services.settings.max_upload_bytes},
+    )
     app.add_middleware(MetricsMiddleware, access_log=services.settings.access_log)
     return app

@@ -1,0 +1,83 @@
+"""POST /v1/uploads (a file becomes a job) and the job's status document."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from ...domain.headers import parse_mapping
+from ...domain.merge import ImportMode, MergePolicy
+from ...jobs.uploads import start_upload
+from ...pipelines.importing import PipelineName
+from ...ports import BlobTooLarge
+from ..deps import CurrentUser, ServicesDep
+from ..errors import ApiError
+
+router = APIRouter(prefix="/v1", tags=["uploads"])
+CHUNK = 1024 * 1024
+
+
+def _chunks(upload: UploadFile) -> Iterator[bytes]:
+    while chunk := upload.file.read(CHUNK):
+        yield chunk
+
+
+@router.post("/uploads", status_code=202)
+async def upload(
+    user: CurrentUser,
+    services: ServicesDep,
+    file: Annotated[UploadFile, File(description="CSV, XLSX, JSON or NDJSON.")],
+    pipeline: PipelineName = PipelineName.LEADS,
+    mode: ImportMode = ImportMode.CREATE_AND_UPDATE,
+    merge: MergePolicy = MergePolicy.REPLACE,
+    map_: Annotated[
+        list[str] | None,
+        Query(alias="map", description="Column mapping 'Column=field', repeatable."),
+    ] = None,
+) -> JSONResponse:
+    """Store the file and start a job; poll GET /v1/status/{uploadId} for its progress."""
+    try:
+        mapping = parse_mapping(map_ or [])
+    except ValueError as exc:
+        raise ApiError(422, "invalid_mapping", str(exc)) from None
+    options: dict[str, Any] = {
+        "pipeline": pipeline.value,
+        "mode": mode.value,
+        "merge": merge.value,
+        "mapping": mapping,
+    }
+    try:
+        job_id = await run_in_threadpool(
+            start_upload, services, user, file.filename, _chunks(file), options
+        )
+    except BlobTooLarge as exc:
+        raise ApiError(413, "payload_too_large", str(exc)) from None
+    return JSONResponse({"uploadId": job_id, "status": "uploaded"}, status_code=202)
+
+
+@router.get("/status/{job_id}")
+def job_status(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+    """The job's status document: status, stage, progress, metadata, error, summary."""
+    document = services.status.document(job_id, user)
+    if document is None:
+        raise ApiError(404, "not_found", f"no job {job_id}")
+    return document
+
+
+@router.post("/status/{job_id}/cancel")
+def cancel(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+    """Cancel a job: batches already running finish, the others are skipped."""
+    cancelled = services.status.cancel(job_id, user)
+    if cancelled is None:
+        raise ApiError(404, "not_found", f"no job {job_id}")
+    if not cancelled:
+        raise ApiError(409, "conflict", f"job {job_id} has ended already")
+    return {
+        "uploadId": job_id,
+        "status": "cancelled",
+        "message": "processing cancellation requested",
+    }

@@ -1,0 +1,1 @@
+"""Asynchronous jobs: uploads split into batches on the queue, workers, status documents."""

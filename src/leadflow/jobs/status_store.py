@@ -1,0 +1,183 @@
+"""Jobs and their status documents (seed 004's field names), in SQLite.
+
+A job's progress is not a counter that workers increment (a redelivered batch would
+count twice): it is read from the batch ledger, where each batch's counts commit with
+its effect, exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..adapters.sqlite_db import Database
+from ..ports import LeadStore
+
+TTL_SECONDS = 24 * 3600  # a status document lives 24 h after its job ends
+ENDED = ("completed", "error", "cancelled")
+
+
+def iso(epoch: float) -> str:
+    stamp = dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    job_id: str
+    owner: str
+    kind: str
+    status: str
+    stage: str
+    options: dict[str, Any]
+    blob_key: str | None
+    file_name: str | None
+    file_size: int | None
+    total_batches: int | None
+    total_leads: int | None
+    start_time: str | None
+    error: dict[str, Any] | None
+    created_at: str
+    updated_at: str
+    ended_at: float | None
+    ttl: int | None
+
+
+class SqliteStatusStore:
+    def __init__(self, db: Database, leads: LeadStore, clock: Any = time.time) -> None:
+        self.db = db
+        self.leads = leads
+        self.clock = clock
+
+    def create(
+        self,
+        job_id: str,
+        owner: str,
+        kind: str,
+        options: Mapping[str, Any],
+        file_name: str | None = None,
+    ) -> None:
+        now = iso(self.clock())
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO jobs (job_id, owner, kind, status, stage, options, file_name, "
+                "created_at, updated_at) VALUES (?, ?, ?, 'uploading', 'file_upload', ?, ?, ?, ?)",
+                (job_id, owner, kind, json.dumps(dict(options)), file_name, now, now),
+            )
+
+    def update(self, job_id: str, **fields: Any) -> None:
+        """Set columns of a job; ending it (completed, error, cancelled) starts its TTL."""
+        now = self.clock()
+        fields["updated_at"] = iso(now)
+        if "error" in fields and fields["error"] is not None:
+            fields["error"] = json.dumps(fields["error"])
+        if fields.get("status") in ENDED:
+            fields.setdefault("ended_at", now)
+            fields.setdefault("ttl", int(now + TTL_SECONDS))
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        with self.db.transaction() as conn:
+            conn.execute(
+                f"UPDATE jobs SET {assignments} WHERE job_id = ?", [*fields.values(), job_id]
+            )
+
+    def finish_if_done(self, job_id: str) -> bool:
+        """Mark the job completed once every batch is in the ledger; True if it just was."""
+        job = self.get_job(job_id)
+        if job is None or job.status != "processing" or job.total_batches is None:
+            return False
+        done, _ = self.leads.batch_totals(job_id)
+        if done < job.total_batches:
+            return False
+        now = self.clock()
+        with self.db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE jobs SET status = 'completed', stage = 'completed', updated_at = ?, "
+                "ended_at = ?, ttl = ? WHERE job_id = ? AND status = 'processing'",
+                (iso(now), now, int(now + TTL_SECONDS), job_id),
+            )
+            return cursor.rowcount == 1
+
+    def get_job(self, job_id: str, owner: str | None = None) -> Job | None:
+        sql = "SELECT * FROM jobs WHERE job_id = ?"
+        params: list[Any] = [job_id]
+        if owner is not None:
+            sql += " AND owner = ?"
+            params.append(owner)
+        cursor = self.db.conn.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        data = dict(zip([d[0] for d in cursor.description], row, strict=True))
+        data["options"] = json.loads(data["options"])
+        data["error"] = json.loads(data["error"]) if data["error"] else None
+        return Job(**data)
+
+    def document(self, job_id: str, owner: str) -> dict[str, Any] | None:
+        """The status document of seed 004, or None (unknown, or another user's job)."""
+        job = self.get_job(job_id, owner)
+        if job is None:
+            return None
+        done, totals = self.leads.batch_totals(job_id)
+        processed = totals.get("received", 0)
+        percentage = 0.0
+        if job.status == "completed":
+            percentage = 100.0
+        elif job.total_batches:
+            percentage = round(100.0 * done / job.total_batches, 1)
+        return {
+            "uploadId": job.job_id,
+            "jobId": job.job_id,
+            "status": job.status,
+            "stage": job.stage,
+            "progress": {
+                "totalBatches": job.total_batches or 0,
+                "completedBatches": done,
+                "totalLeads": job.total_leads or 0,
+                "processedLeads": processed,
+                "percentage": percentage,
+            },
+            "metadata": {
+                "fileName": job.file_name,
+                "fileSize": job.file_size,
+                "startTime": job.start_time,
+                "estimatedCompletion": self._estimate(job, processed),
+            },
+            "error": job.error,
+            "summary": totals,
+            "createdAt": job.created_at,
+            "updatedAt": job.updated_at,
+            "ttl": job.ttl,
+        }
+
+    def _estimate(self, job: Job, processed: int) -> str | None:
+        """When the job should end at the rate observed so far."""
+        if job.status in ENDED:
+            return job.updated_at
+        if not job.start_time or not job.total_leads or not processed:
+            return None
+        started = dt.datetime.fromisoformat(job.start_time.replace("Z", "+00:00")).timestamp()
+        elapsed = max(self.clock() - started, 1e-3)
+        remaining = max(job.total_leads - processed, 0) * elapsed / processed
+        return iso(self.clock() + remaining)
+
+    def cancel(self, job_id: str, owner: str) -> bool | None:
+        """Cancel a running job: None when unknown, False when it has ended already."""
+        job = self.get_job(job_id, owner)
+        if job is None:
+            return None
+        if job.status in ENDED:
+            return False
+        self.update(job_id, status="cancelled")
+        return True
+
+    def sweep(self) -> int:
+        """Forget status documents whose TTL has passed; how many."""
+        with self.db.transaction() as conn:
+            cursor = conn.execute(
+                "DELETE FROM jobs WHERE ttl IS NOT NULL AND ttl < ?", (int(self.clock()),)
+            )
+            return cursor.rowcount

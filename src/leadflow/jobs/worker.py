@@ -1,0 +1,182 @@
+"""Workers: take messages off the queue and run them; splitting files and running batches.
+
+Delivery is at least once; the effect is exactly once: a batch's leads and its counts
+commit together in the batch ledger, so a redelivered batch (a worker killed after the
+commit but before the ack) changes nothing. A worker stopping (SIGTERM) finishes the
+message in hand; one killed leaves its lease to run out, and the message runs again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from ..bootstrap import Services
+from ..domain.merge import ImportMode, MergePolicy
+from ..pipelines.importing import BatchJob, ImportOptions, PipelineName, shape_batch, store_batch
+from ..pipelines.shaping import RecordShaper
+from ..ports import Message
+from ..readers import open_records
+from ..readers.json_reader import InvalidLine
+from .status_store import ENDED, iso
+
+log = logging.getLogger("leadflow.worker")
+SEND_GROUP = 50  # batch messages queued per transaction while splitting
+_INVALID = "$invalid"  # how a line that is not JSON travels inside a batch message
+
+
+class Worker:
+    def __init__(self, services: Services, stop: threading.Event | None = None) -> None:
+        self.services = services
+        self.stop = stop or threading.Event()
+        self._shapers: dict[tuple[tuple[str, str], ...], RecordShaper] = {}
+
+    def run(self, idle_wait: float = 0.2) -> None:
+        """Work until `stop` is set; the message in hand is always finished first."""
+        while not self.stop.is_set():
+            if self.run_once() == 0:
+                self.stop.wait(idle_wait)
+
+    def run_once(self, max_messages: int = 10) -> int:
+        """Receive and handle up to `max_messages`; how many were received."""
+        queue = self.services.queue
+        messages = queue.receive(max_messages, self.services.settings.visibility_timeout)
+        for position, message in enumerate(messages):
+            if self.stop.is_set():
+                for unhandled in messages[position:]:  # give the rest back at once
+                    queue.change_visibility(unhandled, 0)
+                break
+            try:
+                self.handle(message)
+            except Exception as exc:  # any failure: the queue retries, then dead-letters
+                log.exception("message failed", extra={"messageId": message.id})
+                self._failed(message, exc)
+            else:
+                queue.delete(message)
+        return len(messages)
+
+    def handle(self, message: Message) -> None:
+        body = message.body
+        if body.get("kind") == "split":
+            self.split(body["jobId"], message)
+        elif body.get("kind") == "batch":
+            self.run_batch(body)
+        else:
+            raise ValueError(f"unknown message kind {body.get('kind')!r}")
+
+    def split(self, job_id: str, message: Message | None = None) -> None:
+        """Read the uploaded file and queue it as batches of LEADFLOW_BATCH_SIZE rows.
+
+        A large file takes longer than a lease: the lease is renewed as batches go out.
+        If the split runs twice (a worker died), batches are queued twice, and the
+        batch ledger makes the second copy of each a no-op.
+        """
+        status = self.services.status
+        job = status.get_job(job_id)
+        if job is None or job.status in ENDED or job.blob_key is None:
+            return
+        path = self.services.blobs.local_path(job.blob_key)
+        if path is None:
+            raise FileNotFoundError(f"the uploaded file of job {job_id} is missing")
+        start = job.start_time or iso(status.clock())
+        status.update(job_id, status="processing", stage="file_processing", start_time=start)
+        stream = open_records(path, self.services.settings.batch_size)
+        pending: list[dict[str, Any]] = []
+        batches = rows = 0
+        for batch in stream.batches():
+            batches += 1
+            rows += len(batch)
+            pending.append(
+                {
+                    "kind": "batch",
+                    "jobId": job_id,
+                    "batchNo": batch[0][0],
+                    "format": stream.format,
+                    "headers": stream.headers,
+                    "records": [_portable(record) for _, record in batch],
+                }
+            )
+            if len(pending) >= SEND_GROUP:
+                self.services.queue.send_many(pending, job.owner)
+                pending = []
+                if message is not None:
+                    self.services.queue.change_visibility(
+                        message, self.services.settings.visibility_timeout
+                    )
+        if pending:
+            self.services.queue.send_many(pending, job.owner)
+        status.update(job_id, stage="batch_processing", total_batches=batches, total_leads=rows)
+        if batches == 0:
+            status.update(job_id, status="completed", stage="completed")
+        status.finish_if_done(job_id)
+
+    def run_batch(self, body: dict[str, Any]) -> None:
+        """Validate, normalize and upsert one batch, once, unless its job was cancelled."""
+        status = self.services.status
+        job = status.get_job(body["jobId"])
+        if job is None or job.status in ENDED:
+            return  # cancelled (running batches finish; queued ones are skipped) or gone
+        options = job.options
+        import_options = ImportOptions(
+            owner=job.owner,
+            pipeline=PipelineName(options.get("pipeline", "leads")),
+            mode=ImportMode(options.get("mode", ImportMode.CREATE_AND_UPDATE)),
+            policy=MergePolicy(options.get("merge", MergePolicy.REPLACE)),
+            mapping=options.get("mapping"),
+            region=self.services.settings.default_region,
+            source="upload",
+        )
+        fmt = body.get("format")
+        headers = body.get("headers")
+        batch_job = BatchJob(
+            options=import_options,
+            import_id=job.job_id,
+            source_file=job.file_name,
+            headers=tuple(headers) if headers else None,
+            spreadsheet=fmt in ("csv", "xlsx"),
+            text_only=fmt == "csv",
+        )
+        first = int(body["batchNo"])
+        batch = [(first + i, _restored(r)) for i, r in enumerate(body["records"])]
+        shaped = shape_batch(batch, batch_job, self._shaper(import_options))
+        store_batch(self.services.leads, batch_job, shaped, None, first)
+        status.finish_if_done(job.job_id)
+
+    def _shaper(self, options: ImportOptions) -> RecordShaper:
+        key = tuple(sorted((options.mapping or {}).items()))
+        shaper = self._shapers.get(key)
+        if shaper is None:
+            shaper = self._shapers[key] = RecordShaper(options.mapping)
+        return shaper
+
+    def _failed(self, message: Message, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {exc}"
+        queue = self.services.queue
+        queue.fail(message, error, retry_after=min(2.0**message.receive_count, 60.0))
+        job_id = message.body.get("jobId")
+        if message.receive_count >= self.services.settings.max_receive_count and job_id:
+            now = iso(self.services.status.clock())
+            self.services.status.update(
+                job_id,
+                status="error",
+                error={"message": error, "code": "BATCH_FAILED", "timestamp": now},
+            )
+
+
+def _portable(record: Any) -> Any:
+    """A record as JSON can carry it (spreadsheet dates become ISO text)."""
+    if isinstance(record, InvalidLine):
+        return {_INVALID: {"text": record.text, "error": record.error}}
+    if isinstance(record, dict):
+        return {
+            k: v if isinstance(v, str | int | float | bool | None) else str(v)
+            for k, v in record.items()
+        }
+    return record
+
+
+def _restored(record: Any) -> Any:
+    if isinstance(record, dict) and set(record) == {_INVALID}:
+        return InvalidLine(record[_INVALID]["text"], record[_INVALID]["error"])
+    return record
