@@ -49,7 +49,7 @@ class _Entry:
 
 def _limited(items: list[_Entry], limit: int) -> list[_Entry]:
     """SQL's LIMIT: a negative limit means none."""
-    return items[:max(limit, 0)]
+    return items if limit < 0 else items[:limit]
 
 
 class MemoryQueue:
@@ -67,7 +67,7 @@ class MemoryQueue:
         now = self.clock()
         texts = [json.dumps(body) for body in bodies]  # all or nothing, like a transaction
         with self._lock:
-            first = max(self._entries, default=0) + 1
+            first = getattr(self, '_n', 0) + 1; self._n = first + len(texts) - 1
             ids = list(range(first, first + len(texts)))
             for message_id, text in zip(ids, texts, strict=True):
                 self._entries[message_id] = _Entry(message_id, owner, text, now, _iso(now))

@@ -1,0 +1,188 @@
+"""Uploads as jobs: the API takes the file, workers split and run it, the status follows."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from api_server import LiveApi, assert_envelope, live_api
+
+from leadflow.jobs.uploads import safe_file_name
+from leadflow.jobs.worker import Worker
+
+CSV = (
+    "First Name;Last Name;E-mail;Phone;Company\n"
+    "John;Doe; John.Doe@Example.com ;(415) 555-0134;Acme\n"
+    "Bad;Mail;not-an-email;;Acme\n"
+    ";;;415.555.0199;\n"
+    "John;Doe;john.doe@example.com;415-555-0134;Acme Inc\n"
+    "Ann;Lee;ann@lee.io;;Lee Ltd\n"
+)
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[LiveApi]:
+    with live_api(tmp_path / "data", batch_size=2) as running:
+        yield running
+
+
+def upload(
+    client: httpx.Client, content: str | bytes, name: str = "leads.csv", **params: Any
+) -> str:
+    data = content.encode() if isinstance(content, str) else content
+    response = client.post("/v1/uploads", files={"file": (name, data)}, params=params)
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["status"] == "uploaded"
+    return str(body["uploadId"])
+
+
+def drain(api: LiveApi) -> int:
+    """Run a worker until the queue is empty; how many messages it took."""
+    worker = Worker(api.services)
+    total = 0
+    while handled := worker.run_once():
+        total += handled
+    return total
+
+
+def test_an_upload_runs_to_completed_with_the_import_counts(api: LiveApi) -> None:
+    with api.client("alice") as client:
+        job_id = upload(client, CSV)
+        first = client.get(f"/v1/status/{job_id}").json()
+        assert first["status"] == "uploaded" and first["stage"] == "file_upload"
+        assert first["metadata"]["fileName"] == "leads.csv"
+        assert first["metadata"]["fileSize"] == len(CSV.encode())
+        assert drain(api) == 1 + 3  # the split, then 5 rows in batches of 2
+        status = client.get(f"/v1/status/{job_id}").json()
+        leads = client.get("/v1/leads").json()["items"]
+    assert status["status"] == "completed" and status["stage"] == "completed"
+    assert status["progress"] == {
+        "totalBatches": 3,
+        "completedBatches": 3,
+        "totalLeads": 5,
+        "processedLeads": 5,
+        "percentage": 100.0,
+    }
+    assert status["summary"] == {
+        "received": 5,
+        "valid": 4,
+        "invalid": 1,
+        "duplicates": 1,
+        "created": 3,
+        "updated": 0,
+        "ignored": 0,
+    }
+    assert status["ttl"] > time.time() + 23 * 3600
+    assert status["error"] is None
+    john = next(lead for lead in leads if lead["email"] == "john.doe@example.com")
+    assert john["company"] == "Acme Inc"  # the last occurrence, across batches
+    assert john["source"] == "upload" and john["sourceFile"] == "leads.csv"
+
+
+def test_a_redelivered_batch_counts_once(api: LiveApi) -> None:
+    with api.client("alice") as client:
+        job_id = upload(client, CSV)
+        worker = Worker(api.services)
+        worker.run_once(1)  # the split
+        batch = api.services.queue.receive(1, 30)[0]
+        worker.handle(batch)
+        worker.handle(batch)  # delivered again: a worker died after the commit
+        api.services.queue.delete(batch)
+        drain(api)
+        status = client.get(f"/v1/status/{job_id}").json()
+    assert status["status"] == "completed"
+    assert status["progress"]["processedLeads"] == 5
+    assert status["summary"]["created"] == 3
+
+
+def test_cancel_skips_the_batches_not_started(api: LiveApi) -> None:
+    with api.client("alice") as client:
+        job_id = upload(client, CSV)
+        worker = Worker(api.services)
+        worker.run_once(1)  # split: 3 batches queued
+        worker.run_once(1)  # one batch runs
+        response = client.post(f"/v1/status/{job_id}/cancel")
+        assert response.status_code == 200 and response.json()["status"] == "cancelled"
+        drain(api)
+        status = client.get(f"/v1/status/{job_id}").json()
+        again = client.post(f"/v1/status/{job_id}/cancel")
+        leads = client.get("/v1/leads").json()["items"]
+    assert status["status"] == "cancelled"
+    assert status["progress"]["completedBatches"] == 1
+    assert len(leads) == 1  # only the batch that ran before the cancel
+    assert_envelope(again, 409, "conflict")
+    assert api.services.queue.depth() == 0  # the skipped batches were acknowledged
+
+
+def test_status_is_private_and_404_for_unknown_jobs(api: LiveApi) -> None:
+    with api.client("alice") as alice:
+        job_id = upload(alice, CSV)
+    with api.client("bob") as bob:
+        assert_envelope(bob.get(f"/v1/status/{job_id}"), 404, "not_found")
+        assert_envelope(bob.post(f"/v1/status/{job_id}/cancel"), 404, "not_found")
+        assert_envelope(bob.get("/v1/status/nope"), 404, "not_found")
+    with api.client() as anonymous:
+        assert_envelope(anonymous.post("/v1/uploads", files={"file": ("a.csv", b"x")}), 401)
+
+
+def test_json_and_xlsx_uploads_and_a_misnamed_file(api: LiveApi, tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Email Address", "Full Name", "Phone"])
+    sheet.append(["xl@example.com", "Xena Lopez", 4155550134])
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+    records = [{"email": "js@example.com", "name": "Jay Son"}, {"email": "bad"}]
+    with api.client("alice") as client:
+        upload(client, path.read_bytes(), name="actually-a-workbook.csv")
+        upload(client, json.dumps(records), name="leads.json")
+        drain(api)
+        emails = {lead["email"]: lead for lead in client.get("/v1/leads").json()["items"]}
+        errors = client.get("/v1/errors").json()["items"]
+    assert emails["xl@example.com"]["lastName"] == "Lopez"
+    assert emails["xl@example.com"]["phone"] == "+14155550134"
+    assert "js@example.com" in emails
+    assert [e["record"] for e in errors] == [{"email": "bad"}]
+
+
+def test_an_upload_over_the_limit_is_413(tmp_path: Path) -> None:
+    with live_api(tmp_path / "data", max_upload_bytes=2048) as api, api.client("alice") as c:
+        response = c.post("/v1/uploads", files={"file": ("big.csv", b"a,b\n" + b"1,2\n" * 2000)})
+        assert_envelope(response, 413, "payload_too_large")
+
+
+def test_bad_upload_options_are_422(api: LiveApi) -> None:
+    with api.client("alice") as client:
+        bad_map = client.post(
+            "/v1/uploads", files={"file": ("a.csv", b"x")}, params={"map": "nonsense"}
+        )
+        assert_envelope(bad_map, 422, "invalid_mapping")
+        bad_mode = client.post(
+            "/v1/uploads", files={"file": ("a.csv", b"x")}, params={"mode": "sometimes"}
+        )
+        assert_envelope(bad_mode, 422)
+        assert_envelope(client.post("/v1/uploads"), 422)
+
+
+@pytest.mark.parametrize(
+    ("raw", "safe"),
+    [
+        ("Q3 leads (final).csv", "Q3_leads_final_.csv"),
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\me\\book.xlsx", "book.xlsx"),
+        ("", "upload"),
+        (None, "upload"),
+        ("....", "upload"),
+    ],
+)
+def test_file_names_become_safe_blob_keys(raw: str | None, safe: str) -> None:
+    assert safe_file_name(raw) == safe
