@@ -75,8 +75,15 @@ class LeadUnitOfWork(Protocol):
         """Enter a batch in the ledger; False when it was applied already (a redelivery)."""
         ...
 
-    def finish_batch(self, job_id: str, batch_no: int, counts: Mapping[str, int]) -> None:
-        """Record a claimed batch's counts, in the same transaction as its effect."""
+    def finish_batch(
+        self,
+        job_id: str,
+        batch_no: int,
+        counts: Mapping[str, int],
+        outcomes: Sequence[tuple[int, str, str | None]] = (),
+    ) -> None:
+        """Record a claimed batch's counts and row outcomes (row, outcome, leadId), in the
+        same transaction as its effect."""
         ...
 
 
@@ -91,6 +98,10 @@ class LeadStore(Protocol):
 
     def batch_totals(self, job_id: str) -> tuple[int, dict[str, int]]:
         """(batches applied, their counts summed) for a job, each batch counted once."""
+        ...
+
+    def batch_outcomes(self, job_id: str) -> Iterable[tuple[int, str, str | None]]:
+        """Every row outcome the job's batches recorded, in batch order."""
         ...
 
     def lead_history(self, owner: str, lead_id: str) -> list[dict[str, Any]]: ...

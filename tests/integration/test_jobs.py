@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
 from collections.abc import Iterator
@@ -186,3 +188,49 @@ def test_bad_upload_options_are_422(api: LiveApi) -> None:
 )
 def test_file_names_become_safe_blob_keys(raw: str | None, safe: str) -> None:
     assert safe_file_name(raw) == safe
+
+
+def test_the_result_file_tells_each_rows_outcome_as_one_pass_would(api: LiveApi) -> None:
+    with api.client("alice") as client:
+        job_id = upload(client, CSV)
+        drain(api)
+        status = client.get(f"/v1/status/{job_id}").json()
+    with api.client() as anonymous:  # a signed link needs no token
+        result_csv = anonymous.get(status["resultUrl"])
+        result_json = anonymous.get(status["resultJsonUrl"])
+    assert result_csv.status_code == 200 and result_json.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(result_csv.text)))
+    assert [(r["row"], r["outcome"]) for r in rows] == [
+        ("0", "duplicate"),  # John, again in row 3 (another batch): the last row counts
+        ("1", "invalid"),
+        ("2", "created"),
+        ("3", "created"),
+        ("4", "created"),
+    ]
+    assert rows[0]["leadId"] == rows[3]["leadId"] != ""
+    assert "not-an-email" in rows[1]["reason"] and rows[1]["leadId"] == ""
+    assert [r["outcome"] for r in result_json.json()] == [r["outcome"] for r in rows]
+
+
+def test_the_error_file_has_the_rows_as_received_with_a_reason(api: LiveApi) -> None:
+    content = (
+        "Name,E-mail,Notes\n"
+        "Ann,ann@x.io,fine\n"
+        'Bob,bob@@x,=HYPERLINK("http://evil")\n'
+        ",,\n"
+        "Cy,cy@,+14155550134\n"
+    )
+    with api.client("alice") as client:
+        job_id = upload(client, content)
+        drain(api)
+        response = client.get(f"/v1/uploads/{job_id}/errors.csv")
+        other = api.client("bob").get(f"/v1/uploads/{job_id}/errors.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0] == ["Name", "E-mail", "Notes", "reason"]
+    assert [r[:2] for r in rows[1:]] == [["Bob", "bob@@x"], ["Cy", "cy@"]]
+    assert rows[1][2] == '\'=HYPERLINK("http://evil")'  # a formula, defused
+    assert rows[2][2] == "+14155550134"  # a phone number is not a formula
+    assert all("email" in r[3] for r in rows[1:])
+    assert_envelope(other, 404, "not_found")

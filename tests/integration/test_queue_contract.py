@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from leadflow.adapters.memory_queue import MemoryQueue
 from leadflow.adapters.sqlite_db import Database
@@ -487,10 +487,12 @@ BODIES = st.lists(
         st.none() | st.integers(-5, 5) | st.text(max_size=3) | st.lists(st.booleans(), max_size=2),
         max_size=2,
     ),
-    max_size=4,
+    min_size=1,
+    max_size=5,
 )
 IDS = st.none() | st.lists(st.integers(-2, 14) | st.sampled_from(HUGE_IDS), max_size=4)
 INDEXES = st.integers(0, 3)  # which received pair: 0 is the newest
+ERRORS = st.sampled_from(["boom", "", "é"])
 TIMES = st.sampled_from([0.0, 0.25, 0.5, 1.0, 2.0, 5.0, 30.0])
 
 
@@ -506,11 +508,16 @@ class SideBySide(RuleBasedStateMachine):
         super().__init__()
         self.clock = FakeClock()
         self.directory = Path(tempfile.mkdtemp(prefix="queue-contract-"))
-        self.max_receive_count = 3
         self.db = Database(self.directory / "q.db")
-        self.memory = MemoryQueue("batches", self.max_receive_count, self.clock)
-        self.sqlite = SqliteQueue(self.db, "batches", self.max_receive_count, self.clock)
         self.held: list[tuple[Message, Message]] = []  # (memory's, sqlite's), stale or not
+
+    @initialize(max_receive_count=st.integers(1, 3), bodies=BODIES, owner=OWNERS)
+    def open_queues(
+        self, max_receive_count: int, bodies: list[dict[str, Any]], owner: str | None
+    ) -> None:
+        self.memory = MemoryQueue("batches", max_receive_count, self.clock)
+        self.sqlite = SqliteQueue(self.db, "batches", max_receive_count, self.clock)
+        self.send(bodies, owner)
 
     def teardown(self) -> None:
         self.db.conn.close()
@@ -537,6 +544,15 @@ class SideBySide(RuleBasedStateMachine):
         assert list(map(comparable, from_memory)) == list(map(comparable, from_sqlite))
         self.held.extend(zip(from_memory, from_sqlite, strict=True))
 
+    @rule(visibility=TIMES, error=ERRORS, retry=TIMES)
+    def receive_and_fail(self, visibility: float, error: str, retry: float) -> None:
+        """A worker whose every message fails: the quick way into the DLQ."""
+        self.receive(4, visibility)
+        for memorys, sqlites in self.held[-4:]:
+            assert self.memory.fail(memorys, error, retry) == self.sqlite.fail(
+                sqlites, error, retry
+            )
+
     @rule(index=INDEXES)
     def delete(self, index: int) -> None:
         if pair := self.pick(index):
@@ -548,7 +564,7 @@ class SideBySide(RuleBasedStateMachine):
             expected = self.sqlite.change_visibility(pair[1], timeout)
             assert self.memory.change_visibility(pair[0], timeout) == expected
 
-    @rule(index=INDEXES, error=st.sampled_from(["", "boom", "é"]), retry=TIMES)
+    @rule(index=INDEXES, error=ERRORS, retry=TIMES)
     def fail(self, index: int, error: str, retry: float) -> None:
         if pair := self.pick(index):
             expected = self.sqlite.fail(pair[1], error, retry)

@@ -67,7 +67,7 @@ class MemoryQueue:
         now = self.clock()
         texts = [json.dumps(body) for body in bodies]  # all or nothing, like a transaction
         with self._lock:
-            first = getattr(self, '_n', 0) + 1; self._n = first + len(texts) - 1
+            first = max(self._entries, default=0) + 1
             ids = list(range(first, first + len(texts)))
             for message_id, text in zip(ids, texts, strict=True):
                 self._entries[message_id] = _Entry(message_id, owner, text, now, _iso(now))
@@ -152,7 +152,7 @@ class MemoryQueue:
 
     def dead_letters(self, owner: str | None = None, limit: int = 100) -> list[DeadLetter]:
         with self._lock:
-            dead = sorted(self._dead(owner, None), key=lambda e: (e.dead_at or "", e.id))
+            dead = sorted(self._dead(owner, None), key=lambda e: (e.dead_at or "", -e.id))
             dead.reverse()
             return [
                 DeadLetter(

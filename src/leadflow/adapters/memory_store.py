@@ -78,11 +78,16 @@ class MemoryLeadStore:
 
     def batch_totals(self, job_id: str) -> tuple[int, dict[str, int]]:
         totals: dict[str, int] = {}
-        batches = [c for (job, _), c in self._tables.batches.items() if job == job_id]
+        batches = [c for (job, _), (c, _) in self._tables.batches.items() if job == job_id]
         for counts in batches:
             for name, value in counts.items():
                 totals[name] = totals.get(name, 0) + value
         return len(batches), totals
+
+    def batch_outcomes(self, job_id: str) -> Iterator[tuple[int, str, str | None]]:
+        for (job, _), (_, outcomes) in sorted(self._tables.batches.items()):
+            if job == job_id:
+                yield from (tuple(o) for o in outcomes)
 
     def get_lead(self, owner: str, lead_id: str) -> dict[str, Any] | None:
         row = self._tables.leads.get(lead_id)

@@ -50,7 +50,8 @@ class MemoryTables:
     phones: dict[tuple[str, str], str] = field(default_factory=dict)  # phone-keyed leads
     audit: dict[str, tuple[Row, ...]] = field(default_factory=dict)  # lead_id -> oldest first
     skips: dict[tuple[str, str, str], int] = field(default_factory=dict)
-    batches: dict[tuple[str, int], dict[str, int]] = field(default_factory=dict)  # the ledger
+    # the batch ledger: (job, batch) -> (counts, row outcomes)
+    batches: dict[tuple[str, int], tuple[dict[str, int], list[Any]]] = field(default_factory=dict)
     errors: list[Row] = field(default_factory=list)  # the schema-error log, by id
     last_seq: int = 0
     last_audit_id: int = 0
@@ -228,11 +229,17 @@ class MemoryUnitOfWork:
     def claim_batch(self, job_id: str, batch_no: int) -> bool:
         if (job_id, batch_no) in self.tables.batches:
             return False
-        self.tables.batches[(job_id, batch_no)] = {}
+        self.tables.batches[(job_id, batch_no)] = ({}, [])
         return True
 
-    def finish_batch(self, job_id: str, batch_no: int, counts: Mapping[str, int]) -> None:
-        self.tables.batches[(job_id, batch_no)] = dict(counts)
+    def finish_batch(
+        self,
+        job_id: str,
+        batch_no: int,
+        counts: Mapping[str, int],
+        outcomes: Sequence[tuple[int, str, str | None]] = (),
+    ) -> None:
+        self.tables.batches[(job_id, batch_no)] = (dict(counts), list(outcomes))
 
     def log_rejections(self, ctx: WriteContext, rejections: Sequence[Rejection]) -> None:
         for r in rejections:

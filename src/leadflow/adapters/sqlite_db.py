@@ -130,6 +130,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX jobs_ttl ON jobs(ttl);
     """,
+    # 5: each batch's row outcomes, for the job's result file
+    """
+    ALTER TABLE job_batches ADD COLUMN outcomes TEXT;
+    ALTER TABLE jobs ADD COLUMN result_key TEXT;
+    """,
 )
 
 

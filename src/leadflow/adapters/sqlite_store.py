@@ -191,10 +191,16 @@ class SqliteUnitOfWork:
         )
         return cursor.rowcount == 1
 
-    def finish_batch(self, job_id: str, batch_no: int, counts: Mapping[str, int]) -> None:
+    def finish_batch(
+        self,
+        job_id: str,
+        batch_no: int,
+        counts: Mapping[str, int],
+        outcomes: Sequence[tuple[int, str, str | None]] = (),
+    ) -> None:
         self.conn.execute(
-            "UPDATE job_batches SET counts = ? WHERE job_id = ? AND batch_no = ?",
-            (json.dumps(dict(counts)), job_id, batch_no),
+            "UPDATE job_batches SET counts = ?, outcomes = ? WHERE job_id = ? AND batch_no = ?",
+            (json.dumps(dict(counts)), json.dumps(list(outcomes)), job_id, batch_no),
         )
 
     def log_rejections(self, ctx: WriteContext, rejections: Sequence[Rejection]) -> None:
@@ -278,6 +284,12 @@ class SqliteLeadStore:
             for name, value in json.loads(counts or "{}").items():
                 totals[name] = totals.get(name, 0) + value
         return batches, totals
+
+    def batch_outcomes(self, job_id: str) -> Iterator[tuple[int, str, str | None]]:
+        for (outcomes,) in self.db.conn.execute(
+            "SELECT outcomes FROM job_batches WHERE job_id = ? ORDER BY batch_no", (job_id,)
+        ):
+            yield from (tuple(entry) for entry in json.loads(outcomes or "[]"))
 
     def get_lead(self, owner: str, lead_id: str) -> dict[str, Any] | None:
         rows = self._select(

@@ -45,6 +45,7 @@ class Job:
     updated_at: str
     ended_at: float | None
     ttl: int | None
+    result_key: str | None = None
 
 
 class SqliteStatusStore:
@@ -84,20 +85,22 @@ class SqliteStatusStore:
                 f"UPDATE jobs SET {assignments} WHERE job_id = ?", [*fields.values(), job_id]
             )
 
-    def finish_if_done(self, job_id: str) -> bool:
-        """Mark the job completed once every batch is in the ledger; True if it just was."""
+    def all_batches_done(self, job_id: str) -> Job | None:
+        """The job, when it is processing and every batch is in the ledger; else None."""
         job = self.get_job(job_id)
         if job is None or job.status != "processing" or job.total_batches is None:
-            return False
+            return None
         done, _ = self.leads.batch_totals(job_id)
-        if done < job.total_batches:
-            return False
+        return job if done >= job.total_batches else None
+
+    def complete(self, job_id: str, result_key: str | None) -> bool:
+        """Mark a processing job completed; False when it had ended already."""
         now = self.clock()
         with self.db.transaction() as conn:
             cursor = conn.execute(
                 "UPDATE jobs SET status = 'completed', stage = 'completed', updated_at = ?, "
-                "ended_at = ?, ttl = ? WHERE job_id = ? AND status = 'processing'",
-                (iso(now), now, int(now + TTL_SECONDS), job_id),
+                "ended_at = ?, ttl = ?, result_key = ? WHERE job_id = ? AND status = 'processing'",
+                (iso(now), now, int(now + TTL_SECONDS), result_key, job_id),
             )
             return cursor.rowcount == 1
 

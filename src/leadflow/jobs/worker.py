@@ -19,6 +19,7 @@ from ..pipelines.shaping import RecordShaper
 from ..ports import Message
 from ..readers import open_records
 from ..readers.json_reader import InvalidLine
+from .results import write_results
 from .status_store import ENDED, iso
 
 log = logging.getLogger("leadflow.worker")
@@ -107,9 +108,7 @@ class Worker:
         if pending:
             self.services.queue.send_many(pending, job.owner)
         status.update(job_id, stage="batch_processing", total_batches=batches, total_leads=rows)
-        if batches == 0:
-            status.update(job_id, status="completed", stage="completed")
-        status.finish_if_done(job_id)
+        self._finish_if_done(job_id)
 
     def run_batch(self, body: dict[str, Any]) -> None:
         """Validate, normalize and upsert one batch, once, unless its job was cancelled."""
@@ -141,7 +140,14 @@ class Worker:
         batch = [(first + i, _restored(r)) for i, r in enumerate(body["records"])]
         shaped = shape_batch(batch, batch_job, self._shaper(import_options))
         store_batch(self.services.leads, batch_job, shaped, None, first)
-        status.finish_if_done(job.job_id)
+        self._finish_if_done(job.job_id)
+
+    def _finish_if_done(self, job_id: str) -> None:
+        """Once every batch is in: write the result files, then mark the job completed."""
+        job = self.services.status.all_batches_done(job_id)
+        if job is not None:
+            key = write_results(self.services, job_id, job.owner)
+            self.services.status.complete(job_id, key)
 
     def _shaper(self, options: ImportOptions) -> RecordShaper:
         key = tuple(sorted((options.mapping or {}).items()))

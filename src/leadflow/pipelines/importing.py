@@ -96,11 +96,14 @@ def store_batch(
     drafts, rejections = shaped
     base = {"received": len(drafts) + len(rejections), "valid": len(drafts)}
     base["invalid"] = len(rejections)
+    decided: list[tuple[int, str, str | None]] = [(r.row, "invalid", None) for r in rejections]
     if options.pipeline is PipelineName.OPTIN:
         survivors, losers = last_occurrences(drafts)
         base["duplicates"] = len(losers)
         drafts = [d for d in survivors if d.opt_in]
         base["ignored"] = len(survivors) - len(drafts)
+        decided += [(d.row, "duplicate", None) for d in losers]
+        decided += [(d.row, "ignored", None) for d in survivors if not d.opt_in]
     ctx = WriteContext(
         owner=options.owner,
         import_id=job.import_id,
@@ -109,7 +112,7 @@ def store_batch(
         source_file=job.source_file,
         now=utc_now(),
     )
-    entry = LedgerEntry(job.import_id, batch_no if batch_no is not None else -1, base)
+    entry = LedgerEntry(job.import_id, batch_no if batch_no is not None else -1, base, decided)
     plan = upsert_drafts(
         store,
         ctx,

@@ -27,6 +27,7 @@ class LedgerEntry:
     job_id: str
     batch_no: int
     counts: Mapping[str, int]
+    outcomes: Sequence[tuple[int, str, str | None]] = ()  # rows decided before the upsert
 
     def counts_with(self, plan: BatchPlan) -> dict[str, int]:
         counts = dict(self.counts)
@@ -38,6 +39,12 @@ class LedgerEntry:
         ):
             counts[name] = counts.get(name, 0) + value
         return counts
+
+    def outcomes_with(self, plan: BatchPlan) -> list[tuple[int, str, str | None]]:
+        decided = [
+            (row, outcome.value, lead_id) for row, (outcome, lead_id) in plan.outcomes.items()
+        ]
+        return sorted([*self.outcomes, *decided])
 
 
 def upsert_drafts(
@@ -81,8 +88,29 @@ def upsert_drafts(
         uow.apply_updates(ctx, plan.updates)
         if plan.skips:
             uow.record_skips(ctx.owner, ctx.import_id, plan.skips)
+        _name_leads(plan, lead_ids, deduped[1])
         if ledger is not None:
-            uow.finish_batch(ledger.job_id, ledger.batch_no, ledger.counts_with(plan))
+            uow.finish_batch(
+                ledger.job_id,
+                ledger.batch_no,
+                ledger.counts_with(plan),
+                ledger.outcomes_with(plan),
+            )
+    return plan
+
+
+def _name_leads(plan: BatchPlan, lead_ids: Sequence[str], losers: Sequence[LeadDraft]) -> None:
+    """Give every row's outcome its lead id: new leads', and the winner's for in-batch
+    duplicates."""
+    by_key: dict[str, str] = {}
     for draft, lead_id in zip(plan.creates, lead_ids, strict=True):
         plan.outcomes[draft.row] = (Outcome.CREATED, lead_id)
-    return plan
+        if draft.key is not None:
+            by_key[draft.key] = lead_id
+    for update in plan.updates:
+        if update.draft.key is not None:
+            by_key[update.draft.key] = update.lead_id
+    for loser in losers:
+        outcome, known = plan.outcomes[loser.row]
+        if known is None and loser.key is not None:
+            plan.outcomes[loser.row] = (outcome, by_key.get(loser.key))

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from ...domain.headers import parse_mapping
 from ...domain.merge import ImportMode, MergePolicy
+from ...domain.spreadsheet_safety import neutralize
 from ...jobs.uploads import start_upload
 from ...pipelines.importing import PipelineName
 from ...ports import BlobTooLarge
+from ...signed_urls import sign_blob_url
 from ..deps import CurrentUser, ServicesDep
 from ..errors import ApiError
 
 router = APIRouter(prefix="/v1", tags=["uploads"])
+URL_TTL = 3600  # result links stay valid an hour after each status read
 CHUNK = 1024 * 1024
 
 
@@ -65,6 +70,10 @@ def job_status(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[st
     document = services.status.document(job_id, user)
     if document is None:
         raise ApiError(404, "not_found", f"no job {job_id}")
+    job = services.status.get_job(job_id, user)
+    if job is not None and job.result_key is not None:
+        for name, suffix in (("resultUrl", ".csv"), ("resultJsonUrl", ".json")):
+            document[name] = sign_blob_url(services.secret, job.result_key + suffix, URL_TTL)
     return document
 
 
@@ -81,3 +90,36 @@ def cancel(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, A
         "status": "cancelled",
         "message": "processing cancellation requested",
     }
+
+
+@router.get("/uploads/{job_id}/errors.csv", response_class=StreamingResponse)
+def errors_csv(job_id: str, user: CurrentUser, services: ServicesDep) -> StreamingResponse:
+    """Every rejected row of the upload as received, with a `reason` column."""
+    if services.status.get_job(job_id, user) is None:
+        raise ApiError(404, "not_found", f"no job {job_id}")
+    errors = services.leads.list_schema_errors(user, limit=10**9, import_id=job_id)
+    errors.sort(key=lambda e: e["index"])
+    columns: dict[str, None] = {}
+    for error in errors:
+        if isinstance(error["record"], dict):
+            columns.update(dict.fromkeys(error["record"]))
+    header = [*columns, "reason"]
+
+    def rows() -> Iterator[bytes]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([neutralize(str(h)) for h in header])
+        for error in errors:
+            record = error["record"] if isinstance(error["record"], dict) else {}
+            cells = ["" if record.get(c) is None else str(record.get(c)) for c in columns]
+            if not isinstance(error["record"], dict):  # a line that was not a record
+                cells = [str(error["record"]), *cells[1:]] if cells else []
+            reason = "; ".join(f"{e['field']}: {e['message']}" for e in error["errors"])
+            writer.writerow([neutralize(c) for c in [*cells, reason]])
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue().encode()
+
+    headers = {"Content-Disposition": f'attachment; filename="errors-{job_id}.csv"'}
+    return StreamingResponse(rows(), media_type="text/csv; charset=utf-8", headers=headers)

@@ -1,0 +1,20 @@
+"""Exported cells that a spreadsheet would run as formulas are neutralized.
+
+A cell starting with = + - @ (or tab or CR) is a formula to Excel and LibreOffice (CSV
+injection). Such cells get a leading apostrophe, except numbers: E.164 phones
+("+14155550134") and negative numbers ("-12.5") are left as they are.
+"""
+
+from __future__ import annotations
+
+import re
+
+_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?(?:[eE][+-]?\d+)?")
+
+
+def neutralize(value: str) -> str:
+    """The cell text to export: formulas defused, numbers and plain text unchanged."""
+    if value.startswith(_TRIGGERS) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
