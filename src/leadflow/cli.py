@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -355,6 +355,63 @@ def errors_list(
         record = json.dumps(row["record"], ensure_ascii=False)
         table.add_row(str(row["id"]), row["source"], str(row["index"]), reasons, record[:120])
     Console().print(table)
+
+
+@app.command()
+def status(
+    job_id: Annotated[str, typer.Argument(help="The uploadId (or jobId) of a job.")],
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Show progress until the job ends.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status document.")] = False,
+) -> None:
+    """A job's status document; with --follow, a progress bar until it ends."""
+    from .jobs.status_store import ENDED
+
+    services = _services()
+    job = services.status.get_job(job_id)
+    if job is None:
+        raise fail(f"no job {job_id}")
+
+    def document() -> dict[str, Any]:
+        doc = services.status.document(job_id, job.owner)
+        if doc is None:
+            raise fail(f"job {job_id} is gone (its status expired)")
+        return doc
+
+    doc = document()
+    if follow and doc["status"] not in ENDED:
+        from rich.progress import BarColumn, Progress, TextColumn
+
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.percentage:>3.0f}%  {task.fields[detail]}"),
+            console=err,
+        ) as bar:
+            task = bar.add_task(job_id[:8], total=100, detail="")
+            while doc["status"] not in ENDED:
+                progress = doc["progress"]
+                assert isinstance(progress, dict)
+                done, total = progress["processedLeads"], progress["totalLeads"]
+                detail = f"{doc['stage']}  {done:,}/{total:,} rows"
+                bar.update(task, completed=progress["percentage"], detail=detail)
+                time.sleep(0.5)
+                doc = document()
+            bar.update(task, completed=100 if doc["status"] == "completed" else None)
+    if as_json:
+        sys.stdout.write(json.dumps(doc) + "\n")
+        return
+    progress = doc["progress"]
+    assert isinstance(progress, dict)
+    err.print(f"{job_id}: {doc['status']} ({doc['stage']}), {progress['percentage']}%")
+    summary = doc.get("summary")
+    if summary:
+        err.print("  " + ", ".join(f"{k} {v:,}" for k, v in summary.items()))
+    if doc.get("error"):
+        err.print(f"  error: {doc['error']}")
+    if doc["status"] == "error":
+        raise typer.Exit(1)
 
 
 OwnerFilter = Annotated[

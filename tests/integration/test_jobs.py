@@ -234,3 +234,33 @@ def test_the_error_file_has_the_rows_as_received_with_a_reason(api: LiveApi) -> 
     assert rows[2][2] == "+14155550134"  # a phone number is not a formula
     assert all("email" in r[3] for r in rows[1:])
     assert_envelope(other, 404, "not_found")
+
+
+def test_metrics_show_queue_depth_and_batches(api: LiveApi) -> None:
+    with api.client("alice") as client:
+        upload(client, CSV)
+        before = client.get("/metrics").text
+        drain(api)
+        after = client.get("/metrics").text
+    assert "leadflow_queue_depth 1.0" in before  # the split, waiting
+    assert "leadflow_queue_depth 0.0" in after
+    assert "leadflow_dlq_depth 0.0" in after
+    assert 'leadflow_batches_total{result="done"}' in after
+    assert "leadflow_job_seconds_count" in after
+
+
+def test_status_documents_are_swept_a_day_after_they_end(api: LiveApi) -> None:
+    status = api.services.status
+    with api.client("alice") as client:
+        job_id = upload(client, CSV)
+        drain(api)
+        ttl = client.get(f"/v1/status/{job_id}").json()["ttl"]
+    assert status.sweep() == 0  # not yet
+    real_clock = status.clock
+    status.clock = lambda: ttl + 1.0  # a day later
+    try:
+        assert status.sweep() == 1
+    finally:
+        status.clock = real_clock
+    with api.client("alice") as client:
+        assert_envelope(client.get(f"/v1/status/{job_id}"), 404, "not_found")

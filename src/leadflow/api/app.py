@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from .. import __version__
 from ..bootstrap import Services
+from ..jobs.metrics import QUEUE_DEPTH
 from .errors import install_error_handlers
 from .limits import LoginThrottle, RateLimiter
 from .middleware import BodyLimitMiddleware, MetricsMiddleware
@@ -23,6 +24,7 @@ Errors always look like `{"error": {"code", "message", "details"}}`.
 def create_app(services: Services) -> FastAPI:
     app = FastAPI(title="leadflow", version=__version__, description=DESCRIPTION)
     app.state.services = services
+    QUEUE_DEPTH.queue = services.queue  # one app per process: /metrics reads its queue
     app.state.rate_limiter = RateLimiter(services.settings.rate_limit)
     app.state.login_throttle = LoginThrottle(services.settings.login_attempts)
     install_error_handlers(app)

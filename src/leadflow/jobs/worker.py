@@ -8,6 +8,7 @@ message in hand; one killed leaves its lease to run out, and the message runs ag
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from typing import Any
@@ -19,6 +20,7 @@ from ..pipelines.shaping import RecordShaper
 from ..ports import Message
 from ..readers import open_records
 from ..readers.json_reader import InvalidLine
+from .metrics import BATCHES, JOB_SECONDS
 from .results import write_results
 from .status_store import ENDED, iso
 
@@ -52,8 +54,10 @@ class Worker:
                 self.handle(message)
             except Exception as exc:  # any failure: the queue retries, then dead-letters
                 log.exception("message failed", extra={"messageId": message.id})
+                BATCHES.labels("failed").inc()
                 self._failed(message, exc)
             else:
+                BATCHES.labels("done").inc()
                 queue.delete(message)
         return len(messages)
 
@@ -147,7 +151,8 @@ class Worker:
         job = self.services.status.all_batches_done(job_id)
         if job is not None:
             key = write_results(self.services, job_id, job.owner)
-            self.services.status.complete(job_id, key)
+            if self.services.status.complete(job_id, key) and job.start_time:
+                JOB_SECONDS.observe(max(0.0, self.services.status.clock() - _epoch(job.start_time)))
 
     def _shaper(self, options: ImportOptions) -> RecordShaper:
         key = tuple(sorted((options.mapping or {}).items()))
@@ -168,6 +173,10 @@ class Worker:
                 status="error",
                 error={"message": error, "code": "BATCH_FAILED", "timestamp": now},
             )
+
+
+def _epoch(stamp: str) -> float:
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
 def _portable(record: Any) -> Any:
