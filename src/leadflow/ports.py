@@ -100,6 +100,11 @@ class LeadStore(Protocol):
         """(batches applied, their counts summed) for a job, each batch counted once."""
         ...
 
+    def undo_import(self, owner: str, import_id: str, now: str) -> tuple[int, int]:
+        """Delete the leads an import created and give the leads it updated their values
+        from before it (from the audit trail); (deleted, restored)."""
+        ...
+
     def batch_outcomes(self, job_id: str) -> Iterable[tuple[int, str, str | None]]:
         """Every row outcome the job's batches recorded, in batch order."""
         ...

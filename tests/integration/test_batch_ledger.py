@@ -97,3 +97,20 @@ def test_a_batch_that_fails_midway_is_not_in_the_ledger(
     assert store.batch_totals("job-1") == (0, {})
     assert run(store, 0, RECORDS) is not None  # the retry applies it
     assert store.batch_totals("job-1")[0] == 1
+
+
+def test_undo_takes_an_import_back(store: LeadStore) -> None:
+    earlier = BatchJob(ImportOptions(owner="alice"), "job-0", "old.json", None, spreadsheet=False)
+    batch = [(0, {"name": "Bo Old", "email": "bo@x.com", "title": "CTO"})]
+    store_batch(store, earlier, shape_batch(batch, earlier, RecordShaper()), None, 0)
+    (bo_before,) = leads(store)
+    assert run(store, 0, RECORDS) is not None  # creates Ann, updates Bo
+    assert {lead["name"] for lead in leads(store)} == {"Ann Keyless", "Bo Again"}
+    deleted, restored = store.undo_import("alice", "job-1", "2030-01-01T00:00:00.000Z")
+    assert (deleted, restored) == (1, 1)
+    (bo_after,) = leads(store)
+    for field in ("leadId", "name", "firstName", "lastName", "title", "email", "sourceFile"):
+        assert bo_after[field] == bo_before[field], field
+    history = store.lead_history("alice", bo_after["leadId"])
+    assert [entry["action"] for entry in history] == ["lead_updated", "import_undone"]
+    assert store.undo_import("bob", "job-1", "2030-01-01T00:00:00.000Z") == (0, 0)

@@ -264,3 +264,32 @@ def test_status_documents_are_swept_a_day_after_they_end(api: LiveApi) -> None:
         status.clock = real_clock
     with api.client("alice") as client:
         assert_envelope(client.get(f"/v1/status/{job_id}"), 404, "not_found")
+
+
+def test_undo_removes_created_leads_and_restores_updated_ones(api: LiveApi) -> None:
+    with api.client("alice") as client:
+        before = client.post(
+            "/v1/records",
+            json=[{"name": "John Old", "email": "john.doe@example.com", "optIn": True,
+                   "interests": ["crm"]}],
+        )  # fmt: skip
+        assert before.json()["saved"] == 1
+        original = client.get("/v1/leads").json()["items"][0]
+        job_id = upload(client, CSV)
+        assert_envelope(client.post(f"/v1/uploads/{job_id}/undo"), 409, "conflict")  # running
+        drain(api)
+        updated = client.get(f"/v1/leads/{original['leadId']}").json()
+        assert updated["company"] == "Acme Inc" and updated["lastName"] == "Doe"
+        response = client.post(f"/v1/uploads/{job_id}/undo")
+        assert response.status_code == 200, response.text
+        assert response.json()["deleted"] == 2 and response.json()["restored"] == 1
+        leads = client.get("/v1/leads").json()["items"]
+        restored = client.get(f"/v1/leads/{original['leadId']}").json()
+        status = client.get(f"/v1/status/{job_id}").json()
+        again = client.post(f"/v1/uploads/{job_id}/undo")
+    assert [lead["leadId"] for lead in leads] == [original["leadId"]]
+    for field in ("firstName", "lastName", "company", "phone", "title", "sourceFile"):
+        assert restored[field] == original[field], field
+    assert restored["history"][-1]["action"] == "import_undone"
+    assert status["undo"]["deleted"] == 2
+    assert_envelope(again, 409, "conflict")

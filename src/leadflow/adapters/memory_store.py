@@ -18,9 +18,11 @@ from typing import Any
 
 from ..domain.lead import LeadDraft
 from ..domain.merge import MERGED_COLUMNS
+from ..domain.names import join_name
 from ..ports import LeadQuery, WriteContext
 from .lead_rows import decode_cursor, lead_to_api, page_of
 from .memory_uow import DuplicateLeadKey, MemoryTables, MemoryUnitOfWork, Row
+from .memory_uow import _stored_value as _stored
 
 __all__ = ["DuplicateLeadKey", "MemoryLeadStore", "MemoryUnitOfWork", "MemoryUserStore"]
 
@@ -83,6 +85,47 @@ class MemoryLeadStore:
             for name, value in counts.items():
                 totals[name] = totals.get(name, 0) + value
         return len(batches), totals
+
+    def undo_import(self, owner: str, import_id: str, now: str) -> tuple[int, int]:
+        with self._write_lock:
+            work = self._tables.copy()
+            created = [
+                row
+                for row in work.leads.values()
+                if row["owner"] == owner and row["created_import_id"] == import_id
+            ]
+            for row in created:
+                work.remove(row)
+            restored = 0
+            for lead_id, entries in list(work.audit.items()):
+                mine = [e for e in entries if e["import_id"] == import_id and e["owner"] == owner]
+                current = work.leads.get(lead_id)
+                if not mine or current is None:
+                    continue
+                values: dict[str, Any] = {}
+                for entry in reversed(mine):  # newest first: the oldest value wins
+                    values.update(json.loads(entry["previous"]))
+                new = {**current, **{k: _stored(k, v) for k, v in values.items()}}
+                new.update(source_file=mine[0]["previous_source_file"], updated_at=now)
+                new.update(import_id=None, name=join_name(new["first_name"], new["last_name"]))
+                work.put(new, current)
+                restored += 1
+                work.last_audit_id += 1
+                note = {
+                    **mine[-1],
+                    "id": work.last_audit_id,
+                    "action": "import_undone",
+                    "email": new["email"],
+                    "previous_source_file": None,
+                    "new_source_file": new["source_file"],
+                    "fields_changed": "[]",
+                    "previous": "{}",
+                    "batch_id": "",
+                    "timestamp": now,
+                }
+                work.audit[lead_id] = (*entries, note)
+            self._tables = work
+        return len(created), restored
 
     def batch_outcomes(self, job_id: str) -> Iterator[tuple[int, str, str | None]]:
         for (job, _), (_, outcomes) in sorted(self._tables.batches.items()):

@@ -76,6 +76,11 @@ class MemoryTables:
             keys.append((self.phones, (row["owner"], row["phone"])))
         return keys
 
+    def remove(self, row: Row) -> None:
+        for index, key in self._index_keys(row):
+            del index[key]
+        del self.leads[row["lead_id"]]
+
     def put(self, row: Row, old: Row | None = None) -> None:
         """Insert `row`, or replace `old` with it, keeping the unique key indexes."""
         if old is not None:

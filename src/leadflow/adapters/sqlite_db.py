@@ -135,6 +135,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE job_batches ADD COLUMN outcomes TEXT;
     ALTER TABLE jobs ADD COLUMN result_key TEXT;
     """,
+    # 6: the undo of an upload, recorded in its status
+    """
+    ALTER TABLE jobs ADD COLUMN undo TEXT;
+    """,
 )
 
 

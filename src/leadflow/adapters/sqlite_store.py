@@ -10,6 +10,7 @@ from typing import Any
 
 from ..domain.lead import LeadDraft, Rejection
 from ..domain.merge import MERGED_COLUMNS, Update, fields_changed
+from ..domain.names import join_name
 from ..ports import LeadQuery, WriteContext
 from .lead_rows import decode_cursor, lead_to_api, page_of
 from .sqlite_db import Database
@@ -284,6 +285,46 @@ class SqliteLeadStore:
             for name, value in json.loads(counts or "{}").items():
                 totals[name] = totals.get(name, 0) + value
         return batches, totals
+
+    def undo_import(self, owner: str, import_id: str, now: str) -> tuple[int, int]:
+        with self.db.transaction() as conn:
+            deleted = conn.execute(
+                "DELETE FROM leads WHERE owner = ? AND created_import_id = ?", (owner, import_id)
+            ).rowcount
+            before: dict[str, dict[str, Any]] = {}
+            files: dict[str, str | None] = {}
+            # newest first: each column ends with its value before the import's first change
+            for lead_id, previous, source_file in conn.execute(
+                "SELECT lead_id, previous, previous_source_file FROM lead_audit "
+                "WHERE owner = ? AND import_id = ? ORDER BY id DESC",
+                (owner, import_id),
+            ):
+                before.setdefault(lead_id, {}).update(json.loads(previous))
+                files[lead_id] = source_file
+            for lead_id, values in before.items():
+                if "first_name" in values or "last_name" in values:
+                    first, last = conn.execute(
+                        "SELECT first_name, last_name FROM leads WHERE lead_id = ?", (lead_id,)
+                    ).fetchone()
+                    values["name"] = join_name(
+                        values.get("first_name", first), values.get("last_name", last)
+                    )
+                stored = {k: _dumps(v) if k in _JSON_COLUMNS else v for k, v in values.items()}
+                stored.update(source_file=files[lead_id], updated_at=now, import_id=None)
+                assignments = ", ".join(f"{column} = ?" for column in stored)
+                conn.execute(
+                    f"UPDATE leads SET {assignments} WHERE lead_id = ? AND owner = ?",
+                    [*stored.values(), lead_id, owner],
+                )
+            conn.execute(
+                "INSERT INTO lead_audit (owner, lead_id, action, email, previous_source_file, "
+                "new_source_file, fields_changed, previous, batch_id, import_id, timestamp) "
+                "SELECT owner, lead_id, 'import_undone', email, NULL, source_file, '[]', '{}', "
+                "'', ?, ? FROM leads WHERE owner = ? AND lead_id IN "
+                f"({','.join('?' * len(before))})",
+                [import_id, now, owner, *before],
+            )
+        return deleted, len(before)
 
     def batch_outcomes(self, job_id: str) -> Iterator[tuple[int, str, str | None]]:
         for (outcomes,) in self.db.conn.execute(

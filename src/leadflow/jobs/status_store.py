@@ -46,6 +46,7 @@ class Job:
     ended_at: float | None
     ttl: int | None
     result_key: str | None = None
+    undo: dict[str, Any] | None = None
 
 
 class SqliteStatusStore:
@@ -74,8 +75,9 @@ class SqliteStatusStore:
         """Set columns of a job; ending it (completed, error, cancelled) starts its TTL."""
         now = self.clock()
         fields["updated_at"] = iso(now)
-        if "error" in fields and fields["error"] is not None:
-            fields["error"] = json.dumps(fields["error"])
+        for name in ("error", "undo"):
+            if fields.get(name) is not None:
+                fields[name] = json.dumps(fields[name])
         if fields.get("status") in ENDED:
             fields.setdefault("ended_at", now)
             fields.setdefault("ttl", int(now + TTL_SECONDS))
@@ -117,6 +119,7 @@ class SqliteStatusStore:
         data = dict(zip([d[0] for d in cursor.description], row, strict=True))
         data["options"] = json.loads(data["options"])
         data["error"] = json.loads(data["error"]) if data["error"] else None
+        data["undo"] = json.loads(data["undo"]) if data["undo"] else None
         return Job(**data)
 
     def document(self, job_id: str, owner: str) -> dict[str, Any] | None:
@@ -151,6 +154,7 @@ class SqliteStatusStore:
             },
             "error": job.error,
             "summary": totals,
+            "undo": job.undo,
             "createdAt": job.created_at,
             "updatedAt": job.updated_at,
             "ttl": job.ttl,

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from ...domain.headers import parse_mapping
 from ...domain.merge import ImportMode, MergePolicy
 from ...domain.spreadsheet_safety import neutralize
+from ...jobs.status_store import iso
 from ...jobs.uploads import start_upload
 from ...pipelines.importing import PipelineName
 from ...ports import BlobTooLarge
@@ -90,6 +91,23 @@ def cancel(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, A
         "status": "cancelled",
         "message": "processing cancellation requested",
     }
+
+
+@router.post("/uploads/{job_id}/undo")
+def undo(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+    """Delete the leads the upload created; give the leads it updated their old values."""
+    job = services.status.get_job(job_id, user)
+    if job is None:
+        raise ApiError(404, "not_found", f"no job {job_id}")
+    if job.status not in ("completed", "cancelled", "error"):
+        raise ApiError(409, "conflict", f"job {job_id} is still {job.status}; undo it once it ends")
+    if job.undo is not None:
+        raise ApiError(409, "conflict", f"job {job_id} was undone already", job.undo)
+    now = iso(services.status.clock())
+    deleted, restored = services.leads.undo_import(user, job_id, now)
+    record = {"undoneAt": now, "deleted": deleted, "restored": restored}
+    services.status.update(job_id, undo=record)
+    return {"uploadId": job_id, **record}
 
 
 @router.get("/uploads/{job_id}/errors.csv", response_class=StreamingResponse)
