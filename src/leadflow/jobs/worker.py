@@ -15,14 +15,21 @@ from typing import Any
 
 from ..bootstrap import Services
 from ..domain.merge import ImportMode, MergePolicy
-from ..pipelines.importing import BatchJob, ImportOptions, PipelineName, shape_batch, store_batch
+from ..pipelines.importing import (
+    BatchJob,
+    ImportOptions,
+    PipelineName,
+    batch_write,
+    shape_batch,
+    store_batches,
+)
 from ..pipelines.shaping import RecordShaper
 from ..ports import Message
 from ..readers import open_records
 from ..readers.json_reader import InvalidLine
 from .metrics import BATCHES, JOB_SECONDS
 from .results import write_results
-from .status_store import ENDED, iso
+from .status_store import ENDED, Job, iso
 
 log = logging.getLogger("leadflow.worker")
 SEND_GROUP = 50  # batch messages queued per transaction while splitting
@@ -41,10 +48,26 @@ class Worker:
             if self.run_once() == 0:
                 self.stop.wait(idle_wait)
 
-    def run_once(self, max_messages: int = 10) -> int:
-        """Receive and handle up to `max_messages`; how many were received."""
+    def run_once(self, max_messages: int = 50) -> int:
+        """Receive and handle up to `max_messages`; how many were received.
+
+        The batches among them are written in one transaction (the store sees large
+        transactions, not one per 100 rows); if that fails, each is tried on its own so
+        that one bad batch does not take the others towards the DLQ with it.
+        """
         queue = self.services.queue
         messages = queue.receive(max_messages, self.services.settings.visibility_timeout)
+        batches = [m for m in messages if m.body.get("kind") == "batch"]
+        if len(batches) > 1 and not self.stop.is_set():
+            try:
+                self.run_batches([m.body for m in batches])
+            except Exception:
+                log.warning("a group of batches failed; trying them one by one", exc_info=True)
+            else:
+                for message in batches:
+                    BATCHES.labels("done").inc()
+                    queue.delete(message)
+                messages = [m for m in messages if m not in batches]
         for position, message in enumerate(messages):
             if self.stop.is_set():
                 for unhandled in messages[position:]:  # give the rest back at once
@@ -59,7 +82,7 @@ class Worker:
             else:
                 BATCHES.labels("done").inc()
                 queue.delete(message)
-        return len(messages)
+        return len(messages) + (len(batches) if len(batches) > 1 else 0)
 
     def handle(self, message: Message) -> None:
         body = message.body
@@ -116,10 +139,32 @@ class Worker:
 
     def run_batch(self, body: dict[str, Any]) -> None:
         """Validate, normalize and upsert one batch, once, unless its job was cancelled."""
-        status = self.services.status
-        job = status.get_job(body["jobId"])
-        if job is None or job.status in ENDED:
-            return  # cancelled (running batches finish; queued ones are skipped) or gone
+        self.run_batches([body])
+
+    def run_batches(self, bodies: list[dict[str, Any]]) -> None:
+        """Shape each batch, then write them all in one transaction, each at most once.
+
+        Batches of a cancelled or forgotten job are skipped: running batches finish,
+        queued ones do not run.
+        """
+        writes = []
+        jobs: dict[str, Job] = {}
+        for body in bodies:
+            job = jobs.get(body["jobId"]) or self.services.status.get_job(body["jobId"])
+            if job is None or job.status in ENDED:
+                continue
+            jobs[job.job_id] = job
+            batch_job = self._batch_job(job, body)
+            first = int(body["batchNo"])
+            batch = [(first + i, _restored(r)) for i, r in enumerate(body["records"])]
+            shaped = shape_batch(batch, batch_job, self._shaper(batch_job.options))
+            writes.append(batch_write(batch_job, shaped, first))
+        if writes:
+            store_batches(self.services.leads, writes)
+        for job_id in jobs:
+            self._finish_if_done(job_id)
+
+    def _batch_job(self, job: Job, body: dict[str, Any]) -> BatchJob:
         options = job.options
         import_options = ImportOptions(
             owner=job.owner,
@@ -132,7 +177,7 @@ class Worker:
         )
         fmt = body.get("format")
         headers = body.get("headers")
-        batch_job = BatchJob(
+        return BatchJob(
             options=import_options,
             import_id=job.job_id,
             source_file=job.file_name,
@@ -140,11 +185,6 @@ class Worker:
             spreadsheet=fmt in ("csv", "xlsx"),
             text_only=fmt == "csv",
         )
-        first = int(body["batchNo"])
-        batch = [(first + i, _restored(r)) for i, r in enumerate(body["records"])]
-        shaped = shape_batch(batch, batch_job, self._shaper(import_options))
-        store_batch(self.services.leads, batch_job, shaped, None, first)
-        self._finish_if_done(job.job_id)
 
     def _finish_if_done(self, job_id: str) -> None:
         """Once every batch is in: write the result files, then mark the job completed."""

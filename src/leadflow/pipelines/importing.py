@@ -31,7 +31,7 @@ from ..readers import RecordStream, open_records
 from ..readers.base import Batch
 from .shaping import RecordShaper, shape_leads, shape_optin
 from .summary import BatchCounts, ImportSummary
-from .upsert import LedgerEntry, upsert_drafts
+from .upsert import BatchWrite, LedgerEntry, upsert_batches
 
 Shaped = tuple[list[LeadDraft], list[Rejection]]
 ProgressCallback = Callable[[RecordStream, ImportSummary], None]
@@ -80,17 +80,11 @@ def shape_batch(batch: Batch, job: BatchJob, shaper: RecordShaper) -> Shaped:
     return shape_leads(batch, shaper, job.options.region, job.headers, job.text_only)
 
 
-def store_batch(
-    store: LeadStore,
-    job: BatchJob,
-    shaped: Shaped,
-    lock: AbstractContextManager[Any] | None = None,
-    batch_no: int | None = None,
-) -> BatchCounts | None:
-    """Log the rejections of one shaped batch and upsert its drafts, in one transaction.
+def batch_write(job: BatchJob, shaped: Shaped, batch_no: int | None = None) -> BatchWrite:
+    """The write of one shaped batch: its drafts, its rejections and its ledger entry.
 
-    With a `batch_no` the batch goes through the job's ledger: applied at most once, and
-    None when it was applied already (a redelivery).
+    With a `batch_no` the batch goes through the job's ledger (applied at most once).
+    Without one its counts are still gathered, in a ledger entry that is not recorded.
     """
     options = job.options
     drafts, rejections = shaped
@@ -113,19 +107,33 @@ def store_batch(
         now=utc_now(),
     )
     entry = LedgerEntry(job.import_id, batch_no if batch_no is not None else -1, base, decided)
-    plan = upsert_drafts(
-        store,
-        ctx,
-        drafts,
-        options.mode,
-        options.policy,
-        rejections,
-        lock,
-        entry if batch_no is not None else None,
-    )
-    if plan is None:
-        return None
-    return BatchCounts(**entry.counts_with(plan))
+    write = BatchWrite(ctx, drafts, options.mode, options.policy, rejections, entry)
+    write.recorded = batch_no is not None
+    return write
+
+
+def store_batches(
+    store: LeadStore,
+    writes: Sequence[BatchWrite],
+    lock: AbstractContextManager[Any] | None = None,
+) -> list[BatchCounts | None]:
+    """Write batches in one transaction; each one's counts, None for a redelivery."""
+    plans = upsert_batches(store, writes, lock)
+    return [
+        None if plan is None else BatchCounts(**write.entry_counts(plan))
+        for write, plan in zip(writes, plans, strict=True)
+    ]
+
+
+def store_batch(
+    store: LeadStore,
+    job: BatchJob,
+    shaped: Shaped,
+    lock: AbstractContextManager[Any] | None = None,
+    batch_no: int | None = None,
+) -> BatchCounts | None:
+    """Log the rejections of one shaped batch and upsert its drafts, in one transaction."""
+    return store_batches(store, [batch_write(job, shaped, batch_no)], lock)[0]
 
 
 # --- worker processes -------------------------------------------------------------

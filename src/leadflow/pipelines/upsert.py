@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain.lead import LeadDraft, Rejection
@@ -16,7 +16,7 @@ from ..domain.merge import (
     last_occurrences,
     plan_batch,
 )
-from ..ports import LeadStore, WriteContext
+from ..ports import LeadStore, LeadUnitOfWork, WriteContext
 from .ids import new_lead_ids
 
 
@@ -47,6 +47,84 @@ class LedgerEntry:
         return sorted([*self.outcomes, *decided])
 
 
+@dataclass(slots=True)
+class BatchWrite:
+    """One batch, ready to be written: what needs no transaction is done already."""
+
+    ctx: WriteContext
+    drafts: Sequence[LeadDraft]
+    mode: ImportMode = ImportMode.CREATE_AND_UPDATE
+    policy: MergePolicy = MergePolicy.REPLACE
+    rejections: Sequence[Rejection] = ()
+    ledger: LedgerEntry | None = None
+    deduped: tuple[list[LeadDraft], list[LeadDraft]] = ([], [])
+    keys: set[str] = field(default_factory=set)
+    spare_ids: list[str] = field(default_factory=list)
+    prepared: Any = None
+    recorded: bool = True  # False: the ledger entry only gathers counts, nothing is claimed
+
+    def entry_counts(self, plan: BatchPlan) -> dict[str, int]:
+        """The batch's counts: those decided before the write, plus the plan's."""
+        if self.ledger is None:
+            return {"duplicates": plan.duplicates, "created": plan.created,
+                    "updated": plan.updated, "ignored": plan.skipped}  # fmt: skip
+        return self.ledger.counts_with(plan)
+
+    def prepare(self, store: LeadStore) -> BatchWrite:
+        """In-batch de-duplication, new ids, the rows to insert."""
+        self.deduped = last_occurrences(self.drafts)
+        survivors = self.deduped[0]
+        self.keys = {key for d in survivors if (key := d.key) is not None}
+        self.spare_ids = new_lead_ids(len(survivors))
+        self.prepared = store.prepare_leads(self.ctx, survivors)
+        return self
+
+    def apply(self, uow: LeadUnitOfWork) -> BatchPlan | None:
+        """Write the batch inside a transaction; None when the ledger has it already."""
+        ctx, keys = self.ctx, self.keys
+        ledger = self.ledger if self.recorded else None
+        if ledger is not None and not uow.claim_batch(ledger.job_id, ledger.batch_no):
+            return None
+        uow.log_rejections(ctx, self.rejections)
+        stored = uow.find_by_keys(ctx.owner, keys, ctx.import_id) if keys else {}
+        skipped: dict[str, int] = {}
+        if self.mode is not ImportMode.CREATE_AND_UPDATE and keys:
+            skipped = uow.find_skips(ctx.owner, ctx.import_id, keys)
+        plan = plan_batch(
+            self.drafts, stored, ctx.import_id, self.mode, self.policy, self.deduped, skipped
+        )
+        lead_ids = self.spare_ids[: len(plan.creates)]
+        uow.insert_leads(ctx, plan.creates, lead_ids, self.prepared)
+        uow.apply_updates(ctx, plan.updates)
+        if plan.skips:
+            uow.record_skips(ctx.owner, ctx.import_id, plan.skips)
+        _name_leads(plan, lead_ids, self.deduped[1])
+        if ledger is not None:
+            uow.finish_batch(
+                ledger.job_id, ledger.batch_no, ledger.counts_with(plan), ledger.outcomes_with(plan)
+            )
+        return plan
+
+
+def upsert_batches(
+    store: LeadStore,
+    writes: Sequence[BatchWrite],
+    lock: AbstractContextManager[Any] | None = None,
+) -> list[BatchPlan | None]:
+    """Write several batches in one transaction, in order (each sees the ones before).
+
+    Only what needs the stored leads happens inside the write transaction (and `lock`,
+    which several writer processes share), so writers hold the database briefly. With a
+    ledger entry a batch is applied at most once: its counts are recorded in the same
+    transaction as its effect, and a batch the ledger has already (a redelivered
+    message) writes nothing and gives None.
+    """
+    for write in writes:
+        write.prepare(store)
+    with lock or nullcontext(), store.unit_of_work() as uow:
+        return [write.apply(uow) for write in writes]
+
+
 def upsert_drafts(
     store: LeadStore,
     ctx: WriteContext,
@@ -57,46 +135,9 @@ def upsert_drafts(
     lock: AbstractContextManager[Any] | None = None,
     ledger: LedgerEntry | None = None,
 ) -> BatchPlan | None:
-    """Upsert one batch, and log its rejections, in one transaction.
-
-    Only what needs the stored leads happens inside the write transaction (and `lock`,
-    which several writer processes share): in-batch de-duplication, new ids and the
-    rows to insert are prepared before it, so writers hold the database briefly.
-
-    With a `ledger` entry the batch is applied at most once: its counts are recorded in
-    the same transaction as its effect, and a batch already in the ledger (a redelivered
-    message) writes nothing and returns None.
-    """
-    if not drafts and not rejections and ledger is None:
-        return BatchPlan()
-    deduped = last_occurrences(drafts)
-    survivors = deduped[0]
-    keys = {key for d in survivors if (key := d.key) is not None}
-    spare_ids = new_lead_ids(len(survivors))
-    prepared = store.prepare_leads(ctx, survivors)
-    with lock or nullcontext(), store.unit_of_work() as uow:
-        if ledger is not None and not uow.claim_batch(ledger.job_id, ledger.batch_no):
-            return None
-        uow.log_rejections(ctx, rejections)
-        stored = uow.find_by_keys(ctx.owner, keys, ctx.import_id) if keys else {}
-        skipped: dict[str, int] = {}
-        if mode is not ImportMode.CREATE_AND_UPDATE and keys:
-            skipped = uow.find_skips(ctx.owner, ctx.import_id, keys)
-        plan = plan_batch(drafts, stored, ctx.import_id, mode, policy, deduped, skipped)
-        lead_ids = spare_ids[: len(plan.creates)]
-        uow.insert_leads(ctx, plan.creates, lead_ids, prepared)
-        uow.apply_updates(ctx, plan.updates)
-        if plan.skips:
-            uow.record_skips(ctx.owner, ctx.import_id, plan.skips)
-        _name_leads(plan, lead_ids, deduped[1])
-        if ledger is not None:
-            uow.finish_batch(
-                ledger.job_id,
-                ledger.batch_no,
-                ledger.counts_with(plan),
-                ledger.outcomes_with(plan),
-            )
-    return plan
+    """Upsert one batch and log its rejections, in one transaction (see upsert_batches)."""
+    write = BatchWrite(ctx, drafts, mode, policy, rejections, ledger)
+    return upsert_batches(store, [write], lock)[0]
 
 
 def _name_leads(plan: BatchPlan, lead_ids: Sequence[str], losers: Sequence[LeadDraft]) -> None:
