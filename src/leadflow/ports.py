@@ -176,6 +176,10 @@ class Queue(Protocol):
         """Acknowledge: False when the lease was lost (the message may run again)."""
         ...
 
+    def delete_many(self, messages: Sequence[Message]) -> int:
+        """Acknowledge several messages at once; how many still held their lease."""
+        ...
+
     def change_visibility(self, message: Message, timeout: float) -> bool:
         """Extend (or end, with 0) the lease; False when the lease was lost."""
         ...

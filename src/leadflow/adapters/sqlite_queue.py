@@ -91,6 +91,14 @@ class SqliteQueue:
             )
             return cursor.rowcount == 1
 
+    def delete_many(self, messages: Sequence[Message]) -> int:
+        with self.db.transaction() as conn:
+            cursor = conn.executemany(
+                "DELETE FROM queue_messages WHERE id = ? AND receipt = ? AND dead_at IS NULL",
+                [(m.id, m.receipt) for m in messages],
+            )
+            return cursor.rowcount
+
     def change_visibility(self, message: Message, timeout: float) -> bool:
         with self.db.transaction() as conn:
             cursor = conn.execute(
