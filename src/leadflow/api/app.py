@@ -10,7 +10,17 @@ from ..jobs.metrics import QUEUE_DEPTH
 from .errors import install_error_handlers
 from .limits import LoginThrottle, RateLimiter
 from .middleware import BodyLimitMiddleware, MetricsMiddleware
-from .routes import auth, blobs, dlq, health, leads, records, schema_errors, uploads
+from .routes import (
+    auth,
+    blobs,
+    dlq,
+    health,
+    leads,
+    process,
+    records,
+    schema_errors,
+    uploads,
+)
 
 DESCRIPTION = """
 leadflow takes contact, lead and order records from an HTTP call, a spreadsheet or a
@@ -28,7 +38,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.rate_limiter = RateLimiter(services.settings.rate_limit)
     app.state.login_throttle = LoginThrottle(services.settings.login_attempts)
     install_error_handlers(app)
-    for module in (health, auth, records, leads, schema_errors, dlq, blobs, uploads):
+    for module in (health, auth, records, leads, schema_errors, uploads, process, dlq, blobs):
         app.include_router(module.router)
     # The last added is the outermost: metrics see every answer, the 413s included.
     app.add_middleware(

@@ -25,8 +25,11 @@ from ..pipelines.importing import (
 )
 from ..pipelines.shaping import RecordShaper
 from ..ports import Message
+from ..providers import registry
+from ..providers.base import Provider
 from ..readers import open_records
 from ..readers.json_reader import InvalidLine
+from .enrichment import run_enrichment_batch, write_enrichment_results
 from .metrics import BATCHES, JOB_SECONDS
 from .results import write_results
 from .status_store import ENDED, Job, iso
@@ -41,6 +44,7 @@ class Worker:
         self.services = services
         self.stop = stop or threading.Event()
         self._shapers: dict[tuple[tuple[str, str], ...], RecordShaper] = {}
+        self._providers: dict[str, Provider] = {}
 
     def run(self, idle_wait: float = 0.2) -> None:
         """Work until `stop` is set; the message in hand is always finished first."""
@@ -89,6 +93,12 @@ class Worker:
             self.split(body["jobId"], message)
         elif body.get("kind") == "batch":
             self.run_batch(body)
+        elif body.get("kind") == "enrich":
+            job = self.services.status.get_job(body["jobId"])
+            if job is None or job.status in ENDED:
+                return
+            run_enrichment_batch(self.services, self._provider(body["provider"]), body)
+            self._finish_if_done(job.job_id)
         else:
             raise ValueError(f"unknown message kind {body.get('kind')!r}")
 
@@ -189,9 +199,18 @@ class Worker:
         """Once every batch is in: write the result files, then mark the job completed."""
         job = self.services.status.all_batches_done(job_id)
         if job is not None:
-            key = write_results(self.services, job_id, job.owner)
+            if job.kind == "process":
+                key = write_enrichment_results(self.services, job_id, job.total_batches or 0)
+            else:
+                key = write_results(self.services, job_id, job.owner)
             if self.services.status.complete(job_id, key) and job.start_time:
                 JOB_SECONDS.observe(max(0.0, self.services.status.clock() - _epoch(job.start_time)))
+
+    def _provider(self, name: str) -> Provider:
+        provider = self._providers.get(name)
+        if provider is None:
+            provider = self._providers[name] = registry.create(name, self.services.settings)
+        return provider
 
     def _shaper(self, options: ImportOptions) -> RecordShaper:
         key = tuple(sorted((options.mapping or {}).items()))

@@ -1,0 +1,1 @@
+"""Enrichment providers and the registry (factory) that picks them by name."""
