@@ -11,8 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections import Counter
+from collections.abc import Iterable
 
 from ..bootstrap import Services
 
@@ -22,9 +22,13 @@ PRIMARY = ("created", "updated")
 def relabel(outcomes: Iterable[tuple[int, str, str | None]]) -> list[tuple[int, str, str | None]]:
     """Outcomes by row, each lead's last row carrying its outcome."""
     rows = sorted(outcomes)
+    seen = Counter(lead for _, outcome, lead in rows if lead is not None and outcome in _MERGED)
+    repeated = {lead for lead, count in seen.items() if count > 1}  # usually few
+    if not repeated:
+        return rows
     groups: dict[str, list[int]] = {}
     for position, (_, outcome, lead_id) in enumerate(rows):
-        if lead_id is not None and outcome in (*PRIMARY, "duplicate"):
+        if lead_id in repeated and outcome in _MERGED:
             groups.setdefault(lead_id, []).append(position)
     for positions in groups.values():
         labels = {rows[p][1] for p in positions}
@@ -35,6 +39,9 @@ def relabel(outcomes: Iterable[tuple[int, str, str | None]]) -> list[tuple[int, 
     return rows
 
 
+_MERGED = frozenset({*PRIMARY, "duplicate"})
+
+
 def write_results(services: Services, job_id: str, owner: str) -> str:
     """Store the result files of a job; the key they share (add .csv or .json)."""
     outcomes = relabel(services.leads.batch_outcomes(job_id))
@@ -43,33 +50,17 @@ def write_results(services: Services, job_id: str, owner: str) -> str:
         for e in services.leads.list_schema_errors(owner, limit=10**9, import_id=job_id)
     }
     key = f"results/{job_id}/result"
-    services.blobs.put_stream(f"{key}.csv", _csv(outcomes, reasons))
-    services.blobs.put_stream(f"{key}.json", _json(outcomes, reasons))
-    return key
-
-
-def _documents(
-    outcomes: list[tuple[int, str, str | None]], reasons: dict[int, str]
-) -> Iterator[dict[str, Any]]:
-    for row, outcome, lead_id in outcomes:
-        yield {"row": row, "outcome": outcome, "leadId": lead_id, "reason": reasons.get(row)}
-
-
-def _csv(outcomes: list[tuple[int, str, str | None]], reasons: dict[int, str]) -> Iterator[bytes]:
+    # whole-file encodes: one C-level call each, several times faster than row by row
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["row", "outcome", "leadId", "reason"])
-    for n, doc in enumerate(_documents(outcomes, reasons), start=1):
-        writer.writerow([doc["row"], doc["outcome"], doc["leadId"] or "", doc["reason"] or ""])
-        if n % 10_000 == 0:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode()
-
-
-def _json(outcomes: list[tuple[int, str, str | None]], reasons: dict[int, str]) -> Iterator[bytes]:
-    yield b"["
-    for n, doc in enumerate(_documents(outcomes, reasons)):
-        yield (b"," if n else b"") + json.dumps(doc, ensure_ascii=False).encode()
-    yield b"]"
+    writer.writerows(
+        (row, outcome, lead or "", reasons.get(row, "")) for row, outcome, lead in outcomes
+    )
+    services.blobs.put_stream(f"{key}.csv", [buffer.getvalue().encode()])
+    documents = [
+        {"row": row, "outcome": outcome, "leadId": lead, "reason": reasons.get(row)}
+        for row, outcome, lead in outcomes
+    ]
+    services.blobs.put_stream(f"{key}.json", [json.dumps(documents, ensure_ascii=False).encode()])
+    return key
