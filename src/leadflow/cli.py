@@ -474,7 +474,9 @@ def dlq_purge(
     """Delete dead letters for good."""
     services = _services()
     count = services.queue.dlq_depth(owner) if ids is None else len(ids)
-    if not yes and sys.stdin.isatty():
+    if not yes:
+        if not sys.stdin.isatty():
+            raise fail("purging deletes for good: add --yes to do it without a prompt")
         typer.confirm(f"Delete up to {count} dead letters for good?", abort=True)
     purged = services.queue.purge_dead(owner, ids)
     err.print(f"{purged} dead letter{'s' if purged != 1 else ''} deleted")

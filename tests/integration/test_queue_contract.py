@@ -126,6 +126,24 @@ def test_send_receive_delete(queue: Queue) -> None:
     assert queue.dlq_depth() == 0
 
 
+def test_delete_many_acknowledges_what_still_holds_a_lease(queue: Queue, clock: FakeClock) -> None:
+    assert queue.delete_many([]) == 0
+    ids = queue.send_many([{"n": n} for n in range(5)])
+    first = queue.receive(3, LEASE)
+    clock.advance(LEASE)
+    retaken = receive_one(queue)  # ids[0] again: first[0]'s receipt is stale now
+    assert retaken.id == ids[0]
+    assert queue.fail(first[1], "given back") is True
+    # stale, failed, held, held twice over
+    assert queue.delete_many([first[0], first[1], first[2], first[2]]) == 1
+    assert queue.depth() == 4
+    rest = queue.receive(10, LEASE)
+    assert [m.id for m in rest] == [ids[1], ids[3], ids[4]]
+    assert queue.delete_many([retaken, *rest]) == 4
+    assert queue.depth() == 0
+    assert queue.delete_many(rest) == 0
+
+
 def test_bodies_are_json_copies(queue: Queue) -> None:
     body: dict[str, Any] = {"rows": [{"email": "a@example.com"}], "n": 1.5, "none": None}
     queue.send_many([body])
@@ -480,6 +498,78 @@ def test_threads_never_share_a_lease(queue: Queue) -> None:
 
 # --- both adapters, side by side -------------------------------------------------------------
 
+
+def observable(value: Any) -> Any:
+    """What a caller can compare across adapters: messages lose their random receipt."""
+    if isinstance(value, Message):
+        return comparable(value)
+    if isinstance(value, list):
+        return [observable(item) for item in value]
+    return value
+
+
+def reuse_the_newest_id(queue: Queue, clock: FakeClock) -> list[Any]:
+    ids = queue.send_many([{"n": 1}, {"n": 2}])
+    newest = queue.receive(2, LEASE)[1]
+    return [ids, queue.delete(newest), queue.send_many([{"n": 3}])]
+
+
+def reuse_a_purged_id(queue: Queue, clock: FakeClock) -> list[Any]:
+    queue.send_many([{"n": 1}, {"n": 2}], owner="alice")
+    kill(queue, clock)
+    return [queue.purge_dead(ids=[2]), queue.send_many([{"n": 3}]), dead_ids(queue)]
+
+
+def spent_message_ahead_of_a_fresh_one(queue: Queue, clock: FakeClock) -> list[Any]:
+    queue.send_many([{"n": 1}])
+    for _ in range(3):
+        queue.receive(1, 1)
+        clock.advance(1)
+    queue.send_many([{"n": 2}])
+    return [queue.receive(1, LEASE), queue.receive(1, LEASE), queue.dead_letters()]
+
+
+def empty_error_then_expiry(queue: Queue, clock: FakeClock) -> list[Any]:
+    queue.send_many([{"n": 1}, {"n": 2}])
+    first, second = queue.receive(2, 1)
+    queue.fail(first, "")
+    clock.advance(1)
+    for _ in range(2):
+        assert all(queue.fail(m, "") for m in queue.receive(1, 1) if m.id == second.id)
+        clock.advance(1)
+    return [queue.receive(10, 1), queue.receive(10, 1), queue.dead_letters()]
+
+
+def negative_limits(queue: Queue, clock: FakeClock) -> list[Any]:
+    queue.send_many([{"n": n} for n in range(4)])
+    received = queue.receive(-1, LEASE)
+    for message in received:
+        queue.fail(message, "x")
+    kill(queue, clock)
+    return [received, queue.dead_letters(None, -1), queue.dead_letters(None, 0)]
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        reuse_the_newest_id,
+        reuse_a_purged_id,
+        spent_message_ahead_of_a_fresh_one,
+        empty_error_then_expiry,
+        negative_limits,
+    ],
+)
+def test_corner_cases_agree(
+    tmp_path: Path, script: Callable[[Queue, FakeClock], list[Any]]
+) -> None:
+    """SQLite's corners (reused ids, LIMIT) that the memory adapter copies, side by side."""
+    results = []
+    for kind in ADAPTERS:
+        clock = FakeClock()
+        results.append(observable(script(open_queue(kind, tmp_path / "q.db", clock), clock)))
+    assert results[0] == results[1]
+
+
 OWNERS = st.sampled_from([None, "alice", "bob"])
 BODIES = st.lists(
     st.dictionaries(
@@ -558,6 +648,12 @@ class SideBySide(RuleBasedStateMachine):
         if pair := self.pick(index):
             assert self.memory.delete(pair[0]) == self.sqlite.delete(pair[1])
 
+    @rule(indexes=st.lists(INDEXES, max_size=4))
+    def delete_many(self, indexes: list[int]) -> None:
+        pairs = [pair for pair in map(self.pick, indexes) if pair is not None]
+        expected = self.sqlite.delete_many([sqlites for _, sqlites in pairs])
+        assert self.memory.delete_many([memorys for memorys, _ in pairs]) == expected
+
     @rule(index=INDEXES, timeout=TIMES)
     def change_visibility(self, index: int, timeout: float) -> None:
         if pair := self.pick(index):
@@ -591,7 +687,7 @@ class SideBySide(RuleBasedStateMachine):
         self.both(lambda q: q.depth())
         self.both(lambda q: q.dead_letters(None, -1))
         for owner in (None, "alice", "bob"):
-            self.both(lambda q, owner=owner: q.dlq_depth(owner))
+            assert self.memory.dlq_depth(owner) == self.sqlite.dlq_depth(owner)
 
 
 SideBySide.TestCase.settings = settings(

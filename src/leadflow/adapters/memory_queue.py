@@ -112,6 +112,15 @@ class MemoryQueue:
             del self._entries[message.id]
             return True
 
+    def delete_many(self, messages: Sequence[Message]) -> int:
+        with self._lock:
+            deleted = 0
+            for message in messages:
+                if self._leased(message) is not None:
+                    del self._entries[message.id]
+                    deleted += 1
+            return deleted
+
     def change_visibility(self, message: Message, timeout: float) -> bool:
         now = self.clock()
         with self._lock:
@@ -152,7 +161,7 @@ class MemoryQueue:
 
     def dead_letters(self, owner: str | None = None, limit: int = 100) -> list[DeadLetter]:
         with self._lock:
-            dead = sorted(self._dead(owner, None), key=lambda e: (e.dead_at or "", -e.id))
+            dead = sorted(self._dead(owner, None), key=lambda e: (e.dead_at or "", e.id))
             dead.reverse()
             return [
                 DeadLetter(

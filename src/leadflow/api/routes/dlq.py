@@ -6,7 +6,7 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..deps import CurrentUser, ServicesDep
 from ..errors import ApiError
@@ -19,6 +19,10 @@ MAX_IDS = 1000
 
 
 class Selection(BaseModel):
+    # A typo such as {"id": [1]} must not mean "every dead letter": unknown keys are
+    # refused, and ids are integers, not true or 1.0.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     ids: list[int] | None = Field(
         None, max_length=MAX_IDS, description="Only these messages (default: all)."
     )
