@@ -293,3 +293,16 @@ def test_undo_removes_created_leads_and_restores_updated_ones(api: LiveApi) -> N
     assert restored["history"][-1]["action"] == "import_undone"
     assert status["undo"]["deleted"] == 2
     assert_envelope(again, 409, "conflict")
+
+
+def test_reader_warnings_reach_the_status(api: LiveApi) -> None:
+    latin1 = "Name,E-mail,Company\nJosé Müller,jose@x.io,Café Crème\n".encode("latin-1")
+    with api.client("alice") as client:
+        job_id = upload(client, latin1)
+        drain(api)
+        status = client.get(f"/v1/status/{job_id}").json()
+        (lead,) = client.get("/v1/leads").json()["items"]
+    assert status["status"] == "completed"
+    assert any("UTF-8" in warning for warning in status["warnings"])
+    assert lead["company"] == "Café Crème" and lead["lastName"] == "Müller"
+    assert status["resultUrl"].startswith(api.base_url)

@@ -139,6 +139,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE jobs ADD COLUMN undo TEXT;
     """,
+    # 7: what the reader noticed about an uploaded file (not UTF-8, several sheets ...)
+    """
+    ALTER TABLE jobs ADD COLUMN warnings TEXT;
+    """,
 )
 
 

@@ -47,6 +47,7 @@ class Job:
     ttl: int | None
     result_key: str | None = None
     undo: dict[str, Any] | None = None
+    warnings: list[str] | None = None
 
 
 class SqliteStatusStore:
@@ -75,7 +76,7 @@ class SqliteStatusStore:
         """Set columns of a job; ending it (completed, error, cancelled) starts its TTL."""
         now = self.clock()
         fields["updated_at"] = iso(now)
-        for name in ("error", "undo"):
+        for name in ("error", "undo", "warnings"):
             if fields.get(name) is not None:
                 fields[name] = json.dumps(fields[name])
         if fields.get("status") in ENDED:
@@ -120,6 +121,7 @@ class SqliteStatusStore:
         data["options"] = json.loads(data["options"])
         data["error"] = json.loads(data["error"]) if data["error"] else None
         data["undo"] = json.loads(data["undo"]) if data["undo"] else None
+        data["warnings"] = json.loads(data["warnings"]) if data["warnings"] else None
         return Job(**data)
 
     def document(self, job_id: str, owner: str) -> dict[str, Any] | None:
@@ -155,6 +157,7 @@ class SqliteStatusStore:
             "error": job.error,
             "summary": totals,
             "undo": job.undo,
+            "warnings": job.warnings or [],
             "createdAt": job.created_at,
             "updatedAt": job.updated_at,
             "ttl": job.ttl,

@@ -143,7 +143,13 @@ class Worker:
                     )
         if pending:
             self.services.queue.send_many(pending, job.owner)
-        status.update(job_id, stage="batch_processing", total_batches=batches, total_leads=rows)
+        status.update(
+            job_id,
+            stage="batch_processing",
+            total_batches=batches,
+            total_leads=rows,
+            warnings=stream.warnings or None,
+        )
         self._finish_if_done(job_id)
 
     def run_batch(self, body: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
@@ -66,7 +66,9 @@ async def upload(
 
 
 @router.get("/status/{job_id}")
-def job_status(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+def job_status(
+    job_id: str, request: Request, user: CurrentUser, services: ServicesDep
+) -> dict[str, Any]:
     """The job's status document: status, stage, progress, metadata, error, summary."""
     document = services.status.document(job_id, user)
     if document is None:
@@ -74,7 +76,8 @@ def job_status(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[st
     job = services.status.get_job(job_id, user)
     if job is not None and job.result_key is not None:
         for name, suffix in (("resultUrl", ".csv"), ("resultJsonUrl", ".json")):
-            document[name] = sign_blob_url(services.secret, job.result_key + suffix, URL_TTL)
+            path = sign_blob_url(services.secret, job.result_key + suffix, URL_TTL)
+            document[name] = str(request.base_url).rstrip("/") + path
     return document
 
 
