@@ -429,13 +429,11 @@ def dlq_list(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Messages that failed too often, newest first, with their last error."""
-    from dataclasses import asdict
-
     services = _services()
     letters = services.queue.dead_letters(owner, limit)
     if as_json:
         for letter in letters:
-            sys.stdout.write(json.dumps(asdict(letter), ensure_ascii=False) + "\n")
+            sys.stdout.write(json.dumps(letter.as_json(), ensure_ascii=False) + "\n")
         return
     total = services.queue.dlq_depth(owner)
     if not letters:

@@ -157,6 +157,18 @@ class DeadLetter:
     created_at: str
     dead_at: str
 
+    def as_json(self) -> dict[str, Any]:
+        """The dead letter as the API and the CLI show it (camelCase, like every document)."""
+        return {
+            "id": self.id,
+            "body": self.body,
+            "receiveCount": self.receive_count,
+            "lastError": self.last_error,
+            "owner": self.owner,
+            "createdAt": self.created_at,
+            "deadAt": self.dead_at,
+        }
+
 
 class Queue(Protocol):
     """A durable at-least-once queue with leases (visibility timeouts) and a DLQ.

@@ -17,7 +17,7 @@ from cli_runner import Cli
 from leadflow.adapters.sqlite_db import Database
 from leadflow.adapters.sqlite_queue import SqliteQueue
 
-LETTER_KEYS = {"id", "body", "receive_count", "last_error", "owner", "created_at", "dead_at"}
+LETTER_KEYS = {"id", "body", "receiveCount", "lastError", "owner", "createdAt", "deadAt"}
 
 
 def open_queue(cli: Cli) -> SqliteQueue:
@@ -87,14 +87,14 @@ def test_list_json_is_one_object_per_line_newest_first(
     )
     for letter in letters:
         assert set(letter) == LETTER_KEYS
-        assert letter["receive_count"] == 3
-        assert letter["dead_at"].endswith("Z") and letter["created_at"].endswith("Z")
+        assert letter["receiveCount"] == 3
+        assert letter["deadAt"].endswith("Z") and letter["createdAt"].endswith("Z")
     by_id = {letter["id"]: letter for letter in letters}
     first = by_id[dead["alice"][0]]
     assert first["body"] == {"batch": 1, "rows": ["é"]}
     assert first["owner"] == "alice"
-    assert first["last_error"] == "smtp (attempt 3)"
-    assert by_id[dead["bob"][0]]["last_error"] == "slack 500 (attempt 3)"
+    assert first["lastError"] == "smtp (attempt 3)"
+    assert by_id[dead["bob"][0]]["lastError"] == "slack 500 (attempt 3)"
 
 
 def test_list_owner_filter(cli: Cli, dead: dict[str, list[int]]) -> None:

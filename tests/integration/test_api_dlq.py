@@ -18,7 +18,7 @@ from api_server import LiveApi, assert_envelope, live_api
 
 from leadflow.ports import Queue
 
-LETTER_KEYS = {"id", "body", "receive_count", "last_error", "owner", "created_at", "dead_at"}
+LETTER_KEYS = {"id", "body", "receiveCount", "lastError", "owner", "createdAt", "deadAt"}
 HUGE_IDS = [0, -1, 2**63 - 1, 2**63, 2**64, -(2**63) - 1, 10**30]
 
 
@@ -89,8 +89,8 @@ def test_list_shows_only_the_callers_dead_letters(
     for item in items:
         assert set(item) == LETTER_KEYS
         assert item["owner"] == "alice"
-        assert item["receive_count"] == 3
-        assert item["last_error"] == "smtp: receive 3"
+        assert item["receiveCount"] == 3
+        assert item["lastError"] == "smtp: receive 3"
     assert {item["id"]: item["body"] for item in items}[dead["alice"][1]] == {
         "batch": 2,
         "rows": ["é"],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -37,7 +36,7 @@ def list_dead_letters(
     """Messages that failed `LEADFLOW_MAX_RECEIVE_COUNT` times, newest first."""
     letters = services.queue.dead_letters(user, limit)
     return {
-        "items": [asdict(letter) for letter in letters],
+        "items": [letter.as_json() for letter in letters],
         "depth": services.queue.dlq_depth(user),
     }
 
