@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from ..domain.json_values import has_lone_surrogate
+from ..domain.merge import MERGED_COLUMNS
 from ..ports import BadCursor
 
 
@@ -36,6 +37,26 @@ def lead_to_api(row: dict[str, Any]) -> dict[str, Any]:
         "enrichment": parsed(row["enrichment"]) or {},
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
+    }
+
+
+_API_NAMES = {**MERGED_COLUMNS, "phone_valid": "phoneValid", "opt_in": "optIn"}
+
+
+def audit_to_api(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored audit entry as the history item of GET /v1/leads/{leadId}."""
+    previous = json.loads(row["previous"])
+    return {
+        "action": row["action"],
+        "leadId": row["lead_id"],
+        "email": row["email"],
+        "previousSourceFile": row["previous_source_file"],
+        "newSourceFile": row["new_source_file"],
+        "fieldsChanged": json.loads(row["fields_changed"]),
+        "previousValues": {_API_NAMES.get(k, k): v for k, v in previous.items()},
+        "batchId": row["batch_id"],
+        "importId": row["import_id"],
+        "timestamp": row["timestamp"],
     }
 
 

@@ -17,10 +17,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..domain.lead import LeadDraft
-from ..domain.merge import MERGED_COLUMNS
 from ..domain.names import join_name
 from ..ports import LeadQuery, WriteContext
-from .lead_rows import decode_cursor, lead_to_api, page_of
+from .lead_rows import audit_to_api, decode_cursor, lead_to_api, page_of
 from .memory_uow import DuplicateLeadKey, MemoryTables, MemoryUnitOfWork, Row
 from .memory_uow import _stored_value as _stored
 
@@ -35,7 +34,6 @@ _SORTS = {
     "lastName": "last_name",
 }
 _SEARCHED = ("name", "email", "company", "phone", "title")
-_API_NAMES = {**MERGED_COLUMNS, "phone_valid": "phoneValid", "opt_in": "optIn"}
 # SQLite's LIKE and COLLATE NOCASE fold ASCII letters only: 'É' does not match 'é'.
 _ASCII_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -137,24 +135,7 @@ class MemoryLeadStore:
         return lead_to_api(row) if row is not None and row["owner"] == owner else None
 
     def lead_history(self, owner: str, lead_id: str) -> list[dict[str, Any]]:
-        return [
-            {
-                "action": r["action"],
-                "leadId": r["lead_id"],
-                "email": r["email"],
-                "previousSourceFile": r["previous_source_file"],
-                "newSourceFile": r["new_source_file"],
-                "fieldsChanged": json.loads(r["fields_changed"]),
-                "previousValues": {
-                    _API_NAMES.get(k, k): v for k, v in json.loads(r["previous"]).items()
-                },
-                "batchId": r["batch_id"],
-                "importId": r["import_id"],
-                "timestamp": r["timestamp"],
-            }
-            for r in self._tables.audit.get(lead_id, ())
-            if r["owner"] == owner
-        ]
+        return [audit_to_api(r) for r in self._tables.audit.get(lead_id, ()) if r["owner"] == owner]
 
     def count_leads(self, owner: str) -> int:
         return sum(1 for row in self._tables.leads.values() if row["owner"] == owner)

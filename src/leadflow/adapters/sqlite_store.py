@@ -9,10 +9,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..domain.lead import LeadDraft, Rejection
-from ..domain.merge import MERGED_COLUMNS, Update, fields_changed
+from ..domain.merge import Update, fields_changed
 from ..domain.names import join_name
 from ..ports import LeadQuery, WriteContext
-from .lead_rows import decode_cursor, lead_to_api, page_of
+from .lead_rows import audit_to_api, decode_cursor, lead_to_api, page_of
 from .sqlite_db import Database
 
 _STORED_COLUMNS = (
@@ -34,7 +34,6 @@ _SORTS = {
     "lastName": "last_name",
 }
 _JSON_COLUMNS = {"interests", "attributes"}
-_API_NAMES = {**MERGED_COLUMNS, "phone_valid": "phoneValid", "opt_in": "optIn"}
 _KEYS_PER_QUERY = 500  # below SQLite's bound-variable limit
 
 
@@ -345,23 +344,7 @@ class SqliteLeadStore:
             "WHERE owner = ? AND lead_id = ? ORDER BY id",
             (owner, lead_id),
         )
-        return [
-            {
-                "action": r["action"],
-                "leadId": r["lead_id"],
-                "email": r["email"],
-                "previousSourceFile": r["previous_source_file"],
-                "newSourceFile": r["new_source_file"],
-                "fieldsChanged": json.loads(r["fields_changed"]),
-                "previousValues": {
-                    _API_NAMES.get(k, k): v for k, v in json.loads(r["previous"]).items()
-                },
-                "batchId": r["batch_id"],
-                "importId": r["import_id"],
-                "timestamp": r["timestamp"],
-            }
-            for r in rows
-        ]
+        return [audit_to_api(r) for r in rows]
 
     def count_leads(self, owner: str) -> int:
         row = self.db.conn.execute("SELECT count(*) FROM leads WHERE owner = ?", (owner,))
