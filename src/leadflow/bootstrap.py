@@ -51,7 +51,7 @@ def bootstrap(settings: Settings, bulk: bool = False) -> Services:
         users=SqliteUserStore(db),
         queue=SqliteQueue(db, "batches", settings.max_receive_count),
         blobs=FsBlobStore(settings.data_dir / "blobs"),
-        status=SqliteStatusStore(db, leads),
+        status=SqliteStatusStore(db),
         secret=secret,
     )
 

@@ -143,6 +143,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE jobs ADD COLUMN warnings TEXT;
     """,
+    # 8: a job's running totals, kept with each batch's ledger entry (status reads O(1))
+    """
+    ALTER TABLE jobs ADD COLUMN done_batches INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN totals TEXT;
+    """,
 )
 
 

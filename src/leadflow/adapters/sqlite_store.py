@@ -202,6 +202,17 @@ class SqliteUnitOfWork:
             "UPDATE job_batches SET counts = ?, outcomes = ? WHERE job_id = ? AND batch_no = ?",
             (json.dumps(dict(counts)), json.dumps(list(outcomes)), job_id, batch_no),
         )
+        # The job's running totals move in the same transaction as the batch: a status
+        # read is one row, however many batches the job has, and still counts each once.
+        row = self.conn.execute("SELECT totals FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        if row is not None:
+            totals = json.loads(row[0] or "{}")
+            for name, value in counts.items():
+                totals[name] = totals.get(name, 0) + value
+            self.conn.execute(
+                "UPDATE jobs SET done_batches = done_batches + 1, totals = ? WHERE job_id = ?",
+                (json.dumps(totals), job_id),
+            )
 
     def log_rejections(self, ctx: WriteContext, rejections: Sequence[Rejection]) -> None:
         if not rejections:
@@ -275,6 +286,11 @@ class SqliteLeadStore:
         return [dict(zip(names, values, strict=True)) for values in cursor]
 
     def batch_totals(self, job_id: str) -> tuple[int, dict[str, int]]:
+        job = self.db.conn.execute(
+            "SELECT done_batches, totals FROM jobs WHERE job_id = ?", (job_id,)
+        ).fetchone()
+        if job is not None:
+            return int(job[0]), json.loads(job[1] or "{}")
         totals: dict[str, int] = {}
         batches = 0
         for (counts,) in self.db.conn.execute(

@@ -1,8 +1,8 @@
 """Jobs and their status documents (seed 004's field names), in SQLite.
 
-A job's progress is not a counter that workers increment (a redelivered batch would
-count twice): it is read from the batch ledger, where each batch's counts commit with
-its effect, exactly once.
+A job's progress is not a counter that workers bump after the fact (a redelivered batch
+would count twice): the lead store moves the job's running totals in the same
+transaction as the batch's ledger entry and effect, so each batch counts exactly once.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..adapters.sqlite_db import Database
-from ..ports import LeadStore
 
 TTL_SECONDS = 24 * 3600  # a status document lives 24 h after its job ends
 ENDED = ("completed", "error", "cancelled")
@@ -48,12 +47,13 @@ class Job:
     result_key: str | None = None
     undo: dict[str, Any] | None = None
     warnings: list[str] | None = None
+    done_batches: int = 0  # running totals, kept by the lead store with each batch
+    totals: str | None = None
 
 
 class SqliteStatusStore:
-    def __init__(self, db: Database, leads: LeadStore, clock: Any = time.time) -> None:
+    def __init__(self, db: Database, clock: Any = time.time) -> None:
         self.db = db
-        self.leads = leads
         self.clock = clock
 
     def create(
@@ -93,8 +93,7 @@ class SqliteStatusStore:
         job = self.get_job(job_id)
         if job is None or job.status != "processing" or job.total_batches is None:
             return None
-        done, _ = self.leads.batch_totals(job_id)
-        return job if done >= job.total_batches else None
+        return job if job.done_batches >= job.total_batches else None
 
     def complete(self, job_id: str, result_key: str | None) -> bool:
         """Mark a processing job completed; False when it had ended already."""
@@ -129,7 +128,7 @@ class SqliteStatusStore:
         job = self.get_job(job_id, owner)
         if job is None:
             return None
-        done, totals = self.leads.batch_totals(job_id)
+        done, totals = job.done_batches, json.loads(job.totals or "{}")
         processed = totals.get("received", 0)
         percentage = 0.0
         if job.status == "completed":
