@@ -119,6 +119,7 @@ class Worker:
         start = job.start_time or iso(status.clock())
         status.update(job_id, status="processing", stage="file_processing", start_time=start)
         stream = open_records(path, self.services.settings.batch_size)
+        text_only = stream.format == "csv"
         pending: list[dict[str, Any]] = []
         batches = rows = 0
         for batch in stream.batches():
@@ -131,7 +132,10 @@ class Worker:
                     "batchNo": batch[0][0],
                     "format": stream.format,
                     "headers": stream.headers,
-                    "records": [_portable(record) for _, record in batch],
+                    # CSV cells are strings already: only other formats need converting
+                    "records": [r for _, r in batch]
+                    if text_only
+                    else [_portable(r) for _, r in batch],
                 }
             )
             if len(pending) >= SEND_GROUP:
