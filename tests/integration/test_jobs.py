@@ -306,3 +306,14 @@ def test_reader_warnings_reach_the_status(api: LiveApi) -> None:
     assert any("UTF-8" in warning for warning in status["warnings"])
     assert lead["company"] == "Café Crème" and lead["lastName"] == "Müller"
     assert status["resultUrl"].startswith(api.base_url)
+
+
+def test_an_ndjson_line_that_is_not_json_keeps_its_text_in_the_error_file(api: LiveApi) -> None:
+    content = '{"email": "ok@x.io", "name": "Ok"}\n{not json at all\n{"email": "bad@"}\n'
+    with api.client("alice") as client:
+        job_id = upload(client, content, name="leads.ndjson")
+        drain(api)
+        rows = list(csv.reader(io.StringIO(client.get(f"/v1/uploads/{job_id}/errors.csv").text)))
+    assert rows[0] == ["raw", "email", "reason"]
+    assert rows[1][0] == "{not json at all" and "not valid JSON" in rows[1][2]
+    assert rows[2][:2] == ["", "bad@"] and "email" in rows[2][2]

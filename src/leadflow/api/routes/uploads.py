@@ -124,17 +124,20 @@ def errors_csv(job_id: str, user: CurrentUser, services: ServicesDep) -> Streami
     for error in errors:
         if isinstance(error["record"], dict):
             columns.update(dict.fromkeys(error["record"]))
-    header = [*columns, "reason"]
+    # lines that were not records at all (an NDJSON line that is not JSON) keep their text
+    raw = any(not isinstance(error["record"], dict) for error in errors)
+    header = [*(["raw"] if raw else []), *columns, "reason"]
 
     def rows() -> Iterator[bytes]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow([neutralize(str(h)) for h in header])
         for error in errors:
-            record = error["record"] if isinstance(error["record"], dict) else {}
-            cells = ["" if record.get(c) is None else str(record.get(c)) for c in columns]
-            if not isinstance(error["record"], dict):  # a line that was not a record
-                cells = [str(error["record"]), *cells[1:]] if cells else []
+            record = error["record"]
+            fields = record if isinstance(record, dict) else {}
+            cells = ["" if fields.get(c) is None else str(fields.get(c)) for c in columns]
+            if raw:
+                cells.insert(0, "" if isinstance(record, dict) else str(record))
             reason = "; ".join(f"{e['field']}: {e['message']}" for e in error["errors"])
             writer.writerow([neutralize(c) for c in [*cells, reason]])
             yield buffer.getvalue().encode()
