@@ -9,7 +9,12 @@ from leadflow.domain.spreadsheet_safety import neutralize
         ("=1+1", "'=1+1"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
-        ("-2+3", "'-2+3"),
+        ("-2+3", "-2+3"),  # arithmetic only: no function can be called
+        ("+44 20 7946 0958", "+44 20 7946 0958"),
+        ("+1 (415) 555-0134", "+1 (415) 555-0134"),
+        ("-1e5", "-1e5"),
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("=1", "'=1"),
         ("\tx", "'\tx"),
         ("\rx", "'\rx"),
         ("+14155550134", "+14155550134"),

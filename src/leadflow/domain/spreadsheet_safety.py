@@ -1,8 +1,9 @@
 """Exported cells that a spreadsheet would run as formulas are neutralized.
 
 A cell starting with = + - @ (or tab or CR) is a formula to Excel and LibreOffice (CSV
-injection). Such cells get a leading apostrophe, except numbers: E.164 phones
-("+14155550134") and negative numbers ("-12.5") are left as they are.
+injection). Such cells get a leading apostrophe, except numbers and phone numbers
+("+14155550134", "+44 20 7946 0958", "-12.5"): made of digits, spaces and . , ( ) / + -
+only, they cannot call a function, and an apostrophe would spoil them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"[+-]?\(?\d[\d .,()/+-]*(?:[eE][+-]?\d+)?")
 
 
 def neutralize(value: str) -> str:
