@@ -317,3 +317,20 @@ def test_an_ndjson_line_that_is_not_json_keeps_its_text_in_the_error_file(api: L
     assert rows[0] == ["raw", "email", "reason"]
     assert rows[1][0] == "{not json at all" and "not valid JSON" in rows[1][2]
     assert rows[2][:2] == ["", "bad@"] and "email" in rows[2][2]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("empty.csv", b""), ("blank.csv", b"\n\n  \n"), ("fake.xlsx", b"PK\x03\x04 not a zip")],
+)
+def test_an_unreadable_upload_fails_at_once_with_its_reason(
+    api: LiveApi, name: str, content: bytes
+) -> None:
+    with api.client("alice") as client:
+        job_id = upload(client, content, name=name)
+        drain(api)
+        status = client.get(f"/v1/status/{job_id}").json()
+    assert status["status"] == "error"
+    assert status["error"]["code"] == "UNREADABLE_FILE"
+    assert status["error"]["message"]
+    assert api.services.queue.dlq_depth() == 0  # not retried: no retry would help

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from pathlib import Path
 from typing import Any
 
 from ..bootstrap import Services
@@ -27,7 +28,7 @@ from ..pipelines.shaping import RecordShaper
 from ..ports import Message
 from ..providers import registry
 from ..providers.base import Provider
-from ..readers import open_records
+from ..readers import UnreadableFile, open_records
 from ..readers.json_reader import InvalidLine
 from .enrichment import run_enrichment_batch, write_enrichment_results
 from .metrics import BATCHES, JOB_SECONDS
@@ -61,6 +62,7 @@ class Worker:
         """
         queue = self.services.queue
         messages = queue.receive(max_messages, self.services.settings.visibility_timeout)
+        received = len(messages)
         batches = [m for m in messages if m.body.get("kind") == "batch"]
         if len(batches) > 1 and not self.stop.is_set():
             try:
@@ -85,7 +87,7 @@ class Worker:
             else:
                 BATCHES.labels("done").inc()
                 queue.delete(message)
-        return len(messages) + (len(batches) if len(batches) > 1 else 0)
+        return received
 
     def handle(self, message: Message) -> None:
         body = message.body
@@ -118,6 +120,19 @@ class Worker:
             raise FileNotFoundError(f"the uploaded file of job {job_id} is missing")
         start = job.start_time or iso(status.clock())
         status.update(job_id, status="processing", stage="file_processing", start_time=start)
+        try:
+            self._split_file(job, path, message)
+        except UnreadableFile as exc:  # no retry will make it readable: say so at once
+            error = {
+                "message": str(exc),
+                "code": "UNREADABLE_FILE",
+                "timestamp": iso(status.clock()),
+            }
+            status.update(job_id, status="error", error=error)
+
+    def _split_file(self, job: Job, path: Path, message: Message | None) -> None:
+        status = self.services.status
+        job_id = job.job_id
         stream = open_records(path, self.services.settings.batch_size)
         text_only = stream.format == "csv"
         pending: list[dict[str, Any]] = []
