@@ -334,3 +334,15 @@ def test_an_unreadable_upload_fails_at_once_with_its_reason(
     assert status["error"]["code"] == "UNREADABLE_FILE"
     assert status["error"]["message"]
     assert api.services.queue.dlq_depth() == 0  # not retried: no retry would help
+
+
+def test_a_job_cancelled_before_its_split_never_starts(api: LiveApi) -> None:
+    with api.client("alice") as client:
+        job_id = upload(client, CSV)
+        assert client.post(f"/v1/status/{job_id}/cancel").status_code == 200
+        drain(api)
+        status = client.get(f"/v1/status/{job_id}").json()
+        leads = client.get("/v1/leads").json()["items"]
+    assert status["status"] == "cancelled"  # a worker's late "processing" did not win
+    assert leads == []
+    assert api.services.status.update(job_id, status="processing") is False

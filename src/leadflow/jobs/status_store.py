@@ -72,8 +72,12 @@ class SqliteStatusStore:
                 (job_id, owner, kind, json.dumps(dict(options)), file_name, now, now),
             )
 
-    def update(self, job_id: str, **fields: Any) -> None:
-        """Set columns of a job; ending it (completed, error, cancelled) starts its TTL."""
+    def update(self, job_id: str, **fields: Any) -> bool:
+        """Set columns of a job; ending it (completed, error, cancelled) starts its TTL.
+
+        A job that has ended keeps its status: a worker's late "processing" must not undo
+        a cancel. False when a status change was refused for that reason.
+        """
         now = self.clock()
         fields["updated_at"] = iso(now)
         for name in ("error", "undo", "warnings"):
@@ -83,10 +87,15 @@ class SqliteStatusStore:
             fields.setdefault("ended_at", now)
             fields.setdefault("ttl", int(now + TTL_SECONDS))
         assignments = ", ".join(f"{name} = ?" for name in fields)
+        guard = ""
+        if "status" in fields:
+            guard = " AND status NOT IN ('completed', 'error', 'cancelled')"
         with self.db.transaction() as conn:
-            conn.execute(
-                f"UPDATE jobs SET {assignments} WHERE job_id = ?", [*fields.values(), job_id]
+            cursor = conn.execute(
+                f"UPDATE jobs SET {assignments} WHERE job_id = ?{guard}",
+                [*fields.values(), job_id],
             )
+            return cursor.rowcount == 1
 
     def all_batches_done(self, job_id: str) -> Job | None:
         """The job, when it is processing and every batch is in the ledger; else None."""
@@ -180,8 +189,7 @@ class SqliteStatusStore:
             return None
         if job.status in ENDED:
             return False
-        self.update(job_id, status="cancelled")
-        return True
+        return self.update(job_id, status="cancelled")
 
     def sweep(self) -> int:
         """Forget status documents whose TTL has passed; how many."""

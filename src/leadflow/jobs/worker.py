@@ -119,7 +119,10 @@ class Worker:
         if path is None:
             raise FileNotFoundError(f"the uploaded file of job {job_id} is missing")
         start = job.start_time or iso(status.clock())
-        status.update(job_id, status="processing", stage="file_processing", start_time=start)
+        if not status.update(
+            job_id, status="processing", stage="file_processing", start_time=start
+        ):
+            return  # cancelled meanwhile
         try:
             self._split_file(job, path, message)
         except UnreadableFile as exc:  # no retry will make it readable: say so at once
