@@ -39,6 +39,18 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         1024**3, ge=1024, description="Largest file `POST /v1/uploads` accepts (413 above)."
     )
+    provider_concurrency: int = Field(
+        8, ge=1, le=256, description="Calls in flight to one enrichment provider."
+    )
+    provider_timeout: float = Field(
+        30.0, gt=0, le=600, description="Seconds before a provider call times out."
+    )
+    http_provider_url: str | None = Field(
+        None, description="Where the generic `http` provider POSTs batches of contacts."
+    )
+    http_provider_key: str = Field(
+        "email", description="Contact field the `http` provider's answers are keyed by."
+    )
     max_receive_count: int = Field(
         3, ge=1, le=100, description="Receives of a queued message before it goes to the DLQ."
     )

@@ -51,6 +51,19 @@ def _builtins() -> None:
     from .offline import OfflineProvider
 
     register("offline", lambda settings: OfflineProvider(settings.default_region))
+    register("http", _http_provider)
+
+
+def _http_provider(settings: Settings) -> Provider:
+    from .client import ProviderClient
+    from .http_provider import HttpProvider
+
+    if not settings.http_provider_url:
+        raise UnknownProvider("the http provider needs LEADFLOW_HTTP_PROVIDER_URL")
+    client = ProviderClient(
+        "http", concurrency=settings.provider_concurrency, timeout=settings.provider_timeout
+    )
+    return HttpProvider(settings.http_provider_url, client, settings.http_provider_key)
 
 
 _builtins()
