@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .adapters.fs_blobs import FsBlobStore
 from .adapters.sqlite_db import Database
+from .adapters.sqlite_provider_cache import SqliteProviderCache
 from .adapters.sqlite_queue import SqliteQueue
 from .adapters.sqlite_store import SqliteLeadStore, SqliteUserStore
 from .jobs.status_store import SqliteStatusStore
@@ -29,6 +30,7 @@ class Services:
     queue: Queue  # batches of jobs; its DLQ holds what failed max_receive_count times
     blobs: BlobStore  # uploads, result files, error files
     status: SqliteStatusStore  # jobs and their status documents
+    provider_cache: SqliteProviderCache  # remote providers' answers by input
     secret: str
 
 
@@ -52,6 +54,7 @@ def bootstrap(settings: Settings, bulk: bool = False) -> Services:
         queue=SqliteQueue(db, "batches", settings.max_receive_count),
         blobs=FsBlobStore(settings.data_dir / "blobs"),
         status=SqliteStatusStore(db),
+        provider_cache=SqliteProviderCache(db),
         secret=secret,
     )
 

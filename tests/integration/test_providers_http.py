@@ -162,3 +162,21 @@ def test_the_http_provider_needs_its_url(tmp_path: Path) -> None:
         response = c.post("/v1/process", json={"contacts": CONTACTS, "provider": "http"})
     error = assert_envelope(response, 422, "unknown_provider")
     assert "LEADFLOW_HTTP_PROVIDER_URL" in error["message"]
+
+
+def test_identical_inputs_are_answered_from_the_cache(
+    api_with_peer: tuple[LiveApi, PeerScript],
+) -> None:
+    api, script = api_with_peer
+    worker = Worker(api.services)
+    with api.client("alice") as c:
+        for contacts in (CONTACTS, CONTACTS, [*CONTACTS, {"email": "new@x.io"}]):
+            response = c.post("/v1/process", json={"contacts": contacts, "provider": "http"})
+            assert response.status_code == 202
+            while worker.run_once():
+                pass
+            status = c.get(f"/v1/status/{response.json()['jobId']}").json()
+            assert status["status"] == "completed"
+    assert script.calls == 2  # the second job was all cache; the third sent one contact
+    rows = httpx.get(status["resultUrl"]).text.splitlines()
+    assert len(rows) == 4 and all("," in row for row in rows)

@@ -148,6 +148,16 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN done_batches INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE jobs ADD COLUMN totals TEXT;
     """,
+    # 9: remote providers' answers, by provider and input, so identical inputs cost nothing
+    """
+    CREATE TABLE provider_cache (
+        provider TEXT NOT NULL,
+        input_hash TEXT NOT NULL,
+        result TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (provider, input_hash)
+    ) WITHOUT ROWID;
+    """,
 )
 
 

@@ -28,6 +28,7 @@ from ..pipelines.shaping import RecordShaper
 from ..ports import Message
 from ..providers import registry
 from ..providers.base import Provider
+from ..providers.cached import CachedProvider
 from ..readers import UnreadableFile, open_records
 from ..readers.json_reader import InvalidLine
 from .enrichment import run_enrichment_batch, write_enrichment_results
@@ -237,7 +238,10 @@ class Worker:
     def _provider(self, name: str) -> Provider:
         provider = self._providers.get(name)
         if provider is None:
-            provider = self._providers[name] = registry.create(name, self.services.settings)
+            provider = registry.create(name, self.services.settings)
+            if getattr(provider, "cacheable", False):
+                provider = CachedProvider(provider, self.services.provider_cache)
+            self._providers[name] = provider
         return provider
 
     def _shaper(self, options: ImportOptions) -> RecordShaper:

@@ -15,6 +15,7 @@ from .client import ProviderClient, ProviderError
 
 class HttpProvider:
     name = "http"
+    cacheable = True  # a remote call: identical inputs are answered from the cache
 
     def __init__(self, url: str, client: ProviderClient, key_field: str = "email") -> None:
         self.url = url
