@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     http_provider_key: str = Field(
         "email", description="Contact field the `http` provider's answers are keyed by."
     )
+    llm_base_url: str = Field(
+        "https://api.deepseek.com",
+        description="OpenAI-compatible chat-completions base URL of the `llm` provider.",
+    )
+    llm_api_key: str | None = Field(None, description="API key of the `llm` provider.")
+    llm_model: str = Field("deepseek-chat", description="Model the `llm` provider asks.")
     max_receive_count: int = Field(
         3, ge=1, le=100, description="Receives of a queued message before it goes to the DLQ."
     )

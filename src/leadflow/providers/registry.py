@@ -52,6 +52,23 @@ def _builtins() -> None:
 
     register("offline", lambda settings: OfflineProvider(settings.default_region))
     register("http", _http_provider)
+    register("llm", _llm_provider)
+
+
+def _llm_provider(settings: Settings) -> Provider:
+    from .client import ProviderClient
+    from .llm import LlmProvider
+
+    client = ProviderClient(
+        "llm", concurrency=settings.provider_concurrency, timeout=settings.provider_timeout
+    )
+    return LlmProvider(
+        client,
+        settings.llm_base_url,
+        settings.llm_model,
+        settings.llm_api_key,
+        settings.provider_concurrency,
+    )
 
 
 def _http_provider(settings: Settings) -> Provider:

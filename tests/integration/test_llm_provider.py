@@ -1,0 +1,91 @@
+"""The LLM provider against a loopback chat-completions peer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from api_server import live_api
+from chat_peer import ChatScript, chat_peer
+
+from leadflow.jobs.worker import Worker
+from leadflow.providers.client import ProviderClient, ProviderError
+from leadflow.providers.llm import LlmProvider
+
+ROWS = [
+    {"Full Name": f"Person {n}", "Mail": f"p{n}@acme.io", "Tel": "(415) 555-0134", "Org": "Acme"}
+    for n in range(25)
+]
+
+
+def provider(url: str, **kwargs: object) -> LlmProvider:
+    client = ProviderClient("llm", sleep=lambda _: None)
+    return LlmProvider(client, url, "deepseek-chat", "sk-test", **kwargs)  # type: ignore[arg-type]
+
+
+def test_rows_are_standardized_ten_a_call_in_order() -> None:
+    script = ChatScript()
+    with chat_peer(script) as url:
+        leads = provider(url).enrich_batch(ROWS)
+    assert script.calls == 3  # 10 + 10 + 5
+    assert [lead["lastName"] for lead in leads] == [str(n) for n in range(25)]
+    assert leads[7] == {
+        "firstName": "Person",
+        "lastName": "7",
+        "title": None,
+        "company": "Acme",
+        "email": "p7@acme.io",
+        "phone": "(415) 555-0134",
+        "remarks": None,
+    }
+    request = script.requests[0]
+    assert request["model"] == "deepseek-chat"
+    assert request["response_format"] == {"type": "json_object"}
+    assert request["messages"][0]["role"] == "system"
+
+
+def test_an_invented_email_or_phone_is_dropped() -> None:
+    script = ChatScript(invent=True)
+    with chat_peer(script) as url:
+        (lead,) = provider(url).enrich_batch(ROWS[:1])
+    assert lead["email"] is None and lead["phone"] is None
+    assert lead["rejected"] == ["email", "phone"]
+    assert lead["company"] == "Acme"
+
+
+def test_a_malformed_answer_is_asked_again_then_fails_the_batch() -> None:
+    script = ChatScript(malformed=1)
+    with chat_peer(script) as url:
+        assert len(provider(url).enrich_batch(ROWS[:3])) == 3
+    assert script.calls == 2
+    stubborn = ChatScript(malformed=99)
+    with chat_peer(stubborn) as url:
+        with pytest.raises(ProviderError, match="malformed"):
+            provider(url, repairs=2).enrich_batch(ROWS[:3])
+    assert stubborn.calls == 3
+
+
+def test_calls_run_in_parallel_up_to_the_limit() -> None:
+    script = ChatScript(delay=0.2)
+    with chat_peer(script) as url:
+        provider(url, concurrency=4).enrich_batch(ROWS * 4)  # 100 rows, 10 calls
+    assert script.calls == 10
+    assert 2 <= script.max_in_flight <= 4
+
+
+def test_an_enrichment_job_through_the_llm(tmp_path: Path) -> None:
+    script = ChatScript()
+    with chat_peer(script) as url, live_api(tmp_path / "data", llm_base_url=url) as api:
+        with api.client("alice") as c:
+            response = c.post("/v1/process", json={"contacts": ROWS, "provider": "llm"})
+            assert response.status_code == 202, response.text
+            worker = Worker(api.services)
+            while worker.run_once():
+                pass
+            status = c.get(f"/v1/status/{response.json()['jobId']}").json()
+        result = httpx.get(status["resultUrl"]).text.splitlines()
+        metrics = httpx.get(f"{api.base_url}/metrics").text
+    assert status["status"] == "completed" and status["summary"]["received"] == 25
+    assert "enriched_firstName" in result[0] and len(result) == 26
+    assert 'leadflow_provider_tokens_total{provider="llm"}' in metrics
