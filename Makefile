@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/import_bench.py --rows 1048576 --repeat 1
 	$(BIN)/python bench/api_load.py
 	$(BIN)/python bench/upload_bench.py --rows 100000
+	$(BIN)/python bench/llm_bench.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

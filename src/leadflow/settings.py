@@ -40,7 +40,7 @@ class Settings(BaseSettings):
         1024**3, ge=1024, description="Largest file `POST /v1/uploads` accepts (413 above)."
     )
     provider_concurrency: int = Field(
-        8, ge=1, le=256, description="Calls in flight to one enrichment provider."
+        16, ge=1, le=256, description="Calls in flight to one enrichment provider."
     )
     provider_timeout: float = Field(
         30.0, gt=0, le=600, description="Seconds before a provider call times out."

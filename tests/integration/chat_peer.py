@@ -17,6 +17,10 @@ class ChatScript:
     malformed: int = 0  # answer this many calls with content that is not the JSON asked for
     invent: bool = False  # add an email and a phone that no row contains
     delay: float = 0.0
+    cap: int | None = None  # answer 429 while more calls than this are in flight
+    rejected: int = 0
+    rejected_after_first: int = 0  # 429s to calls that started after the first 429
+    first_rejection: float | None = None
     calls: int = 0
     in_flight: int = 0
     max_in_flight: int = 0
@@ -43,7 +47,27 @@ def _handler(script: ChatScript) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_POST(self) -> None:  # noqa: N802 - the http.server API
+            arrived = time.monotonic()
             request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with script.lock:
+                if script.cap is not None and script.in_flight >= script.cap:
+                    script.rejected += 1
+                    if script.first_rejection is None:
+                        script.first_rejection = arrived
+                    elif arrived > script.first_rejection + 0.05:
+                        script.rejected_after_first += 1
+                    rejected = True
+                else:
+                    rejected = False
+            if rejected:
+                body = b'{"error": {"message": "concurrency limit"}}'
+                self.send_response(429)
+                self.send_header("Retry-After", "1")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
             with script.lock:
                 script.calls += 1
                 script.requests.append(request)
