@@ -196,6 +196,11 @@ class Queue(Protocol):
         """Extend (or end, with 0) the lease; False when the lease was lost."""
         ...
 
+    def release(self, message: Message, delay: float) -> bool:
+        """Give the message back uncounted: this receive does not use one of its tries
+        (a provider's circuit is open; the message is not at fault)."""
+        ...
+
     def fail(self, message: Message, error: str, retry_after: float = 0.0) -> bool:
         """Give the message back with its error: it runs again after `retry_after`
         seconds, or moves to the DLQ if it has used all its receives."""

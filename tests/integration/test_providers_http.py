@@ -180,3 +180,25 @@ def test_identical_inputs_are_answered_from_the_cache(
     assert script.calls == 2  # the second job was all cache; the third sent one contact
     rows = httpx.get(status["resultUrl"]).text.splitlines()
     assert len(rows) == 4 and all("," in row for row in rows)
+
+
+def test_a_dead_provider_does_not_burn_the_queue_into_the_dlq(tmp_path: Path) -> None:
+    script = PeerScript(failures=[(503, {}, "down")] * 1000)
+    with provider_peer(script) as url, live_api(tmp_path / "data", http_provider_url=url) as api:
+        contacts = [{"email": f"p{n}@x.io"} for n in range(500)]  # 5 batches
+        with api.client("alice") as c:
+            job_id = c.post("/v1/process", json={"contacts": contacts, "provider": "http"}).json()[
+                "jobId"
+            ]
+        worker = Worker(api.services)
+        provider = worker._provider("http")
+        inner = provider.provider if hasattr(provider, "provider") else provider
+        inner.client.sleep = lambda _: None  # no real backoff waits in the test
+        for _ in range(20):
+            worker.run_once()
+        queue = api.services.queue
+        status = api.services.status.document(job_id, "alice")
+    assert queue.dlq_depth() == 0  # the circuit opened: messages wait, they are not dead
+    assert queue.depth() == 5
+    assert status is not None and status["status"] == "processing"
+    assert script.calls < 30  # fail-fast after the breaker opened, not 5 x 3 x 4 calls

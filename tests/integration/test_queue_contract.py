@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -697,3 +698,18 @@ SideBySide.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 test_memory_and_sqlite_queues_agree = SideBySide.TestCase
+
+
+def test_release_gives_a_message_back_without_using_a_try(queue: Queue, clock: FakeClock) -> None:
+    (message_id,) = queue.send_many([{"n": 1}])
+    for _ in range(5):  # far more receives than max_receive_count, all released
+        message = receive_one(queue)
+        assert message.receive_count == 1
+        assert queue.release(message, 10)
+        assert queue.receive(1, LEASE) == []  # not before the delay
+        clock.advance(10)
+    assert queue.dlq_depth() == 0
+    message = receive_one(queue)
+    assert not queue.release(replace(message, receipt="stale"), 0)
+    assert queue.delete(message)
+    assert message.id == message_id

@@ -130,6 +130,17 @@ class MemoryQueue:
             entry.visible_at = now + timeout
             return True
 
+    def release(self, message: Message, delay: float) -> bool:
+        now = self.clock()
+        with self._lock:
+            entry = self._leased(message)
+            if entry is None:
+                return False
+            entry.visible_at = now + delay
+            entry.receipt = None
+            entry.receive_count = max(entry.receive_count - 1, 0)
+            return True
+
     def fail(self, message: Message, error: str, retry_after: float = 0.0) -> bool:
         now = self.clock()
         with self._lock:

@@ -108,6 +108,16 @@ class SqliteQueue:
             )
             return cursor.rowcount == 1
 
+    def release(self, message: Message, delay: float) -> bool:
+        with self.db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE queue_messages SET visible_at = ?, receipt = NULL, "
+                "receive_count = max(receive_count - 1, 0) "
+                "WHERE id = ? AND receipt = ? AND dead_at IS NULL",
+                (self.clock() + delay, message.id, message.receipt),
+            )
+            return cursor.rowcount == 1
+
     def fail(self, message: Message, error: str, retry_after: float = 0.0) -> bool:
         now = self.clock()
         with self.db.transaction() as conn:

@@ -29,6 +29,7 @@ from ..ports import Message
 from ..providers import registry
 from ..providers.base import Provider
 from ..providers.cached import CachedProvider
+from ..providers.client import CircuitOpen
 from ..readers import UnreadableFile, open_records
 from ..readers.json_reader import InvalidLine
 from .enrichment import run_enrichment_batch, write_enrichment_results
@@ -38,6 +39,7 @@ from .status_store import ENDED, Job, iso
 
 log = logging.getLogger("leadflow.worker")
 SEND_GROUP = 50  # batch messages queued per transaction while splitting
+CIRCUIT_WAIT = 30.0  # seconds a message waits when its provider's circuit is open
 _INVALID = "$invalid"  # how a line that is not JSON travels inside a batch message
 
 
@@ -77,10 +79,20 @@ class Worker:
         for position, message in enumerate(messages):
             if self.stop.is_set():
                 for unhandled in messages[position:]:  # give the rest back at once
-                    queue.change_visibility(unhandled, 0)
+                    queue.release(unhandled, 0)  # not attempted: not counted
                 break
             try:
                 self.handle(message)
+            except CircuitOpen:
+                # The provider is down, not the message: wait out the cool-down without
+                # using up the message's tries, so a dead provider fills no DLQ.
+                log.warning(
+                    "provider circuit open; message released", extra={"messageId": message.id}
+                )
+                queue.release(message, CIRCUIT_WAIT)
+                for unhandled in messages[position + 1 :]:
+                    queue.release(unhandled, 0)  # not attempted: not counted
+                break
             except Exception as exc:  # any failure: the queue retries, then dead-letters
                 log.exception("message failed", extra={"messageId": message.id})
                 BATCHES.labels("failed").inc()
