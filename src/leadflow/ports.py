@@ -117,6 +117,20 @@ class LeadStore(Protocol):
 
     def count_leads(self, owner: str) -> int: ...
 
+    def find_leads(
+        self,
+        owner: str,
+        company: str | None = None,
+        title: str | None = None,
+        since: str | None = None,
+        limit: int = 50,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """(how many match, the newest `limit`): company and title as case-blind
+        substrings, `since` an ISO time the lead was created at or after."""
+        ...
+
+    def top_companies(self, owner: str, limit: int = 10) -> list[tuple[str, int]]: ...
+
     def list_schema_errors(
         self,
         owner: str,

@@ -76,6 +76,35 @@ class MemoryLeadStore:
             yield MemoryUnitOfWork(work)
             self._tables = work  # reached only when the block raised nothing
 
+    def find_leads(
+        self,
+        owner: str,
+        company: str | None = None,
+        title: str | None = None,
+        since: str | None = None,
+        limit: int = 50,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        def matches(row: Row) -> bool:
+            return (
+                row["owner"] == owner
+                and (not company or company.lower() in row["company"].lower())
+                and (not title or title.lower() in row["title"].lower())
+                and (not since or row["created_at"] >= since)
+            )
+
+        found = [row for row in self._tables.leads.values() if matches(row)]
+        newest = sorted(found, key=lambda row: row["seq"], reverse=True)[:limit]
+        return len(found), [lead_to_api(row) for row in newest]
+
+    def top_companies(self, owner: str, limit: int = 10) -> list[tuple[str, int]]:
+        counts: dict[str, list[Any]] = {}
+        for row in self._tables.leads.values():
+            if row["owner"] == owner and row["company"]:
+                entry = counts.setdefault(row["company"].lower(), [row["company"], 0])
+                entry[1] += 1
+        ranked = sorted(counts.values(), key=lambda e: (-e[1], e[0]))[:limit]
+        return [(str(name), int(n)) for name, n in ranked]
+
     def batch_totals(self, job_id: str) -> tuple[int, dict[str, int]]:
         totals: dict[str, int] = {}
         batches = [c for (job, _), (c, _) in self._tables.batches.items() if job == job_id]

@@ -362,6 +362,42 @@ class SqliteLeadStore:
         )
         return [audit_to_api(r) for r in rows]
 
+    def find_leads(
+        self,
+        owner: str,
+        company: str | None = None,
+        title: str | None = None,
+        since: str | None = None,
+        limit: int = 50,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """(how many match, the newest `limit` of them): company and title match as
+        case-blind substrings, `since` is an ISO time the lead was created at or after."""
+        where, params = ["owner = ?"], [owner]
+        for column, value in (("company", company), ("title", title)):
+            if value:
+                where.append(f"{column} LIKE ? ESCAPE '\\'")
+                params.append("%" + _like(value) + "%")
+        if since:
+            where.append("created_at >= ?")
+            params.append(since)
+        clause = " AND ".join(where)
+        count = self.db.conn.execute(f"SELECT count(*) FROM leads WHERE {clause}", params)
+        total = int(count.fetchone()[0])
+        rows = self._select(
+            f"SELECT {_API_COLUMNS} FROM leads WHERE {clause} ORDER BY seq DESC LIMIT ?",
+            [*params, limit],
+        )
+        return total, [lead_to_api(r) for r in rows]
+
+    def top_companies(self, owner: str, limit: int = 10) -> list[tuple[str, int]]:
+        """Companies by number of leads, most first (leads without a company left out)."""
+        rows = self.db.conn.execute(
+            "SELECT company, count(*) AS n FROM leads WHERE owner = ? AND company != '' "
+            "GROUP BY company COLLATE NOCASE ORDER BY n DESC, company LIMIT ?",
+            (owner, limit),
+        )
+        return [(str(company), int(n)) for company, n in rows]
+
     def count_leads(self, owner: str) -> int:
         row = self.db.conn.execute("SELECT count(*) FROM leads WHERE owner = ?", (owner,))
         return int(row.fetchone()[0])
@@ -371,7 +407,7 @@ class SqliteLeadStore:
         where = ["owner = ?"]
         params: list[Any] = [owner]
         if query.q:
-            like = "%" + query.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            like = "%" + _like(query.q) + "%"
             where.append(
                 "(name LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\' OR company LIKE ? "
                 "ESCAPE '\\' OR phone LIKE ? ESCAPE '\\' OR title LIKE ? ESCAPE '\\')"
@@ -455,3 +491,8 @@ class SqliteUserStore:
             "SELECT password_hash FROM users WHERE username = ?", (username,)
         ).fetchone()
         return None if row is None else str(row[0])
+
+
+def _like(text: str) -> str:
+    """Text for a LIKE pattern, its wildcards escaped."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

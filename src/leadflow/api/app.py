@@ -7,12 +7,14 @@ from fastapi import FastAPI
 from .. import __version__
 from ..bootstrap import Services
 from ..jobs.metrics import QUEUE_DEPTH
+from ..providers.client import ProviderClient
 from .errors import install_error_handlers
 from .limits import LoginThrottle, RateLimiter
 from .middleware import BodyLimitMiddleware, MetricsMiddleware
 from .routes import (
     auth,
     blobs,
+    chat,
     dlq,
     health,
     leads,
@@ -37,8 +39,11 @@ def create_app(services: Services) -> FastAPI:
     QUEUE_DEPTH.queue = services.queue  # one app per process: /metrics reads its queue
     app.state.rate_limiter = RateLimiter(services.settings.rate_limit)
     app.state.login_throttle = LoginThrottle(services.settings.login_attempts)
+    app.state.chat_client = ProviderClient(
+        "chat", concurrency=services.settings.provider_concurrency, attempts=2
+    )
     install_error_handlers(app)
-    for module in (health, auth, records, leads, schema_errors, uploads, process, dlq, blobs):
+    for module in (health, auth, records, leads, schema_errors, uploads, process, chat, dlq, blobs):
         app.include_router(module.router)
     # The last added is the outermost: metrics see every answer, the 413s included.
     app.add_middleware(

@@ -1,0 +1,61 @@
+"""POST /v1/chat: questions about the caller's own leads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field, ValidationError
+
+from ...chat.bot import answer_offline, answer_with_llm
+from ...providers.client import ProviderClient, ProviderError
+from ..deps import CurrentUser, ServicesDep
+from ..errors import ApiError
+from ..json_body import parse_json_body
+
+router = APIRouter(prefix="/v1", tags=["chat"])
+
+
+class Question(BaseModel):
+    question: str = Field(min_length=1, max_length=2000)
+
+
+@router.post(
+    "/chat",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": Question.model_json_schema()}},
+        }
+    },
+)
+async def chat(request: Request, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
+    """Answer a question about the caller's leads: {answer, rows?, tools}.
+
+    With LEADFLOW_LLM_API_KEY set, the model chooses among fixed query tools (never
+    SQL); without it, common questions are recognized offline.
+    """
+    try:
+        question = Question.model_validate(parse_json_body(await request.body())).question
+    except ValidationError:
+        raise ApiError(422, "invalid_request", 'send {"question": "..."}') from None
+    now = dt.datetime.now(dt.UTC)
+    settings = services.settings
+    if settings.llm_api_key:
+        client: ProviderClient = request.app.state.chat_client
+        url = settings.llm_base_url.rstrip("/") + "/chat/completions"
+        headers = {"Authorization": f"Bearer {settings.llm_api_key}"}
+        try:
+            answer = await run_in_threadpool(
+                answer_with_llm, client, url, settings.llm_model, headers, services.leads,
+                user, question, now,
+            )  # fmt: skip
+        except ProviderError as exc:
+            raise ApiError(
+                502, "llm_unavailable", f"the language model did not answer: {exc}"
+            ) from None
+    else:
+        answer = await run_in_threadpool(answer_offline, services.leads, user, question, now)
+    return {"answer": answer.answer, "rows": answer.rows, "tools": answer.tools}
