@@ -182,6 +182,13 @@ def import_(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as one JSON line at the end.")
     ] = False,
+    standardize: Annotated[
+        str | None,
+        typer.Option(
+            help="llm: the LLM provider maps messy rows to lead fields "
+            "[LEADFLOW_LLM_BASE_URL, LEADFLOW_LLM_API_KEY]."
+        ),
+    ] = None,
     workers: Annotated[
         int | None,
         typer.Option(
@@ -194,6 +201,7 @@ def import_(
     """Import a file in-process and print what happened to its rows."""
     from .domain.headers import parse_mapping
     from .pipelines.importing import ImportOptions
+    from .providers.client import ProviderError
     from .readers import UnreadableFile, open_records
 
     settings = load_settings()
@@ -204,6 +212,17 @@ def import_(
     except ValueError as exc:
         raise fail(str(exc)) from None
     services = _services(settings, bulk=True)
+    standardizer = None
+    if standardize is not None:
+        from .providers import registry
+        from .providers.base import UnknownProvider
+
+        if standardize != "llm":
+            raise fail("--standardize takes one value: llm")
+        try:
+            standardizer = registry.create("llm", settings)
+        except UnknownProvider as exc:
+            raise fail(str(exc)) from None
     options = ImportOptions(
         owner=owner or settings.inbox_owner,
         pipeline=pipeline,
@@ -213,13 +232,16 @@ def import_(
         region=settings.default_region,
         source="upload",
         chunk_rows=settings.import_chunk_rows,
-        workers=settings.import_workers if workers is None else workers,
+        workers=1 if standardizer else settings.import_workers if workers is None else workers,
+        standardizer=standardizer,
     )
     try:
         stream = open_records(file, options.chunk_rows)
         summary = _run_with_progress(services, file, options, stream)
     except UnreadableFile as exc:
         raise fail(str(exc)) from None
+    except ProviderError as exc:
+        raise fail(f"the LLM could not standardize the rows: {exc}") from None
     for warning in summary.warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     if as_json:

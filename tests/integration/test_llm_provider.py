@@ -89,3 +89,49 @@ def test_an_enrichment_job_through_the_llm(tmp_path: Path) -> None:
     assert status["status"] == "completed" and status["summary"]["received"] == 25
     assert "enriched_firstName" in result[0] and len(result) == 26
     assert 'leadflow_provider_tokens_total{provider="llm"}' in metrics
+
+
+MESSY = "Full Name,Mail,Tel,Org\nAnn Lee,ann@acme.io,(415) 555-0134,Acme\nBo Ray,bo@acme.io,,Acme\n"
+
+
+def test_an_upload_standardized_by_the_llm(tmp_path: Path) -> None:
+    script = ChatScript()
+    with chat_peer(script) as url, live_api(tmp_path / "data", llm_base_url=url) as api:
+        with api.client("alice") as c:
+            response = c.post(
+                "/v1/uploads",
+                files={"file": ("messy.csv", MESSY.encode())},
+                params={"standardize": "llm"},
+            )
+            assert response.status_code == 202, response.text
+            worker = Worker(api.services)
+            while worker.run_once():
+                pass
+            status = c.get(f"/v1/status/{response.json()['uploadId']}").json()
+            leads = {lead["email"]: lead for lead in c.get("/v1/leads").json()["items"]}
+    assert status["status"] == "completed" and status["summary"]["created"] == 2
+    assert script.calls == 1  # two rows, one call
+    ann = leads["ann@acme.io"]
+    assert (ann["firstName"], ann["lastName"], ann["company"]) == ("Ann", "Lee", "Acme")
+    assert ann["phone"] == "+14155550134"
+
+
+def test_the_cli_import_standardizes_with_the_llm(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    source = tmp_path / "messy.csv"
+    source.write_text(MESSY)
+    script = ChatScript()
+    with chat_peer(script) as url:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LEADFLOW_")}
+        env.update(LEADFLOW_DATA_DIR=str(tmp_path / "data"), LEADFLOW_LLM_BASE_URL=url)
+        leadflow = Path(sys.executable).parent / "leadflow"
+        run = subprocess.run(
+            [str(leadflow), "import", str(source), "--standardize", "llm", "--json"],
+            env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert '"created": 2' in run.stdout.splitlines()[-1]
+    assert script.calls == 1

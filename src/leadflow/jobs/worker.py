@@ -224,6 +224,7 @@ class Worker:
             mapping=options.get("mapping"),
             region=self.services.settings.default_region,
             source="upload",
+            standardizer=self._provider("llm") if options.get("standardize") == "llm" else None,
         )
         fmt = body.get("format")
         headers = body.get("headers")

@@ -30,6 +30,7 @@ from ..ports import LeadStore, WriteContext
 from ..readers import RecordStream, open_records
 from ..readers.base import Batch
 from .shaping import RecordShaper, shape_leads, shape_optin
+from .standardize import standardize_batch
 from .summary import BatchCounts, ImportSummary
 from .upsert import BatchWrite, LedgerEntry, upsert_batches
 
@@ -55,6 +56,7 @@ class ImportOptions:
     source: str = "upload"
     chunk_rows: int = 10_000
     workers: int = 0  # 0: one per core when the file is large enough; 1: no pool
+    standardizer: Any = None  # a Provider (the LLM) that maps messy rows to lead fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,9 @@ def utc_now() -> str:
 
 def shape_batch(batch: Batch, job: BatchJob, shaper: RecordShaper) -> Shaped:
     """Validate and normalize one batch for the job's pipeline."""
+    if job.options.standardizer is not None:
+        batch = standardize_batch(batch, job.options.standardizer, shaper)
+        job = replace(job, headers=None, text_only=False)  # records are the model's now
     if job.options.pipeline is PipelineName.OPTIN:
         return shape_optin(batch, shaper, job.spreadsheet, job.headers)
     return shape_leads(batch, shaper, job.options.region, job.headers, job.text_only)

@@ -18,6 +18,8 @@ from ...jobs.status_store import iso
 from ...jobs.uploads import start_upload
 from ...pipelines.importing import PipelineName
 from ...ports import BlobTooLarge
+from ...providers import registry
+from ...providers.base import UnknownProvider
 from ...signed_urls import sign_blob_url
 from ..deps import CurrentUser, ServicesDep
 from ..errors import ApiError
@@ -44,6 +46,10 @@ async def upload(
         list[str] | None,
         Query(alias="map", description="Column mapping 'Column=field', repeatable."),
     ] = None,
+    standardize: Annotated[
+        str | None,
+        Query(pattern="^llm$", description="llm: the LLM maps messy rows to lead fields."),
+    ] = None,
 ) -> JSONResponse:
     """Store the file and start a job; poll GET /v1/status/{uploadId} for its progress."""
     try:
@@ -55,7 +61,13 @@ async def upload(
         "mode": mode.value,
         "merge": merge.value,
         "mapping": mapping,
+        "standardize": standardize,
     }
+    if standardize:
+        try:
+            registry.create(standardize, services.settings)
+        except UnknownProvider as exc:
+            raise ApiError(422, "unknown_provider", str(exc)) from None
     try:
         job_id = await run_in_threadpool(
             start_upload, services, user, file.filename, _chunks(file), options
