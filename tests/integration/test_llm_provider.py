@@ -135,3 +135,21 @@ def test_the_cli_import_standardizes_with_the_llm(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert '"created": 2' in run.stdout.splitlines()[-1]
     assert script.calls == 1
+
+
+def test_rows_the_header_map_places_fully_skip_the_llm(tmp_path: Path) -> None:
+    tidy = "Name,Email,Phone,Company\nAnn Lee,ann@acme.io,(415) 555-0134,Acme\n"
+    script = ChatScript()
+    with chat_peer(script) as url, live_api(tmp_path / "data", llm_base_url=url) as api:
+        with api.client("alice") as c:
+            response = c.post(
+                "/v1/uploads",
+                files={"file": ("tidy.csv", tidy.encode())},
+                params={"standardize": "llm"},
+            )
+            worker = Worker(api.services)
+            while worker.run_once():
+                pass
+            status = c.get(f"/v1/status/{response.json()['uploadId']}").json()
+    assert status["summary"]["created"] == 1
+    assert script.calls == 0  # every column had a place: no model needed

@@ -1,8 +1,8 @@
 """AI standardization (seed 004): messy rows become lead fields through the LLM provider.
 
-The model maps each row to firstName, lastName, title, company, email, phone and remarks
-(checked: it never adds an email or phone the row lacks). Columns the ordinary header
-map cannot place are kept as attributes, as in any import.
+Rows with columns the ordinary header map cannot place go to the model, which maps each
+to firstName, lastName, title, company, email, phone and remarks (checked: it never adds
+an email or phone the row lacks); the unplaced columns are also kept as attributes.
 """
 
 from __future__ import annotations
@@ -17,8 +17,14 @@ LEAD_COLUMNS = ("firstName", "lastName", "title", "company", "email", "phone", "
 
 
 def standardize_batch(batch: Batch, provider: Provider, shaper: RecordShaper) -> Batch:
-    """The batch with each dict record replaced by the model's lead fields + attributes."""
-    positions = [i for i, (_, record) in enumerate(batch) if isinstance(record, dict)]
+    """The batch with each record the header map cannot fully place replaced by the
+    model's lead fields (plus its unplaced columns as attributes). Records whose every
+    column maps to a lead field need no model and are left as they are."""
+    positions = [
+        i
+        for i, (_, record) in enumerate(batch)
+        if isinstance(record, dict) and shaper.plan(tuple(record))[1]
+    ]
     if not positions:
         return batch
     answers = provider.enrich_batch([batch[i][1] for i in positions])
