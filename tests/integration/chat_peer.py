@@ -18,6 +18,7 @@ class ChatScript:
     invent: bool = False  # add an email and a phone that no row contains
     delay: float = 0.0
     cap: int | None = None  # answer 429 while more calls than this are in flight
+    statuses: list[int] = field(default_factory=list)  # answer these HTTP errors first
     rejected: int = 0
     rejected_after_first: int = 0  # 429s to calls that started after the first 429
     first_rejection: float | None = None
@@ -49,6 +50,18 @@ def _handler(script: ChatScript) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:  # noqa: N802 - the http.server API
             arrived = time.monotonic()
             request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            with script.lock:
+                status = script.statuses.pop(0) if script.statuses else None
+            if status is not None:
+                body = b'{"error": {"message": "scripted failure"}}'
+                self.send_response(status)
+                if status == 429:
+                    self.send_header("Retry-After", "2")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
             with script.lock:
                 if script.cap is not None and script.in_flight >= script.cap:
                     script.rejected += 1

@@ -153,3 +153,19 @@ def test_rows_the_header_map_places_fully_skip_the_llm(tmp_path: Path) -> None:
             status = c.get(f"/v1/status/{response.json()['uploadId']}").json()
     assert status["summary"]["created"] == 1
     assert script.calls == 0  # every column had a place: no model needed
+
+
+def test_the_chat_peer_failing_with_429_500_and_timeouts() -> None:
+    waits: list[float] = []
+    script = ChatScript(statuses=[429, 500])
+    with chat_peer(script) as url:
+        client = ProviderClient("llm", sleep=waits.append)
+        leads = LlmProvider(client, url, "deepseek-chat", None).enrich_batch(ROWS[:2])
+    assert len(leads) == 2 and script.calls == 1  # the two failures were retried
+    assert waits[0] == 2.0  # Retry-After honoured
+
+    slow = ChatScript(delay=0.5)
+    with chat_peer(slow) as url:
+        client = ProviderClient("llm", timeout=0.1, attempts=2, sleep=lambda _: None)
+        with pytest.raises(ProviderError, match="ReadTimeout"):
+            LlmProvider(client, url, "deepseek-chat", None).enrich_batch(ROWS[:2])
