@@ -20,8 +20,6 @@ class ChatScript:
     cap: int | None = None  # answer 429 while more calls than this are in flight
     statuses: list[int] = field(default_factory=list)  # answer these HTTP errors first
     rejected: int = 0
-    rejected_after_first: int = 0  # 429s to calls that started after the first 429
-    first_rejection: float | None = None
     calls: int = 0
     in_flight: int = 0
     max_in_flight: int = 0
@@ -48,7 +46,6 @@ def _handler(script: ChatScript) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_POST(self) -> None:  # noqa: N802 - the http.server API
-            arrived = time.monotonic()
             request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             with script.lock:
                 status = script.statuses.pop(0) if script.statuses else None
@@ -65,10 +62,6 @@ def _handler(script: ChatScript) -> type[BaseHTTPRequestHandler]:
             with script.lock:
                 if script.cap is not None and script.in_flight >= script.cap:
                     script.rejected += 1
-                    if script.first_rejection is None:
-                        script.first_rejection = arrived
-                    elif arrived > script.first_rejection + 0.05:
-                        script.rejected_after_first += 1
                     rejected = True
                 else:
                     rejected = False

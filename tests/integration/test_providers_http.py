@@ -123,6 +123,7 @@ def test_after_the_first_429_the_peers_cap_is_respected() -> None:
         for thread in threads:
             thread.join()
     assert shared.limit.limit <= 2
+    assert shared.late_429s == 0  # no call sent after the first 429 was refused
     assert script.rejected <= 6  # only the first wave, sent before the peer said 429
     assert script.calls - script.rejected == 24
 

@@ -130,6 +130,10 @@ class ProviderClient:
         self.breaker = breaker or CircuitBreaker()
         self.sleep = sleep
         self.http = httpx.Client(timeout=timeout, transport=transport)
+        # When the first 429 came back, and how many calls sent after it got one too
+        # (what the adaptive limit exists to keep at zero).
+        self.first_429: float | None = None
+        self.late_429s = 0
 
     def post_json(self, url: str, payload: Any, headers: dict[str, str] | None = None) -> Any:
         """The JSON answer; ProviderError when the call fails for good."""
@@ -140,9 +144,14 @@ class ProviderClient:
             started = time.perf_counter()
             try:
                 with self.limit:
+                    sent = time.monotonic()
                     response = self.http.post(url, json=payload, headers=headers)
                     if response.status_code == 429:
                         self.limit.too_many()
+                        if self.first_429 is None:
+                            self.first_429 = time.monotonic()
+                        elif sent > self.first_429:
+                            self.late_429s += 1
             except httpx.TransportError as exc:  # timeouts, refused, reset
                 last_error = f"{type(exc).__name__}: {exc}"
                 CALLS.labels(self.name, "transport_error").inc()
