@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .adapters.fs_blobs import FsBlobStore
 from .adapters.sqlite_db import Database
+from .adapters.sqlite_orders import SqliteOrderStore
 from .adapters.sqlite_provider_cache import SqliteProviderCache
 from .adapters.sqlite_queue import SqliteQueue
 from .adapters.sqlite_store import SqliteLeadStore, SqliteUserStore
@@ -31,6 +32,7 @@ class Services:
     blobs: BlobStore  # uploads, result files, error files
     status: SqliteStatusStore  # jobs and their status documents
     provider_cache: SqliteProviderCache  # remote providers' answers by input
+    orders: SqliteOrderStore  # complete sales orders (seed 003)
     secret: str
 
 
@@ -55,6 +57,7 @@ def bootstrap(settings: Settings, bulk: bool = False) -> Services:
         blobs=FsBlobStore(settings.data_dir / "blobs"),
         status=SqliteStatusStore(db),
         provider_cache=SqliteProviderCache(db),
+        orders=SqliteOrderStore(db),
         secret=secret,
     )
 

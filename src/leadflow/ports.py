@@ -198,6 +198,11 @@ class Queue(Protocol):
 
     def receive(self, max_messages: int, visibility_timeout: float) -> list[Message]: ...
 
+    def bury(self, bodies: Sequence[Mapping[str, Any]], owner: str | None, error: str) -> list[int]:
+        """Put messages straight into the DLQ with their reason (records that no retry
+        can fix, such as incomplete orders, waiting there for a person)."""
+        ...
+
     def delete(self, message: Message) -> bool:
         """Acknowledge: False when the lease was lost (the message may run again)."""
         ...

@@ -713,3 +713,13 @@ def test_release_gives_a_message_back_without_using_a_try(queue: Queue, clock: F
     assert not queue.release(replace(message, receipt="stale"), 0)
     assert queue.delete(message)
     assert message.id == message_id
+
+
+def test_bury_puts_messages_straight_into_the_dlq(queue: Queue) -> None:
+    ids = queue.bury([{"n": 1}, {"n": 2}], "alice", "contact-info is missing")
+    assert len(ids) == 2 and queue.depth() == 0
+    letters = queue.dead_letters("alice")
+    assert {letter.id for letter in letters} == set(ids)
+    assert all(letter.last_error == "contact-info is missing" for letter in letters)
+    assert all(letter.receive_count == 0 for letter in letters)
+    assert queue.dead_letters("bob") == []

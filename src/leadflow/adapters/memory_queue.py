@@ -73,6 +73,15 @@ class MemoryQueue:
                 self._entries[message_id] = _Entry(message_id, owner, text, now, _iso(now))
         return ids
 
+    def bury(self, bodies: Sequence[Mapping[str, Any]], owner: str | None, error: str) -> list[int]:
+        ids = self.send_many(bodies, owner)
+        now = _iso(self.clock())
+        with self._lock:
+            for message_id in ids:
+                entry = self._entries[message_id]
+                entry.last_error, entry.dead_at = error, now
+        return ids
+
     def receive(self, max_messages: int, visibility_timeout: float) -> list[Message]:
         now = self.clock()
         received: list[Message] = []

@@ -158,6 +158,22 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (provider, input_hash)
     ) WITHOUT ROWID;
     """,
+    # 10: sales orders (seed 003), one row per order item and source
+    """
+    CREATE TABLE orders (
+        id INTEGER PRIMARY KEY,
+        owner TEXT NOT NULL,
+        source TEXT NOT NULL,
+        order_id TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        item_desc TEXT NOT NULL,
+        qty INTEGER NOT NULL,
+        contact_name TEXT NOT NULL,
+        contact_email TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (owner, source, order_id, item_id)
+    );
+    """,
 )
 
 

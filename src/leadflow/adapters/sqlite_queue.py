@@ -48,6 +48,21 @@ class SqliteQueue:
                 ids.append(int(cursor.lastrowid or 0))
         return ids
 
+    def bury(self, bodies: Sequence[Mapping[str, Any]], owner: str | None, error: str) -> list[int]:
+        now = self.clock()
+        with self.db.transaction() as conn:
+            return [
+                int(
+                    conn.execute(
+                        "INSERT INTO queue_messages (queue, owner, body, visible_at, "
+                        "created_at, last_error, dead_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (self.name, owner, json.dumps(body), now, _iso(now), error, _iso(now)),
+                    ).lastrowid
+                    or 0
+                )
+                for body in bodies
+            ]
+
     def receive(self, max_messages: int, visibility_timeout: float) -> list[Message]:
         now = self.clock()
         received: list[Message] = []

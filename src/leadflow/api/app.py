@@ -18,6 +18,7 @@ from .routes import (
     dlq,
     health,
     leads,
+    orders,
     process,
     records,
     schema_errors,
@@ -43,7 +44,9 @@ def create_app(services: Services) -> FastAPI:
         "chat", concurrency=services.settings.provider_concurrency, attempts=2
     )
     install_error_handlers(app)
-    for module in (health, auth, records, leads, schema_errors, uploads, process, chat, dlq, blobs):
+    for module in (
+        health, auth, records, leads, schema_errors, uploads, process, chat, orders, dlq, blobs,
+    ):  # fmt: skip
         app.include_router(module.router)
     # The last added is the outermost: metrics see every answer, the 413s included.
     app.add_middleware(

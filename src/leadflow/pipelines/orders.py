@@ -1,0 +1,45 @@
+"""The orders pipeline (seed 003): check each record, store the complete ones once, send
+the incomplete ones to the dead-letter queue with their reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..domain.orders import IncompleteOrder, Order, parse_order
+from ..ports import Queue
+from .importing import utc_now
+
+CONCURRENCY = 8  # records of one file are checked concurrently, with this bound
+
+
+class OrderStore(Protocol):
+    def save(self, owner: str, source: str, orders: Sequence[Order], now: str) -> int: ...
+
+
+@dataclass
+class OrdersResult:
+    received: int
+    stored: int = 0
+    duplicates: int = 0
+    incomplete: list[dict[str, Any]] = field(default_factory=list)
+
+
+def run_orders(
+    store: OrderStore, dlq: Queue, owner: str, records: Sequence[Any], source: str
+) -> OrdersResult:
+    """Complete orders to the store (idempotently), incomplete ones to the DLQ."""
+    with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
+        checked = list(pool.map(parse_order, records))
+    complete = [order for order in checked if isinstance(order, Order)]
+    result = OrdersResult(received=len(records))
+    for index, (record, outcome) in enumerate(zip(records, checked, strict=True)):
+        if isinstance(outcome, IncompleteOrder):
+            body = {"kind": "order", "source": source, "index": index, "record": record}
+            dlq.bury([body], owner, outcome.reason)
+            result.incomplete.append({"index": index, "reasons": outcome.reasons})
+    result.stored = store.save(owner, source, complete, utc_now())
+    result.duplicates = len(complete) - result.stored
+    return result
