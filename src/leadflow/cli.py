@@ -116,7 +116,8 @@ def serve(
 
 
 def start_workers(services: Services, stop: threading.Event, count: int) -> list[threading.Thread]:
-    """Worker threads and one status sweeper, stopping when `stop` is set."""
+    """Worker threads, the inbox watcher and a status sweeper, until `stop` is set."""
+    from .jobs.inbox import watch
     from .jobs.worker import Worker
 
     def sweep() -> None:
@@ -128,6 +129,7 @@ def start_workers(services: Services, stop: threading.Event, count: int) -> list
         for n in range(count)
     ]
     threads.append(threading.Thread(target=sweep, name="status-sweeper", daemon=True))
+    threads.append(threading.Thread(target=watch, args=(services, stop), name="inbox", daemon=True))
     for thread in threads:
         thread.start()
     return threads
@@ -135,7 +137,8 @@ def start_workers(services: Services, stop: threading.Event, count: int) -> list
 
 @app.command()
 def worker() -> None:
-    """Run a job worker in the foreground (several may share one data directory).
+    """Run a job worker and the inbox watcher in the foreground (several may share one
+    data directory).
 
     On SIGTERM or Ctrl-C it finishes the message in hand and exits; a worker killed
     outright leaves its messages to come back when their lease runs out.
@@ -152,7 +155,12 @@ def worker() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     err.print(f"leadflow worker on {settings.data_dir.resolve()} (stop with Ctrl-C)")
+    from .jobs.inbox import watch
+
+    inbox = threading.Thread(target=watch, args=(services, stop), name="inbox", daemon=True)
+    inbox.start()
     Worker(services, stop).run()
+    inbox.join(5)
     err.print("worker stopped")
 
 

@@ -62,6 +62,7 @@ class BatchWrite:
     spare_ids: list[str] = field(default_factory=list)
     prepared: Any = None
     recorded: bool = True  # False: the ledger entry only gathers counts, nothing is claimed
+    plan: BatchPlan | None = None  # what apply() decided, once it has run
 
     def entry_counts(self, plan: BatchPlan) -> dict[str, int]:
         """The batch's counts: those decided before the write, plus the plan's."""
@@ -103,6 +104,7 @@ class BatchWrite:
             uow.finish_batch(
                 ledger.job_id, ledger.batch_no, ledger.counts_with(plan), ledger.outcomes_with(plan)
             )
+        self.plan = plan
         return plan
 
 

@@ -1,0 +1,73 @@
+"""The real-time lead pipeline (seed 002) for one dropped file: cleanse and validate,
+enrich with the offline provider, keep each enriched lead under `enriched/` in the blob
+store (seed 002's system of record) and upsert it.
+
+A file is applied at most once: its import id comes from its content, and its one batch
+goes through the batch ledger, so a file reprocessed after a crash changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..bootstrap import Services
+from ..providers.offline import OfflineProvider
+from ..readers import open_records
+from .importing import BatchJob, ImportOptions, batch_write, shape_batch, store_batches
+from .shaping import RecordShaper
+from .summary import BatchCounts
+
+
+@dataclass
+class FileResult:
+    import_id: str
+    counts: BatchCounts | None  # None: this very file was applied before
+    enriched_keys: list[str]
+
+
+def file_import_id(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return f"inbox-{digest.hexdigest()[:32]}"
+
+
+def process_lead_file(services: Services, owner: str, path: Path, name: str) -> FileResult:
+    """Run one lead file; UnreadableFile when it is not a readable file of records."""
+    import_id = file_import_id(path)
+    stream = open_records(path, 100_000)
+    batch = [pair for chunk in stream.batches() for pair in chunk]  # inbox files are small
+    job = BatchJob(
+        ImportOptions(owner=owner, source="inbox", region=services.settings.default_region),
+        import_id,
+        name,
+        tuple(stream.headers) if stream.headers else None,
+        spreadsheet=stream.format in ("csv", "xlsx"),
+        text_only=stream.format == "csv",
+    )
+    drafts, rejections = shape_batch(batch, job, RecordShaper())
+    write = batch_write(job, (drafts, rejections), 0)
+    (counts,) = store_batches(services.leads, [write])
+    enriched_keys: list[str] = []
+    if counts is not None and write.plan is not None:
+        enricher = OfflineProvider(services.settings.default_region)
+        lead_ids = {write.plan.outcomes.get(d.row, (None, None))[1] for d in drafts}
+        for lead_id in sorted(i for i in lead_ids if i is not None):
+            lead = services.leads.get_lead(owner, lead_id)
+            if lead is None:
+                continue
+            contact: dict[str, Any] = {
+                "email": lead["email"],
+                "phone": lead["phone"],
+                "name": lead["name"],
+            }
+            lead["enrichment"] = {"offline": enricher.enrich(contact)}
+            key = f"enriched/{owner}/{lead_id}.json"
+            services.blobs.put_stream(key, [json.dumps(lead, ensure_ascii=False).encode()])
+            enriched_keys.append(key)
+    return FileResult(import_id, counts, enriched_keys)
