@@ -14,6 +14,7 @@ from .adapters.sqlite_provider_cache import SqliteProviderCache
 from .adapters.sqlite_queue import SqliteQueue
 from .adapters.sqlite_store import SqliteLeadStore, SqliteUserStore
 from .jobs.status_store import SqliteStatusStore
+from .notify.outbox import SqliteOutbox
 from .ports import BlobStore, LeadStore, Queue, UserStore
 from .security import load_or_create_secret
 from .settings import Settings
@@ -33,6 +34,7 @@ class Services:
     status: SqliteStatusStore  # jobs and their status documents
     provider_cache: SqliteProviderCache  # remote providers' answers by input
     orders: SqliteOrderStore  # complete sales orders (seed 003)
+    outbox: SqliteOutbox  # notifications to send, each once
     secret: str
 
 
@@ -58,6 +60,7 @@ def bootstrap(settings: Settings, bulk: bool = False) -> Services:
         status=SqliteStatusStore(db),
         provider_cache=SqliteProviderCache(db),
         orders=SqliteOrderStore(db),
+        outbox=SqliteOutbox(db),
         secret=secret,
     )
 

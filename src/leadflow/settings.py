@@ -57,6 +57,19 @@ class Settings(BaseSettings):
     )
     llm_api_key: str | None = Field(None, description="API key of the `llm` provider.")
     llm_model: str = Field("deepseek-chat", description="Model the `llm` provider asks.")
+    slack_webhook_url: str | None = Field(
+        None, description="Slack incoming webhook for new-lead messages (tried first)."
+    )
+    slack_alert_webhook_url: str | None = Field(
+        None, description="Slack incoming webhook for the DLQ alarm."
+    )
+    smtp_host: str | None = Field(None, description="SMTP server for e-mail notifications.")
+    smtp_port: int = Field(25, ge=1, le=65535, description="Its port.")
+    email_from: str | None = Field(None, description="Sender of notification e-mails.")
+    email_to: str | None = Field(None, description="Recipient of notification e-mails.")
+    dlq_alarm_threshold: int = Field(
+        2, ge=0, description="Alert once when the DLQ holds more than this many messages."
+    )
     max_receive_count: int = Field(
         3, ge=1, le=100, description="Receives of a queued message before it goes to the DLQ."
     )

@@ -20,6 +20,8 @@ class PeerScript:
     delay: float = 0.0
     keyed: bool = False
     cap: int | None = None  # 429 when more requests than this are in flight
+    webhook: bool = False  # answer like a Slack incoming webhook: 200 "ok", keep the body
+    received: list[Any] = field(default_factory=list)
     calls: int = 0
     rejected: int = 0
     in_flight: int = 0
@@ -61,6 +63,11 @@ def _handler(script: PeerScript) -> type[BaseHTTPRequestHandler]:
                     self._send(status, body, headers)
                     return
                 time.sleep(script.delay)
+                if script.webhook:
+                    with script.lock:
+                        script.received.append(payload)
+                    self._send(200, "ok")
+                    return
                 contacts = payload["contacts"]
                 if script.keyed:
                     results = [

@@ -174,6 +174,24 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (owner, source, order_id, item_id)
     );
     """,
+    # 11: the notification outbox (one entry per lead and file) and the alarm's state
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        idem_key TEXT NOT NULL UNIQUE,
+        owner TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        claimed_at REAL,
+        channel TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox(status, id);
+    CREATE TABLE alarms (name TEXT PRIMARY KEY, raised INTEGER NOT NULL);
+    """,
 )
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..bootstrap import Services
+from ..notify.notifier import Notifier
 from ..pipelines.orders import run_orders
 from ..pipelines.realtime import process_lead_file
 from ..readers import UnreadableFile, open_records
@@ -34,6 +35,7 @@ class Inbox:
         self.root = services.settings.data_dir / "inbox"
         self.owner = services.settings.inbox_owner
         self._seen: dict[Path, tuple[int, float, float]] = {}  # path -> size, mtime, seen at
+        self.notifier = Notifier(services, services.outbox)
         for kind in KINDS:
             for sub in ("", "processing", "processed", "rejected"):
                 (self.root / kind / sub).mkdir(parents=True, exist_ok=True)
@@ -85,6 +87,7 @@ class Inbox:
         try:
             if kind == "leads":
                 process_lead_file(self.services, self.owner, claimed, name)
+                self.notifier.run_once()  # at once: seed 002 waited 10 minutes
             else:
                 records = [
                     r for batch in open_records(claimed, 100_000).batches() for _, r in batch
@@ -155,6 +158,7 @@ def watch(
         try:
             while inbox.run_once():
                 pass
+            inbox.notifier.run_once()  # retries and entries left by a worker that died
             if inbox._seen:  # files still settling: look again shortly
                 time.sleep(SETTLE_SECONDS)
                 inbox.run_once()

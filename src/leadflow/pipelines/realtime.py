@@ -15,9 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from ..bootstrap import Services
+from ..notify.notifier import payloads
+from ..notify.outbox import lead_entries
 from ..providers.offline import OfflineProvider
 from ..readers import open_records
-from .importing import BatchJob, ImportOptions, batch_write, shape_batch, store_batches
+from .importing import (
+    BatchJob,
+    ImportOptions,
+    batch_write,
+    shape_batch,
+    store_batches,
+    utc_now,
+)
 from .shaping import RecordShaper
 from .summary import BatchCounts
 
@@ -54,6 +63,13 @@ def process_lead_file(services: Services, owner: str, path: Path, name: str) -> 
     write = batch_write(job, (drafts, rejections), 0)
     (counts,) = store_batches(services.leads, [write])
     enriched_keys: list[str] = []
+    # One notification per lead of the file, by key: a file processed again (after a
+    # crash) finds its entries there already.
+    applied = ("created", "updated", "duplicate")
+    outcomes = services.leads.batch_outcomes(import_id)
+    notified = {lead_id for _, outcome, lead_id in outcomes if lead_id and outcome in applied}
+    leads = [lead for i in sorted(notified) if (lead := services.leads.get_lead(owner, i))]
+    services.outbox.add_many(owner, lead_entries(payloads(leads), import_id), utc_now())
     if counts is not None and write.plan is not None:
         enricher = OfflineProvider(services.settings.default_region)
         lead_ids = {write.plan.outcomes.get(d.row, (None, None))[1] for d in drafts}

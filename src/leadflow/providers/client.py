@@ -137,6 +137,14 @@ class ProviderClient:
 
     def post_json(self, url: str, payload: Any, headers: dict[str, str] | None = None) -> Any:
         """The JSON answer; ProviderError when the call fails for good."""
+        response = self.post(url, payload, headers)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ProviderError(f"{self.name} answered no JSON: {exc}") from None
+
+    def post(self, url: str, payload: Any, headers: dict[str, str] | None = None) -> httpx.Response:
+        """The successful response; ProviderError when the call fails for good."""
         last_error = "no attempt made"
         for attempt in range(self.attempts):
             self.breaker.check()
@@ -162,10 +170,7 @@ class ProviderClient:
                 if status < 400:
                     CALLS.labels(self.name, "ok").inc()
                     self.breaker.record(True)
-                    try:
-                        return response.json()
-                    except ValueError as exc:
-                        raise ProviderError(f"{self.name} answered no JSON: {exc}") from None
+                    return response
                 CALLS.labels(self.name, str(status)).inc()
                 last_error = f"HTTP {status}: {response.text[:200]}"
                 if status not in TRANSIENT:

@@ -1,0 +1,155 @@
+"""Seed 002's notifications: Slack first, e-mail when Slack fails, the DLQ when both do,
+one alarm per crossing; a loopback Slack peer and a real SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from api_server import live_api
+from provider_peer import PeerScript, provider_peer
+
+from leadflow.jobs.inbox import Inbox
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Mailbox, int]]:
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield mailbox, port
+    finally:
+        controller.stop()
+
+
+def drop(inbox: Inbox, name: str, records: list[dict[str, str]]) -> None:
+    tmp = inbox.root / "leads" / f"{name}.tmp"
+    tmp.write_text("\n".join(json.dumps(r) for r in records))
+    os.rename(tmp, inbox.root / "leads" / name)
+    old = time.time() - 1
+    os.utime(inbox.root / "leads" / name, (old, old))
+
+
+LEADS = [
+    {"name": "Ann Lee", "email": "ann@acme.io", "company": "Acme", "title": "CTO"},
+    {"name": "Bo Ray", "email": "bo@globex.com", "company": "Globex"},
+]
+
+
+def settings(url: str | None, smtp_port: int | None) -> dict[str, Any]:
+    values: dict[str, Any] = {"slack_webhook_url": url, "inbox_owner": "alice"}
+    if smtp_port is not None:
+        values.update(smtp_host="127.0.0.1", smtp_port=smtp_port, email_from="leadflow@test.io",
+                      email_to="sales@test.io")  # fmt: skip
+    return values
+
+
+def test_each_lead_gives_one_slack_message(tmp_path: Path) -> None:
+    script = PeerScript(webhook=True)
+    with provider_peer(script) as url, live_api(tmp_path / "d", **settings(url, None)) as api:
+        inbox = Inbox(api.services)
+        drop(inbox, "leads.ndjson", LEADS)
+        inbox.run_once()
+        drop(inbox, "again.ndjson", LEADS)  # the same content again: nothing new to say
+        inbox.run_once()
+        inbox.notifier.run_once()
+        assert api.services.outbox.counts() == {"sent": 2}
+    assert script.calls == 2
+    message = script.received[0]
+    assert message["text"] == "New lead: Ann Lee"
+    fields = json.dumps(message["blocks"])
+    assert all(word in fields for word in ("Acme", "CTO", "ann@acme.io", "leads.ndjson"))
+
+
+def test_slack_down_gives_email(tmp_path: Path, smtp: tuple[Mailbox, int]) -> None:
+    mailbox, port = smtp
+    script = PeerScript(failures=[(500, {}, "down")] * 100, webhook=True)
+    with provider_peer(script) as url, live_api(tmp_path / "d", **settings(url, port)) as api:
+        inbox = Inbox(api.services)
+        inbox.notifier.slack.sleep = lambda _: None
+        drop(inbox, "leads.ndjson", LEADS)
+        inbox.run_once()
+        assert api.services.outbox.counts() == {"sent": 2}
+    assert len(mailbox.messages) == 2
+    body = mailbox.messages[0].content.decode()
+    assert "Subject: New lead: Ann Lee" in body and "company: Acme" in body
+
+
+def test_both_down_give_the_dlq_and_exactly_one_alarm(tmp_path: Path) -> None:
+    script = PeerScript(failures=[(500, {}, "down")] * 100, webhook=True)
+    alarm = PeerScript(webhook=True)
+    with (
+        provider_peer(script) as url,
+        provider_peer(alarm) as alarm_url,
+        live_api(
+            tmp_path / "d",
+            **settings(url, free_port()),  # nothing listens on that SMTP port
+            slack_alert_webhook_url=alarm_url,
+        ) as api,
+    ):
+        inbox = Inbox(api.services)
+        inbox.notifier.slack.sleep = lambda _: None
+        drop(inbox, "a.ndjson", LEADS)
+        inbox.run_once()
+        assert alarm.calls == 0  # 2 in the DLQ: not above the threshold of 2
+        drop(inbox, "b.ndjson", [{"name": "Cy", "email": "cy@x.io"}])
+        inbox.run_once()
+        drop(inbox, "c.ndjson", [{"name": "Di", "email": "di@x.io"}])
+        inbox.run_once()
+        assert api.services.queue.dlq_depth() == 4
+        assert alarm.calls == 1  # one alert for the crossing, not one per message
+        api.services.queue.purge_dead()
+        inbox.notifier.check_alarm()  # back below: the alarm is re-armed
+        for name in ("d", "e", "f"):
+            drop(inbox, f"{name}.ndjson", [{"name": name, "email": f"{name}@x.io"}])
+            inbox.run_once()
+        assert alarm.calls == 2
+        letter = api.services.queue.dead_letters("alice")[0]
+    assert "slack" in (letter.last_error or "") and "email" in (letter.last_error or "")
+    assert letter.body["kind"] == "notification"
+
+
+def test_a_restart_half_way_sends_nothing_twice(tmp_path: Path) -> None:
+    script = PeerScript(webhook=True)
+    with provider_peer(script) as url, live_api(tmp_path / "d", **settings(url, None)) as api:
+        inbox = Inbox(api.services)
+        drop(inbox, "leads.ndjson", LEADS)
+        # the file is applied and its outbox entries written, then the process "dies"
+        # before anything is sent: process without the notifier
+        claimed = inbox.claim("leads", inbox.ready()[0][1])
+        assert claimed is not None
+        from leadflow.pipelines.realtime import process_lead_file
+
+        process_lead_file(api.services, "alice", claimed, "leads.ndjson")
+        # a new process: the file comes back (its worker is gone) and runs again
+        restarted = Inbox(api.services)
+        os.rename(claimed, claimed.with_name("999999999-leads.ndjson"))
+        restarted.recover()
+        restarted.run_once()
+        restarted.notifier.run_once()
+        assert api.services.outbox.counts() == {"sent": 2}
+    assert script.calls == 2  # one message per lead, not four
