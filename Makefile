@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/api_load.py
 	$(BIN)/python bench/upload_bench.py --rows 100000
 	$(BIN)/python bench/llm_bench.py
+	$(BIN)/python bench/inbox_bench.py --files 1000
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -26,7 +26,7 @@ from ..readers import UnreadableFile, open_records
 
 log = logging.getLogger("leadflow.inbox")
 KINDS = ("leads", "orders")
-SETTLE_SECONDS = 0.1  # a file not renamed into place must look finished this long
+SETTLE_SECONDS = 0.05  # a file must look finished (same size and mtime) this long
 
 
 class Inbox:
