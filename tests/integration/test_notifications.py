@@ -153,3 +153,25 @@ def test_a_restart_half_way_sends_nothing_twice(tmp_path: Path) -> None:
         restarted.notifier.run_once()
         assert api.services.outbox.counts() == {"sent": 2}
     assert script.calls == 2  # one message per lead, not four
+
+
+def test_a_slow_slack_still_gets_its_message_and_a_stuck_one_gives_email(
+    tmp_path: Path, smtp: tuple[Mailbox, int]
+) -> None:
+    mailbox, port = smtp
+    slow = PeerScript(webhook=True, delay=0.3)
+    with provider_peer(slow) as url, live_api(tmp_path / "a", **settings(url, port)) as api:
+        inbox = Inbox(api.services)
+        drop(inbox, "one.json", LEADS[:1])
+        inbox.run_once()
+    assert slow.calls == 1 and mailbox.messages == []
+    stuck = PeerScript(webhook=True, delay=2.0)
+    with provider_peer(stuck) as url, live_api(tmp_path / "b", **settings(url, port)) as api:
+        inbox = Inbox(api.services)
+        inbox.notifier.slack = type(inbox.notifier.slack)(
+            "slack", timeout=0.2, attempts=2, sleep=lambda _: None
+        )
+        drop(inbox, "one.json", LEADS[:1])
+        inbox.run_once()
+        assert api.services.outbox.counts() == {"sent": 1}
+    assert len(mailbox.messages) == 1

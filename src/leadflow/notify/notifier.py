@@ -25,9 +25,12 @@ class Notifier:
     def __init__(self, services: Services, outbox: SqliteOutbox) -> None:
         self.services = services
         self.outbox = outbox
-        self.slack = ProviderClient("slack", attempts=3, backoff=0.2, max_backoff=2.0)
+        # a webhook answers in well under a second: a slow one falls back to e-mail soon
+        self.slack = ProviderClient("slack", timeout=5.0, attempts=3, backoff=0.2, max_backoff=2.0)
         # its own client: a lead webhook that is down (circuit open) must not mute alarms
-        self.alerts = ProviderClient("slack-alerts", attempts=3, backoff=0.2, max_backoff=2.0)
+        self.alerts = ProviderClient(
+            "slack-alerts", timeout=5.0, attempts=3, backoff=0.2, max_backoff=2.0
+        )
         self._lock = threading.Lock()
 
     def run_once(self) -> int:
