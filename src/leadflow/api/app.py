@@ -16,6 +16,7 @@ from .routes import (
     blobs,
     chat,
     dlq,
+    export,
     health,
     leads,
     orders,
@@ -45,7 +46,8 @@ def create_app(services: Services) -> FastAPI:
     )
     install_error_handlers(app)
     for module in (
-        health, auth, records, leads, schema_errors, uploads, process, chat, orders, dlq, blobs,
+        health, auth, records, export, leads, schema_errors, uploads, process, chat, orders,
+        dlq, blobs,
     ):  # fmt: skip
         app.include_router(module.router)
     # The last added is the outermost: metrics see every answer, the 413s included.
