@@ -12,7 +12,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..bootstrap import Services
 from ..notify.notifier import payloads
@@ -62,28 +61,19 @@ def process_lead_file(services: Services, owner: str, path: Path, name: str) -> 
     drafts, rejections = shape_batch(batch, job, RecordShaper())
     write = batch_write(job, (drafts, rejections), 0)
     (counts,) = store_batches(services.leads, [write])
-    enriched_keys: list[str] = []
-    # One notification per lead of the file, by key: a file processed again (after a
-    # crash) finds its entries there already.
+    # The file's leads, from its ledger entry: a file processed again (after a crash)
+    # finds the same leads, and the same outbox keys, so nothing is notified twice.
     applied = ("created", "updated", "duplicate")
     outcomes = services.leads.batch_outcomes(import_id)
-    notified = {lead_id for _, outcome, lead_id in outcomes if lead_id and outcome in applied}
-    leads = [lead for i in sorted(notified) if (lead := services.leads.get_lead(owner, i))]
+    lead_ids = {lead_id for _, outcome, lead_id in outcomes if lead_id and outcome in applied}
+    leads = [lead for i in sorted(lead_ids) if (lead := services.leads.get_lead(owner, i))]
+    enricher = OfflineProvider(services.settings.default_region)
+    enriched_keys = []
+    for lead in leads:  # seed 002's system of record: each enriched lead under enriched/
+        contact = {"email": lead["email"], "phone": lead["phone"], "name": lead["name"]}
+        lead["enrichment"] = {"offline": enricher.enrich(contact)}
+        key = f"enriched/{owner}/{lead['leadId']}.json"
+        services.blobs.put_stream(key, [json.dumps(lead, ensure_ascii=False).encode()])
+        enriched_keys.append(key)
     services.outbox.add_many(owner, lead_entries(payloads(leads), import_id), utc_now())
-    if counts is not None and write.plan is not None:
-        enricher = OfflineProvider(services.settings.default_region)
-        lead_ids = {write.plan.outcomes.get(d.row, (None, None))[1] for d in drafts}
-        for lead_id in sorted(i for i in lead_ids if i is not None):
-            lead = services.leads.get_lead(owner, lead_id)
-            if lead is None:
-                continue
-            contact: dict[str, Any] = {
-                "email": lead["email"],
-                "phone": lead["phone"],
-                "name": lead["name"],
-            }
-            lead["enrichment"] = {"offline": enricher.enrich(contact)}
-            key = f"enriched/{owner}/{lead_id}.json"
-            services.blobs.put_stream(key, [json.dumps(lead, ensure_ascii=False).encode()])
-            enriched_keys.append(key)
     return FileResult(import_id, counts, enriched_keys)
