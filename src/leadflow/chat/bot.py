@@ -7,9 +7,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..ports import LeadStore
 from ..providers.client import ProviderClient, ProviderError
 from . import intents
-from .tools import SCHEMAS, LeadQueries, run_tool
+from .tools import SCHEMAS, run_tool
 
 SYSTEM = (
     "You answer questions about the user's CRM leads using only the tools given. "
@@ -26,7 +27,7 @@ class Answer:
     tools: list[str] = field(default_factory=list)
 
 
-def answer_offline(queries: LeadQueries, owner: str, question: str, now: dt.datetime) -> Answer:
+def answer_offline(queries: LeadStore, owner: str, question: str, now: dt.datetime) -> Answer:
     intent = intents.parse(question)
     if intent is None:
         return Answer(f"I cannot answer that without an LLM. {intents.HELP}")
@@ -42,7 +43,7 @@ def answer_with_llm(
     url: str,
     model: str,
     headers: dict[str, str],
-    queries: LeadQueries,
+    queries: LeadStore,
     owner: str,
     question: str,
     now: dt.datetime,

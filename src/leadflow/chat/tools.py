@@ -5,21 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-
-class LeadQueries(Protocol):
-    def find_leads(
-        self,
-        owner: str,
-        company: str | None = None,
-        title: str | None = None,
-        since: str | None = None,
-        limit: int = 50,
-    ) -> tuple[int, list[dict[str, Any]]]: ...
-
-    def top_companies(self, owner: str, limit: int = 10) -> list[tuple[str, int]]: ...
-
+from ..ports import LeadStore
 
 SCHEMAS: list[dict[str, Any]] = [
     {
@@ -91,7 +79,7 @@ def _limit(value: Any, default: int, top: int) -> int:
 
 
 def run_tool(
-    queries: LeadQueries, owner: str, name: str, args: dict[str, Any], now: dt.datetime
+    queries: LeadStore, owner: str, name: str, args: dict[str, Any], now: dt.datetime
 ) -> ToolResult:
     """Run one tool for `owner`; unknown tools and odd arguments are answered, not raised."""
     company, title = _text(args.get("company")), _text(args.get("title"))

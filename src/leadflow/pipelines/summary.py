@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from ..domain.merge import BatchPlan
-
 
 @dataclass(slots=True)
 class BatchCounts:
@@ -19,12 +17,6 @@ class BatchCounts:
     created: int = 0
     updated: int = 0
     ignored: int = 0
-
-    def add_plan(self, plan: BatchPlan) -> None:
-        self.duplicates += plan.duplicates
-        self.created += plan.created
-        self.updated += plan.updated
-        self.ignored += plan.skipped
 
 
 @dataclass(slots=True)

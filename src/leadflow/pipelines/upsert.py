@@ -66,10 +66,7 @@ class BatchWrite:
 
     def entry_counts(self, plan: BatchPlan) -> dict[str, int]:
         """The batch's counts: those decided before the write, plus the plan's."""
-        if self.ledger is None:
-            return {"duplicates": plan.duplicates, "created": plan.created,
-                    "updated": plan.updated, "ignored": plan.skipped}  # fmt: skip
-        return self.ledger.counts_with(plan)
+        return (self.ledger or LedgerEntry("", -1, {})).counts_with(plan)
 
     def prepare(self, store: LeadStore) -> BatchWrite:
         """In-batch de-duplication, new ids, the rows to insert."""
