@@ -45,19 +45,22 @@ def _handler(script: ChatScript) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: Any) -> None:
             pass
 
+        def _send(self, status: int, body: bytes, retry_after: str | None = None) -> None:
+            self.send_response(status)
+            if retry_after is not None:
+                self.send_header("Retry-After", retry_after)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
         def do_POST(self) -> None:  # noqa: N802 - the http.server API
             request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             with script.lock:
                 status = script.statuses.pop(0) if script.statuses else None
             if status is not None:
-                body = b'{"error": {"message": "scripted failure"}}'
-                self.send_response(status)
-                if status == 429:
-                    self.send_header("Retry-After", "2")
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                failure = b'{"error": {"message": "scripted failure"}}'
+                self._send(status, failure, "2" if status == 429 else None)
                 return
             with script.lock:
                 if script.cap is not None and script.in_flight >= script.cap:
@@ -66,13 +69,7 @@ def _handler(script: ChatScript) -> type[BaseHTTPRequestHandler]:
                 else:
                     rejected = False
             if rejected:
-                body = b'{"error": {"message": "concurrency limit"}}'
-                self.send_response(429)
-                self.send_header("Retry-After", "1")
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self._send(429, b'{"error": {"message": "concurrency limit"}}', "1")
                 return
             with script.lock:
                 script.calls += 1
@@ -104,11 +101,7 @@ def _handler(script: ChatScript) -> type[BaseHTTPRequestHandler]:
                         "usage": {"prompt_tokens": 50, "completion_tokens": 25, "total_tokens": 75},
                     }
                 ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self._send(200, body)
             finally:
                 with script.lock:
                     script.in_flight -= 1
