@@ -16,16 +16,10 @@ from urllib.parse import quote
 import httpx
 import pytest
 from api_server import LiveApi, assert_envelope, live_api
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-FUZZ = settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+FUZZ = settings(max_examples=60, derandomize=True, database=None)
 VALID = {"name": "Ok Person", "email": "ok@example.com", "optIn": True, "interests": ["x"]}
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -691,12 +691,7 @@ class SideBySide(RuleBasedStateMachine):
             assert self.memory.dlq_depth(owner) == self.sqlite.dlq_depth(owner)
 
 
-SideBySide.TestCase.settings = settings(
-    max_examples=60,
-    stateful_step_count=50,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+SideBySide.TestCase.settings = settings(max_examples=60, stateful_step_count=50)
 test_memory_and_sqlite_queues_agree = SideBySide.TestCase
 
 

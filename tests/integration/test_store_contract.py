@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from leadflow.adapters.memory_store import DuplicateLeadKey, MemoryLeadStore, MemoryUserStore
@@ -930,7 +930,6 @@ def final_leads(result: tuple[Any, Any]) -> tuple[Any, list[str]]:
     return total, sorted(repr(lead) for lead in listed)
 
 
-@settings(max_examples=50, deadline=None)
 @given(st.data(), st.sampled_from(list(ImportMode)), st.sampled_from(list(MergePolicy)))
 def test_property_adapters_agree_on_any_file_in_any_batching(
     data: st.DataObject, mode: ImportMode, policy: MergePolicy

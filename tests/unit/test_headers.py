@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from leadflow.domain.headers import (
@@ -142,7 +142,6 @@ def test_parse_mapping_rejects_unknown_fields(spec: str) -> None:
     assert "firstName" in str(info.value)
 
 
-@settings(max_examples=200)
 @given(st.lists(st.sampled_from(["Email", "E-mail", "Phone", "Mobile", "Name", "Notes", "X"])))
 def test_each_field_is_mapped_at_most_once(headers: list[str]) -> None:
     headers = list(dict.fromkeys(headers))
@@ -152,7 +151,6 @@ def test_each_field_is_mapped_at_most_once(headers: list[str]) -> None:
     assert set(result) == set(headers)
 
 
-@settings(max_examples=200)
 @given(st.text(max_size=20))
 def test_resolve_field_is_none_or_a_lead_field(name: str) -> None:
     assert resolve_field(name) in (*LEAD_FIELDS, None)

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from leadflow.domain.lead import (
@@ -273,7 +273,6 @@ def test_parse_flag_rejects_anything_else(value: Any) -> None:
         parse_flag(value)
 
 
-@settings(max_examples=200)
 @given(
     st.sampled_from(["true", "false", "yes", "no", "1", "0"]),
     st.lists(st.booleans(), min_size=5, max_size=5),
@@ -336,7 +335,6 @@ def test_as_text_rejects_other_types(value: Any) -> None:
         as_text(value)
 
 
-@settings(max_examples=200)
 @given(st.integers(min_value=-(10**15), max_value=10**15))
 def test_integral_floats_read_like_integers(number: int) -> None:
     assert as_text(float(number)) == str(number)

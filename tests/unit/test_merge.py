@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from leadflow.domain.lead import LeadDraft
@@ -613,7 +613,6 @@ def _last_by_key(drafts: Sequence[LeadDraft]) -> dict[str, LeadDraft]:
 # --- properties --------------------------------------------------------------------------------
 
 
-@settings(max_examples=200)
 @given(
     st.lists(
         st.tuples(_text, _text, st.sampled_from([None, "call me", "12"])), min_size=2, max_size=12
@@ -637,7 +636,6 @@ def test_property_keyless_leads_never_merge(
     assert len({lead["lead_id"] for lead in store.keyless}) == len(drafts)
 
 
-@settings(max_examples=300)
 @given(_drafts(), st.randoms(use_true_random=False))
 def test_property_last_occurrence_of_each_key_wins(
     drafts: list[LeadDraft], rnd: random.Random
@@ -658,7 +656,6 @@ def test_property_last_occurrence_of_each_key_wins(
     assert set(plan.outcomes) == {d.row for d in drafts}
 
 
-@settings(max_examples=300)
 @given(st.data())
 def test_property_batching_and_order_do_not_change_the_result(data: st.DataObject) -> None:
     """SPEC: the last occurrence wins, and counts are per file, whatever the batching/order.
@@ -701,7 +698,6 @@ def test_property_batching_and_order_do_not_change_the_result(data: st.DataObjec
     assert set(outcomes.values()) == {1}
 
 
-@settings(max_examples=200)
 @given(st.data())
 def test_property_redelivered_batches_change_nothing(data: st.DataObject) -> None:
     drafts = data.draw(_drafts(), label="drafts")
@@ -718,7 +714,6 @@ def test_property_redelivered_batches_change_nothing(data: st.DataObject) -> Non
     assert len(store.keyless) >= keyless_before
 
 
-@settings(max_examples=200)
 @given(_drafts(), _drafts())
 def test_property_owners_never_mix(drafts_a: list[LeadDraft], drafts_b: list[LeadDraft]) -> None:
     """Each owner has its own store; one owner's import never touches another's leads."""
@@ -755,7 +750,6 @@ def _final(
     return store.snapshot(), totals(plans)
 
 
-@settings(max_examples=300)
 @given(
     st.data(),
     st.sampled_from(list(ImportMode)),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from leadflow.domain.names import join_name, split_name
@@ -59,13 +59,11 @@ _name_text = st.text(
 )
 
 
-@settings(max_examples=300)
 @given(_name_text)
 def test_join_of_split_is_the_whitespace_normalized_name(full: str) -> None:
     assert join_name(*split_name(full)) == " ".join(full.split())
 
 
-@settings(max_examples=300)
 @given(_name_text)
 def test_split_parts_are_trimmed_and_first_has_no_spaces(full: str) -> None:
     first, last = split_name(full)
@@ -74,7 +72,6 @@ def test_split_parts_are_trimmed_and_first_has_no_spaces(full: str) -> None:
     assert not (last and not first)  # without a comma, a last name needs a first name
 
 
-@settings(max_examples=200)
 @given(
     st.from_regex(r"[A-Za-z]{1,8}( [A-Za-z]{1,8}){0,2}", fullmatch=True),
     st.from_regex(r"[A-Za-z]{1,8}( [A-Za-z]{1,8}){0,2}", fullmatch=True),

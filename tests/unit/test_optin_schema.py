@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from leadflow.domain.lead import LeadDraft, Rejection
@@ -183,7 +183,6 @@ _BAD = {
 }
 
 
-@settings(max_examples=300)
 @given(st.data())
 def test_the_failing_fields_are_exactly_the_bad_or_missing_ones(data: st.DataObject) -> None:
     record: dict[str, Any] = {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import phonenumbers
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from leadflow.domain.phones import (
@@ -122,7 +122,6 @@ _nanp = st.builds(
 )
 
 
-@settings(max_examples=300)
 @given(_nanp, st.sampled_from(REGIONS))
 @example("(415) 555-0134", "US")
 @example("+1 415 555 0134", "GB")
@@ -180,7 +179,6 @@ def _perturbed(draw: st.DrawFn) -> str:
     return "".join(chars)
 
 
-@settings(max_examples=300)
 @given(_perturbed(), st.sampled_from(REGIONS))
 @example("+44 20 7946 0958", "US")
 @example("+39 06 6982 1234", "GB")
@@ -199,7 +197,6 @@ def test_unperturbed_examples_agree_with_library(raw: str) -> None:
 # --- properties ------------------------------------------------------------------------------
 
 
-@settings(max_examples=300)
 @given(st.one_of(_nanp, _perturbed()), st.sampled_from(REGIONS), st.sampled_from(REGIONS))
 def test_normalize_phone_is_idempotent(raw: str, region: str, again: str) -> None:
     phone = normalize_phone(raw, region)
@@ -213,7 +210,6 @@ def test_normalize_phone_is_idempotent(raw: str, region: str, again: str) -> Non
         assert phone.value == raw.strip()
 
 
-@settings(max_examples=200)
 @given(st.text(alphabet="abcxyz #*()/ext", min_size=1, max_size=12), st.sampled_from(REGIONS))
 def test_text_without_digits_is_never_valid(raw: str, region: str) -> None:
     phone = normalize_phone(raw, region)
@@ -245,7 +241,6 @@ def test_us_validity_depends_only_on_the_cached_prefix() -> None:
 _SEPARATOR_CHARS = st.sampled_from([" ", ".", "-", "(", ")", ""])
 
 
-@settings(max_examples=400, deadline=None)
 @given(
     digits=st.text(alphabet="0123456789", min_size=7, max_size=13),
     separators=st.lists(_SEPARATOR_CHARS, min_size=14, max_size=14),
@@ -262,7 +257,6 @@ def test_fast_paths_agree_with_the_library_for_any_separators(
     assert _normalize_uncached(text, region) == slow_normalize_phone(text.strip(), region)
 
 
-@settings(max_examples=300, deadline=None)
 @given(
     area=st.integers(200, 999),
     exchange=st.integers(200, 999),
