@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
 from .adapters.fs_blobs import FsBlobStore
-from .adapters.sqlite_db import Database
+from .adapters.sqlite_db import Database, store_unavailable
 from .adapters.sqlite_orders import SqliteOrderStore
 from .adapters.sqlite_provider_cache import SqliteProviderCache
 from .adapters.sqlite_queue import SqliteQueue
@@ -36,6 +36,9 @@ class Services:
     orders: SqliteOrderStore  # complete sales orders (seed 003)
     outbox: SqliteOutbox  # notifications to send, each once
     secret: str
+    # Whether an exception means the store is unavailable (disk I/O error, read-only,
+    # locked): loops then retry the same work later instead of failing it.
+    store_unavailable: Callable[[BaseException], bool] = field(default=lambda _: False)
 
 
 BULK_AUTOCHECKPOINT = 20_000  # pages: bulk imports checkpoint rarely, in big steps
@@ -62,6 +65,7 @@ def bootstrap(settings: Settings, bulk: bool = False) -> Services:
         orders=SqliteOrderStore(db),
         outbox=SqliteOutbox(db),
         secret=secret,
+        store_unavailable=store_unavailable,
     )
 
 

@@ -82,6 +82,7 @@ def serve(
     import uvicorn
 
     from .api.app import create_app
+    from .jobs.runtime import build_runtime
     from .logs import configure_logging
 
     settings = load_settings(host=host, port=port)
@@ -98,7 +99,9 @@ def serve(
             soft_wrap=True,
         )
     stop = threading.Event()
-    threads = start_workers(services, stop, settings.workers)
+    runtime = build_runtime(services, stop, settings.workers, "serve")
+    app_.state.supervisor = runtime  # /readyz reports it
+    threads = runtime.start()
     try:
         uvicorn.run(
             app_,
@@ -113,39 +116,20 @@ def serve(
         stop.set()  # each worker finishes the message in hand
         for thread in threads:
             thread.join()
-
-
-def start_workers(services: Services, stop: threading.Event, count: int) -> list[threading.Thread]:
-    """Worker threads, the inbox watcher and a status sweeper, until `stop` is set."""
-    from .jobs.inbox import watch
-    from .jobs.worker import Worker
-
-    def sweep() -> None:
-        while not stop.wait(60):
-            services.status.sweep()
-
-    threads = [
-        threading.Thread(target=Worker(services, stop).run, name=f"worker-{n}", daemon=True)
-        for n in range(count)
-    ]
-    threads.append(threading.Thread(target=sweep, name="status-sweeper", daemon=True))
-    threads.append(threading.Thread(target=watch, args=(services, stop), name="inbox", daemon=True))
-    for thread in threads:
-        thread.start()
-    return threads
+        runtime.close()
 
 
 @app.command()
 def worker() -> None:
-    """Run a job worker and the inbox watcher in the foreground (several may share one
-    data directory).
+    """Run a job worker, the inbox watcher, the notifier and the sweeper in the
+    foreground (several may share one data directory); each restarts after a failure.
 
     On SIGTERM or Ctrl-C it finishes the message in hand and exits; a worker killed
     outright leaves its messages to come back when their lease runs out.
     """
     import signal
 
-    from .jobs.worker import Worker
+    from .jobs.runtime import build_runtime
     from .logs import configure_logging
 
     settings = load_settings()
@@ -155,12 +139,13 @@ def worker() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     err.print(f"leadflow worker on {settings.data_dir.resolve()} (stop with Ctrl-C)")
-    from .jobs.inbox import watch
-
-    inbox = threading.Thread(target=watch, args=(services, stop), name="inbox", daemon=True)
-    inbox.start()
-    Worker(services, stop).run()
-    inbox.join(5)
+    runtime = build_runtime(services, stop, 1, "worker")
+    threads = runtime.start()
+    while not stop.wait(1.0):  # the main thread only waits: signals are handled here
+        pass
+    for thread in threads:
+        thread.join()
+    runtime.close()
     err.print("worker stopped")
 
 
@@ -389,15 +374,29 @@ def errors_list(
 
 @app.command()
 def status(
-    job_id: Annotated[str, typer.Argument(help="The uploadId (or jobId) of a job.")],
+    job_id: Annotated[
+        str | None,
+        typer.Argument(help="The uploadId (or jobId) of a job; without it, the runtime."),
+    ] = None,
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Show progress until the job ends.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the status document.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the status document (or runtime report).")
+    ] = False,
 ) -> None:
-    """A job's status document; with --follow, a progress bar until it ends."""
+    """A job's status document; with --follow, a progress bar until it ends.
+
+    Without a job id: each running `leadflow serve`/`worker` on the data directory and
+    the state of its loops, as GET /readyz shows them; exit 1 while one is down.
+    """
     from .jobs.status_store import ENDED
 
+    if job_id is None:
+        if follow:
+            raise fail("--follow needs a job id")
+        _runtime_status(load_settings(), as_json)
+        return
     services = _services()
     job = services.status.get_job(job_id)
     if job is None:
@@ -441,6 +440,34 @@ def status(
     if doc.get("error"):
         err.print(f"  error: {doc['error']}")
     if doc["status"] == "error":
+        raise typer.Exit(1)
+
+
+def _runtime_status(settings: Settings, as_json: bool) -> None:
+    from rich.table import Table
+
+    from .jobs.supervisor import runtime_report
+
+    report = runtime_report(settings.data_dir / "run")
+    if as_json:
+        sys.stdout.write(json.dumps(report) + "\n")
+    elif not report["processes"]:
+        err.print(f"no leadflow serve or worker is running on {settings.data_dir.resolve()}")
+    else:
+        table = Table("Process", "Component", "State", "Restarts", "Since", "Last error")
+        for process in report["processes"]:
+            for component in process["components"]:
+                table.add_row(
+                    f"{process['role']} {process['pid']}",
+                    component["name"],
+                    component["state"],
+                    str(component["restarts"]),
+                    component["since"],
+                    " ".join(filter(None, [component["lastErrorAt"], component["lastError"]])),
+                )
+        Console().print(table)
+        err.print("ready" if report["ready"] else "not ready: a component is down")
+    if not report["ready"]:
         raise typer.Exit(1)
 
 

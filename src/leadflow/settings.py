@@ -86,6 +86,28 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(
         None, description="Signing key; generated into the data directory when unset."
     )
+    restart_backoff: float = Field(
+        1.0,
+        gt=0,
+        le=600,
+        description="Seconds a failed loop (worker, inbox, notifier, sweeper) waits before "
+        "its first restart; doubled at each failure in a row.",
+    )
+    restart_backoff_max: float = Field(
+        30.0, gt=0, le=3600, description="Longest wait between restarts of a failing loop."
+    )
+    inbox_stale_seconds: float = Field(
+        900.0,
+        gt=0,
+        description="Files in inbox/*/processing/ of a live process that showed no sign of "
+        "life for this long go back to the inbox (a dead process's files go back at once).",
+    )
+    inbox_recover_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        description="Seconds between looks for files abandoned in inbox/*/processing/.",
+    )
     inbox_owner: str = Field(
         "admin", description="User owning inbox files and CLI imports run without --owner."
     )

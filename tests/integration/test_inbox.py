@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 from api_server import LiveApi, live_api
 
-from leadflow.jobs.inbox import Inbox, watch
+from leadflow.jobs.inbox import Inbox, InboxWatcher
+from leadflow.jobs.supervisor import Supervisor
 
 SEED_003 = {
     "orders": [
@@ -102,18 +104,24 @@ def test_unreadable_files_are_rejected_with_a_reason(api: LiveApi) -> None:
 
 def test_only_one_claim_wins_and_dead_workers_files_come_back(api: LiveApi) -> None:
     inbox = Inbox(api.services)
+    inbox.recover()  # this process's own start
     path = drop(inbox.root / "leads", "x.json", "{}")
     first = inbox.claim("leads", path)
     assert first is not None and inbox.claim("leads", path) is None
-    os.rename(first, first.with_name(f"999999999-{path.name}"))  # a worker that is gone
+    assert first.parent.name == str(os.getpid()) and first.name == "x.json"
+    assert inbox.recover() == 0  # ours, and we are alive
+    gone = first.parent.with_name(str(dead_pid()))  # a process that is gone
+    gone.mkdir()
+    os.rename(first, gone / "x.json")
     assert inbox.recover() == 1
-    assert path.exists()
+    assert path.exists() and not gone.exists()
 
 
 def test_the_watcher_picks_files_up_from_os_events(api: LiveApi) -> None:
     stop = threading.Event()
-    thread = threading.Thread(target=watch, args=(api.services, stop), daemon=True)
-    thread.start()
+    supervisor = Supervisor(stop, role="test")
+    supervisor.add("inbox", lambda: InboxWatcher(api.services, stop))
+    threads = supervisor.start()
     try:
         folder = api.services.settings.data_dir / "inbox" / "leads"
         while not folder.exists():
@@ -128,5 +136,13 @@ def test_the_watcher_picks_files_up_from_os_events(api: LiveApi) -> None:
             time.sleep(0.01)
     finally:
         stop.set()
-        thread.join(5)
+        for thread in threads:
+            thread.join(5)
     assert time.monotonic() - started < 2
+
+
+def dead_pid() -> int:
+    """The id of a process that has exited (and been reaped)."""
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid

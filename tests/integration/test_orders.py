@@ -78,6 +78,38 @@ def test_qty_becomes_an_integer_and_every_reason_is_given() -> None:
         "contact-info.email 'nope' is not a valid email",
         "order-info.orderId is missing",
         "order-info.item-id is missing",
-        "order-info.qty 'two' is not a whole number above 0",
+        "order-info.qty 'two' is not a number",
     ]
     assert isinstance(parse_order("not an object"), IncompleteOrder)
+
+
+QTYS: list[object] = ["1.0", 2, "2", 2.0, "99999999999999999999", 1e30, 1.5, "²", "9" * 4000]
+
+
+def qty_orders(values: list[object]) -> list[dict[str, object]]:
+    return [
+        {
+            "contact-info": {"name": "Q", "email": "q@test.com"},
+            "order-info": {"orderId": f"q{n}", "item-id": "1", "qty": value},
+        }
+        for n, value in enumerate(values)
+    ]
+
+
+def test_qty_in_any_common_form_is_read_and_the_rest_go_to_the_dlq(api: LiveApi) -> None:
+    with api.client("alice") as client:
+        response = client.post("/v1/orders", json={"orders": qty_orders(QTYS)})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        orders = client.get("/v1/orders").json()["items"]
+        dlq = client.get("/v1/dlq").json()
+    assert body["stored"] == 4
+    assert sorted((o["orderId"], o["qty"]) for o in orders) == [
+        ("q0", 1), ("q1", 2), ("q2", 2), ("q3", 2),
+    ]  # fmt: skip
+    reasons = {item["index"]: item["reasons"][0] for item in body["incomplete"]}
+    assert sorted(reasons) == [4, 5, 6, 7, 8]
+    assert "out of range" in reasons[4] and "out of range" in reasons[5]
+    assert "not a whole number" in reasons[6] and "not a number" in reasons[7]
+    assert "out of range" in reasons[8]
+    assert dlq["depth"] == 5

@@ -195,14 +195,20 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
-def connect(path: Path, autocheckpoint: int = 1000) -> sqlite3.Connection:
+def connect(
+    path: Path,
+    autocheckpoint: int = 1000,
+    factory: type[sqlite3.Connection] = sqlite3.Connection,
+) -> sqlite3.Connection:
     """A connection in autocommit mode: transactions are opened explicitly.
 
     `autocheckpoint` is the WAL size in pages that makes a commit copy the WAL back into
     the database: small keeps API latency even, large suits bulk imports.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, timeout=30, factory=factory
+    )
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")  # durable at each checkpoint, safe with WAL
     conn.execute("PRAGMA busy_timeout=30000")
@@ -230,12 +236,30 @@ def migrate(conn: sqlite3.Connection) -> int:
     return len(MIGRATIONS)
 
 
-class Database:
-    """One SQLite file; a connection per thread, migrated on first open."""
+def store_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be used right now (disk I/O error, disk
+    full, read-only, locked, cannot open) rather than that the work itself is wrong."""
+    return isinstance(exc, sqlite3.OperationalError)
 
-    def __init__(self, path: Path, autocheckpoint: int = 1000) -> None:
+
+class Database:
+    """One SQLite file; a connection per thread, migrated on first open.
+
+    A connection that failed with an operational error (disk I/O error, read-only file)
+    is closed and the thread's next call opens a fresh one: after such an error SQLite
+    may have left it unusable, and a new connection sees the file as it now is.
+    `factory` is the sqlite3.Connection class to use (tests inject failing ones).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        autocheckpoint: int = 1000,
+        factory: type[sqlite3.Connection] = sqlite3.Connection,
+    ) -> None:
         self.path = path
         self.autocheckpoint = autocheckpoint
+        self.factory = factory
         self._local = threading.local()
         # Threads of one process queue here for the write lock, instead of in SQLite's
         # busy handler, which sleeps and retries and so makes a long latency tail.
@@ -246,19 +270,33 @@ class Database:
     def conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = connect(self.path, self.autocheckpoint)
+            conn = connect(self.path, self.autocheckpoint, self.factory)
             self._local.conn = conn
         return conn
+
+    def discard(self) -> None:
+        """Close this thread's connection; the next use opens a fresh one."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass  # closing a broken connection may fail too: it is dropped anyway
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
         conn = self.conn
         with self._write_lock:
-            conn.execute("BEGIN IMMEDIATE")
             try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            except sqlite3.OperationalError:
+                self.discard()  # a failed commit or rollback may leave it mid-transaction
                 raise
-            conn.execute("COMMIT")

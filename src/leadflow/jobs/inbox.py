@@ -3,10 +3,16 @@
 Writers should write `name.tmp` and rename it when done (files ending .tmp or starting
 with a dot are never read); for writers that cannot, a file is only taken once its size
 and modification time have stayed the same for a moment. A file is claimed by renaming
-it into `processing/` (atomic: with several workers exactly one wins), then moved to
+it into `processing/<pid>/` (atomic: with several workers exactly one wins), then moved to
 `processed/`, or to `rejected/` with a `.reason.txt` beside it. Nothing is deleted.
-A file left in `processing/` by a worker that died goes back to the inbox on the next
-start. This module is the trigger adapter: on AWS, S3 events start the same pipelines.
+
+No file stays stuck: any failure of a file's own (unreadable, bad values, a bug) rejects
+it with the error as its reason; a failure of the store (the database unavailable) puts it
+back into the inbox to be tried again, and the watcher reports itself down until the
+store answers. A file left in `processing/` by a process that died (or that stopped
+showing signs of life for LEADFLOW_INBOX_STALE_SECONDS) goes back to the inbox, checked
+at start and every LEADFLOW_INBOX_RECOVER_SECONDS while running. This module is the trigger
+adapter: on AWS, S3 events start the same pipelines.
 """
 
 from __future__ import annotations
@@ -15,7 +21,6 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from ..bootstrap import Services
@@ -23,6 +28,7 @@ from ..notify.notifier import Notifier
 from ..pipelines.orders import run_orders
 from ..pipelines.realtime import process_lead_file
 from ..readers import UnreadableFile, open_records
+from .supervisor import pid_alive
 
 log = logging.getLogger("leadflow.inbox")
 KINDS = ("leads", "orders")
@@ -30,26 +36,68 @@ SETTLE_SECONDS = 0.05  # a file must look finished (same size and mtime) this lo
 
 
 class Inbox:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, notifier: Notifier | None = None) -> None:
         self.services = services
         self.root = services.settings.data_dir / "inbox"
         self.owner = services.settings.inbox_owner
         self._seen: dict[Path, tuple[int, float, float]] = {}  # path -> size, mtime, seen at
-        self.notifier = Notifier(services, services.outbox)
+        self.notifier = notifier or Notifier(services, services.outbox)
+        # Files under our own pid before this object's first recovery belong to an
+        # earlier life of this pid (a restarted loop, or a pid reused after a crash).
+        self._recovered_own = False
         for kind in KINDS:
             for sub in ("", "processing", "processed", "rejected"):
                 (self.root / kind / sub).mkdir(parents=True, exist_ok=True)
 
+    def _mine(self, kind: str) -> Path:
+        return self.root / kind / "processing" / str(os.getpid())
+
+    def heartbeat(self) -> None:
+        """Show that this process's claimed files are still being worked on."""
+        for kind in KINDS:
+            mine = self._mine(kind)
+            if mine.is_dir():
+                os.utime(mine)
+
     def recover(self) -> int:
-        """Put files whose worker died back into the inbox; how many."""
+        """Put files whose process died or went silent back into the inbox; how many."""
+        stale_after = self.services.settings.inbox_stale_seconds
         moved = 0
         for kind in KINDS:
-            for path in (self.root / kind / "processing").iterdir():
-                pid, _, name = path.name.partition("-")
-                if pid.isdigit() and not _alive(int(pid)):
-                    os.replace(path, self.root / kind / name)
-                    moved += 1
+            processing = self.root / kind / "processing"
+            for entry in processing.iterdir():
+                if entry.is_file():  # the layout before per-process folders: <pid>-<name>
+                    prefix, _, name = entry.name.partition("-")
+                    if prefix.isdigit() and not pid_alive(int(prefix)):
+                        moved += self._back(kind, entry, name)
+                    continue
+                if not entry.name.isdigit():
+                    continue
+                pid = int(entry.name)
+                if pid == os.getpid():
+                    abandoned = not self._recovered_own
+                else:
+                    silent = time.time() - entry.stat().st_mtime > stale_after
+                    abandoned = silent or not pid_alive(pid)
+                if abandoned:
+                    for path in sorted(entry.iterdir()):
+                        moved += self._back(kind, path, path.name)
+                    if pid != os.getpid():
+                        _remove_empty(entry)
+        self._recovered_own = True
+        if moved:
+            log.warning("inbox files recovered from processing/", extra={"files": moved})
         return moved
+
+    def _back(self, kind: str, path: Path, name: str) -> int:
+        target = self.root / kind / name
+        if target.exists():  # dropped again meanwhile: keep both
+            target = target.with_name(f"recovered-{time.time_ns()}-{name}")
+        try:
+            os.rename(path, target)
+        except FileNotFoundError:  # its owner finished it just now
+            return 0
+        return 1
 
     def ready(self) -> list[tuple[str, Path]]:
         """Files that look complete, oldest first."""
@@ -74,7 +122,9 @@ class Inbox:
 
     def claim(self, kind: str, path: Path) -> Path | None:
         """Take the file for this process, or None when another worker was faster."""
-        target = self.root / kind / "processing" / f"{os.getpid()}-{path.name}"
+        mine = self._mine(kind)
+        mine.mkdir(exist_ok=True)
+        target = mine / path.name
         try:
             os.rename(path, target)
         except FileNotFoundError:
@@ -83,34 +133,58 @@ class Inbox:
         return target
 
     def process(self, kind: str, claimed: Path) -> None:
-        name = claimed.name.partition("-")[2]
+        """Run a claimed file and move it to processed/ or rejected/.
+
+        Raises only when the store is unavailable; the file is then back in the inbox.
+        """
+        name = claimed.name
         try:
             if kind == "leads":
                 process_lead_file(self.services, self.owner, claimed, name)
-                self.notifier.run_once()  # at once: seed 002 waited 10 minutes
             else:
-                records = [
-                    r for batch in open_records(claimed, 100_000).batches() for _, r in batch
-                ]
-                orders = (
-                    records[0].get("orders")
-                    if len(records) == 1 and isinstance(records[0], dict) and "orders" in records[0]
-                    else records
-                )
-                if not isinstance(orders, list):
-                    raise UnreadableFile(
-                        f'{name}: expected {{"orders": [...]}} or a list of orders'
-                    )
-                run_orders(self.services.orders, self.services.queue, self.owner, orders, name)
-        except (UnreadableFile, ValueError) as exc:
-            self._finish(kind, claimed, name, "rejected", str(exc))
+                self._orders(claimed, name)
+        except Exception as exc:
+            if self.services.store_unavailable(exc):  # not the file's fault: try it later
+                self._back(kind, claimed, name)
+                raise
+            if not isinstance(exc, UnreadableFile | ValueError):  # a bug: keep its trace
+                log.exception("inbox file failed", extra={"file": name})
+            self._finish(kind, claimed, name, "rejected", _reason(exc))
             return
         self._finish(kind, claimed, name, "processed", None)
+        if kind == "leads":
+            self._notify()
+
+    def _orders(self, claimed: Path, name: str) -> None:
+        records = [r for batch in open_records(claimed, 100_000).batches() for _, r in batch]
+        orders = (
+            records[0].get("orders")
+            if len(records) == 1 and isinstance(records[0], dict) and "orders" in records[0]
+            else records
+        )
+        if not isinstance(orders, list):
+            raise UnreadableFile(f'{name}: expected {{"orders": [...]}} or a list of orders')
+        run_orders(self.services.orders, self.services.queue, self.owner, orders, name)
+
+    def _notify(self) -> None:
+        """Send the new leads' messages at once (seed 002 waited 10 minutes).
+
+        The file's outcome never depends on its notifications: what cannot be sent now
+        stays in the outbox for the notifier loop.
+        """
+        try:
+            self.notifier.run_once()
+        except Exception:
+            log.exception("notifications after an inbox file failed; the notifier retries")
 
     def _finish(self, kind: str, claimed: Path, name: str, where: str, reason: str | None) -> None:
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         target = self.root / kind / where / f"{stamp}-{name}"
-        os.replace(claimed, target)
+        try:
+            os.replace(claimed, target)
+        except FileNotFoundError:  # recovered from under us as silent: it runs again
+            log.warning("inbox file was taken back before it finished", extra={"file": name})
+            return
         if reason is not None:
             target.with_name(target.name + ".reason.txt").write_text(reason + "\n")
             log.warning("inbox file rejected", extra={"file": name, "reason": reason})
@@ -126,43 +200,53 @@ class Inbox:
         return handled
 
 
-def _alive(pid: int) -> bool:
+class InboxWatcher:
+    """The supervised inbox loop: each step processes what is ready, recovers abandoned
+    files when due, then waits for the next file event (at most half a second)."""
+
+    def __init__(
+        self, services: Services, stop: threading.Event, notifier: Notifier | None = None
+    ) -> None:
+        from watchfiles import watch as file_events
+
+        self.inbox = Inbox(services, notifier)
+        self.inbox.recover()
+        self._recover_every = services.settings.inbox_recover_seconds
+        self._next_recovery = time.monotonic() + self._recover_every
+        folders = [self.inbox.root / kind for kind in KINDS]
+        self._events = file_events(
+            *folders,
+            stop_event=stop,
+            debounce=20,
+            step=10,
+            yield_on_timeout=True,
+            rust_timeout=500,
+            recursive=False,
+        )
+
+    def step(self) -> float:
+        inbox = self.inbox
+        while inbox.run_once():
+            pass
+        if inbox._seen:  # files still settling: look again shortly
+            time.sleep(SETTLE_SECONDS)
+            inbox.run_once()
+        if time.monotonic() >= self._next_recovery:
+            inbox.recover()
+            self._next_recovery = time.monotonic() + self._recover_every
+        inbox.heartbeat()
+        next(self._events, None)  # the next file event, a timeout, or the stop
+        return 0.0
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, UnreadableFile | ValueError):
+        return str(exc) or type(exc).__name__
+    return f"the file could not be processed ({type(exc).__name__}: {exc})"
+
+
+def _remove_empty(folder: Path) -> None:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def watch(
-    services: Services, stop: threading.Event, on_idle: Callable[[], None] | None = None
-) -> None:
-    """Process inbox files as they arrive (OS file events), until `stop` is set."""
-    from watchfiles import watch as file_events
-
-    inbox = Inbox(services)
-    inbox.recover()
-    inbox.run_once()
-    folders = [inbox.root / kind for kind in KINDS]
-    for _changes in file_events(
-        *folders,
-        stop_event=stop,
-        debounce=20,
-        step=10,
-        yield_on_timeout=True,
-        rust_timeout=500,
-        recursive=False,
-    ):
-        try:
-            while inbox.run_once():
-                pass
-            inbox.notifier.run_once()  # retries and entries left by a worker that died
-            if inbox._seen:  # files still settling: look again shortly
-                time.sleep(SETTLE_SECONDS)
-                inbox.run_once()
-        except Exception:  # one bad moment must not stop the watcher
-            log.exception("inbox pass failed")
-        if on_idle is not None:
-            on_idle()
+        folder.rmdir()
+    except OSError:  # not empty (its owner claimed another file) or gone: leave it
+        pass

@@ -56,6 +56,12 @@ class Worker:
             if self.run_once() == 0:
                 self.stop.wait(idle_wait)
 
+    def step(self, idle_wait: float = 0.2) -> float:
+        """One supervised pass (see jobs/supervisor.py): handle what is queued; returns
+        the seconds to wait before the next pass (`idle_wait` when nothing was queued).
+        Any exception, a failed database commit included, reaches the supervisor."""
+        return 0.0 if self.run_once() else idle_wait
+
     def run_once(self, max_messages: int = 50) -> int:
         """Receive and handle up to `max_messages`; how many were received.
 

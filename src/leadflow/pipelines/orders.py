@@ -3,6 +3,7 @@ the incomplete ones to the dead-letter queue with their reasons."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from typing import Any, Protocol
 
 from ..domain.orders import IncompleteOrder, Order, parse_order
 from ..ports import Queue
+from ..readers.json_reader import InvalidLine
 from .importing import utc_now
 
 CONCURRENCY = 8  # records of one file are checked concurrently, with this bound
@@ -36,10 +38,19 @@ def run_orders(
     complete = [order for order in checked if isinstance(order, Order)]
     result = OrdersResult(received=len(records))
     for index, (record, outcome) in enumerate(zip(records, checked, strict=True)):
-        if isinstance(outcome, IncompleteOrder):
-            body = {"kind": "order", "source": source, "index": index, "record": record}
+        if isinstance(record, InvalidLine):  # a file's line that is not JSON: keep its text
+            body = {"kind": "order", "source": source, "index": index, "text": record.text}
+            dlq.bury([body], owner, record.error)
+            result.incomplete.append({"index": index, "reasons": [record.error]})
+        elif isinstance(outcome, IncompleteOrder):
+            body = {"kind": "order", "source": source, "index": index, "record": _portable(record)}
             dlq.bury([body], owner, outcome.reason)
             result.incomplete.append({"index": index, "reasons": outcome.reasons})
     result.stored = store.save(owner, source, complete, utc_now())
     result.duplicates = len(complete) - result.stored
     return result
+
+
+def _portable(record: Any) -> Any:
+    """The record as JSON can keep it: spreadsheet dates and other values become text."""
+    return json.loads(json.dumps(record, default=str))

@@ -1,0 +1,59 @@
+"""The long-running part of `leadflow serve` and `leadflow worker`: job workers, the inbox
+watcher, the notifier and the status sweeper, each a supervised loop (jobs/supervisor.py).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from ..bootstrap import Services
+from ..notify.notifier import Notifier
+from .inbox import InboxWatcher
+from .supervisor import Supervisor
+from .worker import Worker
+
+NOTIFY_EVERY = 1.0  # seconds between looks at the outbox (retries, entries left behind)
+SWEEP_EVERY = 60.0  # seconds between sweeps of expired status documents
+
+
+class NotifierLoop:
+    """Sends what the outbox holds: retries, and entries a dead process left claimed."""
+
+    def __init__(self, notifier: Notifier) -> None:
+        self.notifier = notifier
+
+    def step(self) -> float:
+        self.notifier.run_once()
+        return NOTIFY_EVERY
+
+
+class SweeperLoop:
+    """Forgets status documents whose TTL has passed."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def step(self) -> float:
+        self.services.status.sweep()
+        return SWEEP_EVERY
+
+
+def build_runtime(services: Services, stop: threading.Event, workers: int, role: str) -> Supervisor:
+    """A supervisor holding `workers` job workers, the inbox watcher, the notifier and the
+    sweeper (not started: call `start()`). One Notifier is shared by the inbox (which
+    sends a file's messages at once) and the notifier loop, so they never race."""
+    settings = services.settings
+    supervisor = Supervisor(
+        stop,
+        role=role,
+        backoff=settings.restart_backoff,
+        max_backoff=settings.restart_backoff_max,
+        run_dir=settings.data_dir / "run",
+    )
+    notifier = Notifier(services, services.outbox)
+    for n in range(workers):
+        supervisor.add(f"worker-{n}", lambda: Worker(services, stop))
+    supervisor.add("inbox", lambda: InboxWatcher(services, stop, notifier))
+    supervisor.add("notifier", lambda: NotifierLoop(notifier))
+    supervisor.add("sweeper", lambda: SweeperLoop(services))
+    return supervisor
