@@ -35,9 +35,44 @@ KINDS = ("leads", "orders")
 SETTLE_SECONDS = 0.05  # a file must look finished (same size and mtime) this long
 
 
+STORE_TRIES = 3  # store failures on one file, while others go through, before rejecting it
+
+
+class StoreFailures:
+    """Files that failed with a store error, kept across restarts of the inbox loop.
+
+    A store error is retried, not held against the file: the database may be down. But
+    a file on which the store keeps failing while other files go through is the cause
+    (a poison file), and after STORE_TRIES it is rejected so it cannot block the inbox.
+    """
+
+    def __init__(self) -> None:
+        self.successes = 0  # files that went through
+        self._failures: dict[str, tuple[int, int]] = {}  # name -> (count, successes then)
+
+    def failed(self, name: str) -> bool:
+        """Count a store failure on this file; True when the file is to be rejected."""
+        count, since = self._failures.get(name, (0, self.successes))
+        self._failures[name] = (count + 1, since)
+        return count + 1 >= STORE_TRIES and self.successes > since
+
+    def settled(self, name: str, went_through: bool) -> None:
+        self._failures.pop(name, None)
+        self.successes += went_through
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._failures
+
+
 class Inbox:
-    def __init__(self, services: Services, notifier: Notifier | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        notifier: Notifier | None = None,
+        failures: StoreFailures | None = None,
+    ) -> None:
         self.services = services
+        self.failures = failures or StoreFailures()
         self.root = services.settings.data_dir / "inbox"
         self.owner = services.settings.inbox_owner
         self._seen: dict[Path, tuple[int, float, float]] = {}  # path -> size, mtime, seen at
@@ -118,7 +153,9 @@ class Inbox:
                     self._seen[path] = (*key, now)
                 elif now - seen[2] >= SETTLE_SECONDS:
                     found.append((stat.st_mtime, kind, path))
-        return [(kind, path) for _, kind, path in sorted(found)]
+        # files the store failed on go last: the others must not wait behind them
+        found.sort(key=lambda item: (item[2].name in self.failures, item[0]))
+        return [(kind, path) for _, kind, path in found]
 
     def claim(self, kind: str, path: Path) -> Path | None:
         """Take the file for this process, or None when another worker was faster."""
@@ -144,13 +181,18 @@ class Inbox:
             else:
                 self._orders(claimed, name)
         except Exception as exc:
-            if self.services.store_unavailable(exc):  # not the file's fault: try it later
-                self._back(kind, claimed, name)
-                raise
-            if not isinstance(exc, UnreadableFile | ValueError):  # a bug: keep its trace
+            reason = _reason(exc)
+            if self.services.store_unavailable(exc):
+                if not self.failures.failed(name):  # the store, not the file: try it later
+                    self._back(kind, claimed, name)
+                    raise
+                reason = f"the store failed on this file {STORE_TRIES} times: {reason}"
+            elif not isinstance(exc, UnreadableFile | ValueError):  # a bug: keep its trace
                 log.exception("inbox file failed", extra={"file": name})
-            self._finish(kind, claimed, name, "rejected", _reason(exc))
+            self.failures.settled(name, went_through=False)
+            self._finish(kind, claimed, name, "rejected", reason)
             return
+        self.failures.settled(name, went_through=True)
         self._finish(kind, claimed, name, "processed", None)
         if kind == "leads":
             self._notify()
@@ -205,11 +247,15 @@ class InboxWatcher:
     files when due, then waits for the next file event (at most half a second)."""
 
     def __init__(
-        self, services: Services, stop: threading.Event, notifier: Notifier | None = None
+        self,
+        services: Services,
+        stop: threading.Event,
+        notifier: Notifier | None = None,
+        failures: StoreFailures | None = None,
     ) -> None:
         from watchfiles import watch as file_events
 
-        self.inbox = Inbox(services, notifier)
+        self.inbox = Inbox(services, notifier, failures)
         self.inbox.recover()
         self._recover_every = services.settings.inbox_recover_seconds
         self._next_recovery = time.monotonic() + self._recover_every
@@ -242,7 +288,7 @@ class InboxWatcher:
 def _reason(exc: Exception) -> str:
     if isinstance(exc, UnreadableFile | ValueError):
         return str(exc) or type(exc).__name__
-    return f"the file could not be processed ({type(exc).__name__}: {exc})"
+    return f"the file could not be processed: {type(exc).__name__}: {exc}"
 
 
 def _remove_empty(folder: Path) -> None:

@@ -8,7 +8,7 @@ import threading
 
 from ..bootstrap import Services
 from ..notify.notifier import Notifier
-from .inbox import InboxWatcher
+from .inbox import InboxWatcher, StoreFailures
 from .supervisor import Supervisor
 from .worker import Worker
 
@@ -53,7 +53,8 @@ def build_runtime(services: Services, stop: threading.Event, workers: int, role:
     notifier = Notifier(services, services.outbox)
     for n in range(workers):
         supervisor.add(f"worker-{n}", lambda: Worker(services, stop))
-    supervisor.add("inbox", lambda: InboxWatcher(services, stop, notifier))
+    failures = StoreFailures()  # outlives restarts of the inbox loop
+    supervisor.add("inbox", lambda: InboxWatcher(services, stop, notifier, failures))
     supervisor.add("notifier", lambda: NotifierLoop(notifier))
     supervisor.add("sweeper", lambda: SweeperLoop(services))
     return supervisor
