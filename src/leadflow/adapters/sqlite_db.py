@@ -298,5 +298,12 @@ class Database:
                     raise
                 conn.execute("COMMIT")
             except sqlite3.OperationalError:
-                self.discard()  # a failed commit or rollback may leave it mid-transaction
+                # A failed COMMIT may leave the transaction open, holding the write lock:
+                # end it, then start afresh with a new connection.
+                if conn.in_transaction:
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass  # closing the connection below rolls back too
+                self.discard()
                 raise
