@@ -467,7 +467,7 @@ def _runtime_status(settings: Settings, as_json: bool) -> None:
                 )
         Console().print(table)
         err.print("ready" if report["ready"] else "not ready: a component is down")
-    if not report["ready"]:
+    if not report["ready"] or not report["processes"]:
         raise typer.Exit(1)
 
 

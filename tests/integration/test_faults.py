@@ -143,3 +143,17 @@ def test_leadflow_status_without_an_id_prints_the_runtime(
     assert "disk I/O error" in down.stdout
     assert "not ready" in down.stderr
     UNWRITABLE.clear()
+
+
+def test_readyz_and_status_when_no_loop_runs(tmp_path: Path) -> None:
+    services = make_services(tmp_path / "data")
+    with TestClient(create_app(services)) as client:  # an API without loops: nothing down
+        ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["processes"] == []
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEADFLOW_")}
+    env.update(LEADFLOW_DATA_DIR=str(services.settings.data_dir), COLUMNS="250")
+    run = subprocess.run(
+        [str(LEADFLOW), "status"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 1
+    assert "no leadflow serve or worker is running" in run.stderr

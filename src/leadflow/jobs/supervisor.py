@@ -205,7 +205,7 @@ def pid_alive(pid: int) -> bool:
 
 def runtime_report(run_dir: Path, local: Supervisor | None = None) -> dict[str, Any]:
     """Every live process on the data directory and its components; `ready` is False
-    while any component is down or when no process runs.
+    while any component is down (True when none runs: nothing is down).
 
     Shape: {"ready": bool, "processes": [{"pid", "role", "started", "updated",
     "components": [{"name", "state", "restarts", "lastError", "lastErrorAt", "since"}]}]}.
@@ -227,9 +227,7 @@ def runtime_report(run_dir: Path, local: Supervisor | None = None) -> dict[str, 
                 processes.append(json.loads(path.read_text()))
             except (OSError, ValueError):
                 continue  # being replaced right now: next time
-    ready = bool(processes) and all(
-        c["state"] not in DOWN for p in processes for c in p["components"]
-    )
+    ready = all(c["state"] not in DOWN for p in processes for c in p["components"])
     return {"ready": ready, "processes": processes}
 
 
