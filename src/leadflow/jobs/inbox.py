@@ -224,9 +224,13 @@ class Inbox:
         target = self.root / kind / where / f"{stamp}-{name}"
         try:
             os.replace(claimed, target)
-        except FileNotFoundError:  # recovered from under us as silent: it runs again
-            log.warning("inbox file was taken back before it finished", extra={"file": name})
-            return
+        except FileNotFoundError:
+            if claimed.exists():  # the folder was removed: make it again
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(claimed, target)
+            else:  # recovered from under us as silent: it runs again
+                log.warning("inbox file was taken back before it finished", extra={"file": name})
+                return
         if reason is not None:
             target.with_name(target.name + ".reason.txt").write_text(reason + "\n")
             log.warning("inbox file rejected", extra={"file": name, "reason": reason})

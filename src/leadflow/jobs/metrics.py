@@ -10,6 +10,11 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 BATCHES = Counter("leadflow_batches_total", "Queued messages handled by workers", ["result"])
+RESTARTS = Counter(
+    "leadflow_component_restarts_total",
+    "Restarts of supervised loops after a failure",
+    ["component"],
+)
 JOB_SECONDS = Histogram(
     "leadflow_job_seconds",
     "Time from a job's start to its completion",

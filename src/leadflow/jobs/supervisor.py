@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from .metrics import RESTARTS
+
 log = logging.getLogger("leadflow.supervisor")
 State = Literal["starting", "running", "restarting", "stopped", "dead"]
 DOWN: frozenset[str] = frozenset({"restarting", "dead"})
@@ -136,6 +138,7 @@ class Supervisor:
     def _failed(self, component: Component, exc: Exception, delay: float) -> None:
         error = f"{type(exc).__name__}: {exc}"
         component.restarts += 1
+        RESTARTS.labels(component.name).inc()
         self._set(component, "restarting", error)
         log.error(
             "component failed; restarting",
