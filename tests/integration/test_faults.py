@@ -110,6 +110,7 @@ def test_an_unwritable_database_mid_job_then_writable_again_resumes_the_job(
     wait_for(lambda: client.get("/readyz").status_code == 200, "ready again")
     assert worker_state(runtime)["state"] == "running"
     assert worker_state(runtime)["restarts"] >= 2
+    assert 'leadflow_component_restarts_total{component="worker-0"}' in client.get("/metrics").text
 
 
 def test_leadflow_status_without_an_id_prints_the_runtime(
