@@ -17,6 +17,7 @@ adapter: on AWS, S3 events start the same pipelines.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -90,9 +91,8 @@ class Inbox:
     def heartbeat(self) -> None:
         """Show that this process's claimed files are still being worked on."""
         for kind in KINDS:
-            mine = self._mine(kind)
-            if mine.is_dir():
-                os.utime(mine)
+            with contextlib.suppress(FileNotFoundError):  # none claimed, or removed as empty
+                os.utime(self._mine(kind))
 
     def recover(self) -> int:
         """Put files whose process died or went silent back into the inbox; how many."""
@@ -109,16 +109,19 @@ class Inbox:
                 if not entry.name.isdigit():
                     continue
                 pid = int(entry.name)
-                if pid == os.getpid():
-                    abandoned = not self._recovered_own
-                else:
-                    silent = time.time() - entry.stat().st_mtime > stale_after
-                    abandoned = silent or not pid_alive(pid)
-                if abandoned:
-                    for path in sorted(entry.iterdir()):
-                        moved += self._back(kind, path, path.name)
-                    if pid != os.getpid():
-                        _remove_empty(entry)
+                try:
+                    if pid == os.getpid():
+                        abandoned = not self._recovered_own
+                    else:
+                        silent = time.time() - entry.stat().st_mtime > stale_after
+                        abandoned = silent or not pid_alive(pid)
+                    if abandoned:
+                        for path in sorted(entry.iterdir()):
+                            moved += self._back(kind, path, path.name)
+                        if pid != os.getpid():
+                            _remove_empty(entry)
+                except FileNotFoundError:  # another process recovered it just now
+                    continue
         self._recovered_own = True
         if moved:
             log.warning("inbox files recovered from processing/", extra={"files": moved})
