@@ -321,7 +321,8 @@ def _print_summary(summary: ImportSummary, owner: str) -> None:
 
     out = Console()
     table = Table(title=f"Imported for {owner}", show_header=False)
-    for label in ("received", "valid", "invalid", "duplicates", "created", "updated", "ignored"):
+    labels = ("received", "valid", "invalid", "duplicates", "created", "updated", "unchanged")
+    for label in (*labels, "ignored"):
         table.add_row(label, f"{getattr(summary, label):,}")
     table.add_row("seconds", f"{summary.seconds:.2f}")
     out.print(table)

@@ -60,6 +60,7 @@ def test_a_redelivered_batch_changes_nothing_and_counts_once(store: LeadStore) -
         "duplicates": 1,
         "created": 2,
         "updated": 0,
+        "unchanged": 0,
         "ignored": 0,
     }
 

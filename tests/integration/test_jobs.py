@@ -78,6 +78,7 @@ def test_an_upload_runs_to_completed_with_the_import_counts(api: LiveApi) -> Non
         "duplicates": 1,
         "created": 3,
         "updated": 0,
+        "unchanged": 0,
         "ignored": 0,
     }
     assert status["ttl"] > time.time() + 23 * 3600

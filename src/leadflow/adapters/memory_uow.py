@@ -195,6 +195,11 @@ class MemoryUnitOfWork:
         # In the order SQLite applies them: grouped by the set of columns they change.
         groups: dict[tuple[str, ...], list[tuple[Update, dict[str, Any]]]] = {}
         for update in updates:
+            if update.unchanged:  # only the (import, row) stamp moves
+                old = t.leads.get(update.lead_id)
+                if old is not None and old["owner"] == ctx.owner:
+                    t.put({**old, "import_id": ctx.import_id, "import_row": update.draft.row}, old)
+                continue
             changes = dict(update.changes)
             if "first_name" in changes or "last_name" in changes:
                 changes["name"] = update.name

@@ -145,7 +145,11 @@ class SqliteUnitOfWork:
         # Updates that change the same columns share one executemany.
         by_columns: dict[tuple[str, ...], list[list[Any]]] = {}
         audits = []
+        stamps = []
         for update in updates:
+            if update.unchanged:  # only the (import, row) stamp moves
+                stamps.append((ctx.import_id, update.draft.row, update.lead_id, ctx.owner))
+                continue
             changes = dict(update.changes)
             if "first_name" in changes or "last_name" in changes:
                 changes["name"] = update.name
@@ -175,6 +179,11 @@ class SqliteUnitOfWork:
                 f"UPDATE leads SET {assignments}source_file = ?, updated_at = ?, import_id = ?, "
                 "import_row = ? WHERE lead_id = ? AND owner = ?",
                 rows,
+            )
+        if stamps:
+            self.conn.executemany(
+                "UPDATE leads SET import_id = ?, import_row = ? WHERE lead_id = ? AND owner = ?",
+                stamps,
             )
         if audits:
             self.conn.executemany(
