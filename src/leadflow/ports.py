@@ -10,6 +10,7 @@ from typing import Any, BinaryIO, Protocol
 
 from .domain.lead import LeadDraft, Rejection
 from .domain.merge import Update
+from .domain.undo import UndoResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +101,12 @@ class LeadStore(Protocol):
         """(batches applied, their counts summed) for a job, each batch counted once."""
         ...
 
-    def undo_import(self, owner: str, import_id: str, now: str) -> tuple[int, int]:
+    def undo_import(self, owner: str, import_id: str, now: str) -> UndoResult:
         """Delete the leads an import created and give the leads it updated their values
-        from before it (from the audit trail); (deleted, restored)."""
+        from before it (from the audit trail), as domain.undo.plan_undo decides: a lead
+        that another import or API call changed since is left alone and listed as a
+        conflict. Each restore writes an `import_undone` audit entry with the values it
+        replaced and restored. Idempotent: an interrupted undo may run again."""
         ...
 
     def batch_outcomes(self, job_id: str) -> Iterable[tuple[int, str, str | None]]:

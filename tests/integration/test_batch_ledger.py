@@ -107,11 +107,17 @@ def test_undo_takes_an_import_back(store: LeadStore) -> None:
     (bo_before,) = leads(store)
     assert run(store, 0, RECORDS) is not None  # creates Ann, updates Bo
     assert {lead["name"] for lead in leads(store)} == {"Ann Keyless", "Bo Again"}
-    deleted, restored = store.undo_import("alice", "job-1", "2030-01-01T00:00:00.000Z")
-    assert (deleted, restored) == (1, 1)
+    result = store.undo_import("alice", "job-1", "2030-01-01T00:00:00.000Z")
+    assert (result.deleted, result.restored, result.conflicts) == (1, 1, [])
     (bo_after,) = leads(store)
     for field in ("leadId", "name", "firstName", "lastName", "title", "email", "sourceFile"):
         assert bo_after[field] == bo_before[field], field
     history = store.lead_history("alice", bo_after["leadId"])
     assert [entry["action"] for entry in history] == ["lead_updated", "import_undone"]
-    assert store.undo_import("bob", "job-1", "2030-01-01T00:00:00.000Z") == (0, 0)
+    # the import had no title for Bo: it kept his (issue 9 4.1) and the undo restores
+    # only what the import changed
+    assert history[-1]["restoredValues"] == {"lastName": "Old", "name": "Bo Old"}
+    assert history[-1]["previousValues"] == {"lastName": "Again"}
+    assert history[-1]["fieldsChanged"] == ["lastName"]
+    nothing = store.undo_import("bob", "job-1", "2030-01-01T00:00:00.000Z")
+    assert (nothing.deleted, nothing.restored, nothing.conflicts) == (0, 0, [])

@@ -296,6 +296,41 @@ def test_undo_removes_created_leads_and_restores_updated_ones(api: LiveApi) -> N
     assert_envelope(again, 409, "conflict")
 
 
+def test_undo_keeps_what_a_later_upload_changed_and_lists_it(api: LiveApi) -> None:
+    """Issue 9 4.4: undoing an older upload never deletes or rewinds later work."""
+    with api.client("alice") as client:
+        first = upload(client, "Email,Company\na@x.io,One\nb@x.io,One\nc@x.io,One\n")
+        drain(api)
+        later = upload(client, "Email,Company\na@x.io,Two\nc@x.io,One\n", name="later.csv")
+        drain(api)
+        assert client.get(f"/v1/status/{later}").json()["summary"]["unchanged"] == 1
+        response = client.post(f"/v1/uploads/{first}/undo")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        remaining = {lead["email"]: lead for lead in client.get("/v1/leads").json()["items"]}
+        status = client.get(f"/v1/status/{first}").json()
+    assert (body["deleted"], body["restored"], body["conflicts"]) == (2, 0, 1)
+    assert body["conflictLeadIds"] == [remaining["a@x.io"]["leadId"]]
+    assert set(remaining) == {"a@x.io"} and remaining["a@x.io"]["company"] == "Two"
+    assert status["undo"]["conflictLeadIds"] == body["conflictLeadIds"]
+
+
+def test_of_two_concurrent_undos_one_runs(api: LiveApi) -> None:
+    with api.client("alice") as client:
+        job_id = upload(client, "Email\na@x.io\n")
+        drain(api)
+    status = api.services.status
+    assert status.claim_undo(job_id, "alice")  # as the first request does before its work
+    with api.client("alice") as client:
+        assert_envelope(client.post(f"/v1/uploads/{job_id}/undo"), 409, "conflict")
+        assert not status.claim_undo(job_id, "alice")
+        assert status.claim_undo(job_id, "alice", stale_after=-1.0)  # a dead run's claim
+        status.release_undo(job_id)
+        response = client.post(f"/v1/uploads/{job_id}/undo")
+        assert response.status_code == 200 and response.json()["deleted"] == 1
+        assert_envelope(client.post(f"/v1/uploads/{job_id}/undo"), 409, "conflict")
+
+
 def test_reader_warnings_reach_the_status(api: LiveApi) -> None:
     latin1 = "Name,E-mail,Company\nJosé Müller,jose@x.io,Café Crème\n".encode("latin-1")
     with api.client("alice") as client:

@@ -996,3 +996,74 @@ def test_property_adapters_agree_on_any_file_in_any_batching(
     assert final_leads(memory) == final_leads(one_batch)
     bobs = memory[1][2]
     assert [lead["title"] for lead in bobs] == [d.title for d in existing]
+
+
+# --- undo ------------------------------------------------------------------------------------
+
+
+def titles(store: LeadStore) -> dict[str | None, str]:
+    return {email: lead["title"] for email, lead in by_email(store).items()}
+
+
+def test_undo_never_destroys_later_work_and_lists_it(store: LeadStore) -> None:
+    """Issue 9 4.4: leads a later import changed keep their values, created or updated."""
+    upsert(store, [draft(1, "b@x.com", title="old")], "imp-0")
+    first = [("a", "a1"), ("b", "b1"), ("c", "c1"), ("d", "d1")]
+    upsert(store, [draft(n, f"{k}@x.com", title=t) for n, (k, t) in enumerate(first)], "imp-1")
+    # a later import changes a (created by imp-1) and b (updated by imp-1); c is unchanged
+    later = [("a", "a2"), ("b", "b2"), ("c", "c1")]
+    upsert(store, [draft(n, f"{k}@x.com", title=t) for n, (k, t) in enumerate(later)], "imp-2")
+    ids = {email: lead["leadId"] for email, lead in by_email(store).items()}
+
+    result = store.undo_import("alice", "imp-1", "T9")
+
+    assert (result.deleted, result.restored) == (2, 0)  # c and d
+    assert sorted(result.conflicts) == sorted([ids["a@x.com"], ids["b@x.com"]])
+    assert titles(store) == {"a@x.com": "a2", "b@x.com": "b2"}
+    again = store.undo_import("alice", "imp-1", "T10")  # idempotent
+    assert (again.deleted, again.restored, sorted(again.conflicts)) == (
+        0,
+        0,
+        sorted(result.conflicts),
+    )
+
+
+def test_undo_of_an_update_restores_what_the_import_replaced(store: LeadStore) -> None:
+    upsert(store, [draft(1, "b@x.com", "+14155550134", first="Bo", title="old")], "imp-0")
+    upsert(store, [draft(1, "b@x.com", "+14155550134", first="Bob", title="new")], "imp-1")
+
+    result = store.undo_import("alice", "imp-1", "T9")
+
+    assert (result.deleted, result.restored, result.conflicts) == (0, 1, [])
+    [lead] = leads(store)
+    assert (lead["name"], lead["title"], lead["updatedAt"]) == ("Bo", "old", "T9")
+    undone = history(store, lead)[-1]
+    assert undone["action"] == "import_undone"
+    assert undone["fieldsChanged"] == ["firstName", "title"]
+    assert undone["previousValues"] == {"firstName": "Bob", "title": "new"}
+    assert undone["restoredValues"] == {"firstName": "Bo", "title": "old", "name": "Bo"}
+    assert store.undo_import("alice", "imp-1", "T10").restored == 0  # done once only
+    assert len(history(store, lead)) == 2
+
+
+def test_undoing_a_later_import_first_lets_the_earlier_one_be_undone(store: LeadStore) -> None:
+    upsert(store, [draft(1, "b@x.com", title="old")], "imp-0")
+    upsert(store, [draft(1, "b@x.com", title="b1"), draft(2, "n@x.com")], "imp-1")
+    upsert(store, [draft(1, "b@x.com", title="b2"), draft(2, "n@x.com", title="n2")], "imp-2")
+    assert len(store.undo_import("alice", "imp-1", "T8").conflicts) == 2
+
+    assert store.undo_import("alice", "imp-2", "T9").restored == 2
+    result = store.undo_import("alice", "imp-1", "T10")
+
+    assert (result.deleted, result.restored, result.conflicts) == (1, 1, [])
+    assert titles(store) == {"b@x.com": "old"}
+
+
+def test_undo_touches_one_owner_only(store: LeadStore) -> None:
+    for owner in ("alice", "bob"):
+        upsert(store, [draft(1, "a@x.com", title=owner)], "imp-1", owner=owner)
+    upsert(store, [draft(1, "a@x.com", title="later")], "imp-2", owner="bob")
+    result = store.undo_import("alice", "imp-1", "T9")
+    assert (result.deleted, result.conflicts) == (1, [])
+    assert titles(store) == {}
+    assert [lead["title"] for lead in leads(store, "bob")] == ["later"]

@@ -18,6 +18,7 @@ from ..adapters.sqlite_db import Database
 
 TTL_SECONDS = 24 * 3600  # a status document lives 24 h after its job ends
 ENDED = ("completed", "error", "cancelled")
+UNDO_STALE_SECONDS = 600.0  # an undo marked running this long ago died with its process
 
 
 def iso(epoch: float) -> str:
@@ -190,6 +191,31 @@ class SqliteStatusStore:
         if job.status in ENDED:
             return False
         return self.update(job_id, status="cancelled")
+
+    def claim_undo(self, job_id: str, owner: str, stale_after: float = UNDO_STALE_SECONDS) -> bool:
+        """Mark the job's undo as running; False when it was undone already or an undo is
+        running (a conditional write: of two concurrent undos, one wins). An undo marked
+        running for longer than `stale_after` seconds (its process died) may be taken over.
+        """
+        now = self.clock()
+        marker = json.dumps({"state": "running", "startedAt": iso(now), "startedEpoch": now})
+        with self.db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE jobs SET undo = ?, updated_at = ? WHERE job_id = ? AND owner = ? "
+                "AND (undo IS NULL OR (json_extract(undo, '$.state') = 'running' "
+                "AND json_extract(undo, '$.startedEpoch') < ?))",
+                (marker, iso(now), job_id, owner, now - stale_after),
+            )
+            return cursor.rowcount == 1
+
+    def release_undo(self, job_id: str) -> None:
+        """Forget a running undo that failed, so that it may be asked for again."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE jobs SET undo = NULL WHERE job_id = ? "
+                "AND json_extract(undo, '$.state') = 'running'",
+                (job_id,),
+            )
 
     def sweep(self) -> int:
         """Forget status documents whose TTL has passed; how many."""
