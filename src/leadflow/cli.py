@@ -207,8 +207,8 @@ def import_(
     ] = None,
 ) -> None:
     """Import a file in-process and print what happened to its rows."""
-    from .domain.headers import parse_mapping
     from .pipelines.importing import ImportOptions
+    from .pipelines.mapping import InvalidMapping, parse_column_mapping
     from .providers.client import ProviderError
     from .readers import UnreadableFile, open_records
 
@@ -216,8 +216,8 @@ def import_(
     if not file.is_file():
         raise fail(f"{file} does not exist or is not a file")
     try:
-        mapping = parse_mapping(map_ or [])
-    except ValueError as exc:
+        mapping = parse_column_mapping(map_ or [])
+    except InvalidMapping as exc:
         raise fail(str(exc)) from None
     services = _services(settings, bulk=True)
     standardizer = None
@@ -246,7 +246,7 @@ def import_(
     try:
         stream = open_records(file, options.chunk_rows)
         summary = _run_with_progress(services, file, options, stream)
-    except UnreadableFile as exc:
+    except (UnreadableFile, InvalidMapping) as exc:
         raise fail(str(exc)) from None
     except ProviderError as exc:
         raise fail(f"the LLM could not standardize the rows: {exc}") from None

@@ -280,7 +280,11 @@ def test_map_mail_equals_email(cli: Cli, write: Callable[..., Path]) -> None:
     [
         ("bad", "Column=field"),
         ("=email", "Column=field"),
-        ("Mail=bogus", "unknown field"),
+        ("Mail=bogus", "is not a lead field"),
+        # issue 9 4.2: a target is a canonical field name, not an alias of one
+        ("Mail=fullname", "the fields are name, firstName, lastName, email"),
+        # and a mapped column must be one the file has: the message names its columns
+        ("Nom=name", "the file does not have; its columns are 'Mail', 'Name'"),
     ],
 )
 def test_bad_map_exits_2_with_a_clear_error(

@@ -169,11 +169,28 @@ def test_bad_upload_options_are_422(api: LiveApi) -> None:
             "/v1/uploads", files={"file": ("a.csv", b"x")}, params={"map": "nonsense"}
         )
         assert_envelope(bad_map, 422, "invalid_mapping")
+        alias = client.post(
+            "/v1/uploads", files={"file": ("a.csv", b"x")}, params={"map": "Nom=fullname"}
+        )
+        assert_envelope(alias, 422, "invalid_mapping")
+        assert "firstName" in alias.json()["error"]["message"]
         bad_mode = client.post(
             "/v1/uploads", files={"file": ("a.csv", b"x")}, params={"mode": "sometimes"}
         )
         assert_envelope(bad_mode, 422)
         assert_envelope(client.post("/v1/uploads"), 422)
+
+
+def test_a_mapped_column_the_file_lacks_ends_the_job_before_any_write(api: LiveApi) -> None:
+    with api.client("alice") as client:
+        job_id = upload(client, "Mail,Name\nm@x.io,Ann\n", map="Nom=name")
+        drain(api)
+        status = client.get(f"/v1/status/{job_id}").json()
+        leads = client.get("/v1/leads").json()["items"]
+    assert status["status"] == "error"
+    assert status["error"]["code"] == "INVALID_MAPPING"
+    assert "'Mail', 'Name'" in status["error"]["message"]
+    assert leads == []
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from ..pipelines.importing import (
     shape_batch,
     store_batches,
 )
+from ..pipelines.mapping import InvalidMapping, check_mapped_columns
 from ..pipelines.shaping import RecordShaper
 from ..ports import Message
 from ..providers import registry
@@ -138,10 +139,10 @@ class Worker:
             return  # cancelled meanwhile
         try:
             self._split_file(job, path, message)
-        except UnreadableFile as exc:  # no retry will make it readable: say so at once
+        except (UnreadableFile, InvalidMapping) as exc:  # no retry will fix it: say so now
             error = {
                 "message": str(exc),
-                "code": "UNREADABLE_FILE",
+                "code": "INVALID_MAPPING" if isinstance(exc, InvalidMapping) else "UNREADABLE_FILE",
                 "timestamp": iso(status.clock()),
             }
             status.update(job_id, status="error", error=error)
@@ -153,7 +154,10 @@ class Worker:
         text_only = stream.format == "csv"
         pending: list[dict[str, Any]] = []
         batches = rows = 0
+        mapping = job.options.get("mapping")
         for batch in stream.batches():
+            if batches == 0 and mapping and stream.headers is not None:
+                check_mapped_columns(mapping, stream.headers)  # before any batch is queued
             batches += 1
             rows += len(batch)
             pending.append(

@@ -29,6 +29,7 @@ from ..domain.merge import ImportMode, MergePolicy, last_occurrences
 from ..ports import LeadStore, WriteContext
 from ..readers import RecordStream, open_records
 from ..readers.base import Batch
+from .mapping import check_mapped_columns
 from .shaping import RecordShaper, shape_leads, shape_optin
 from .standardize import standardize_batch
 from .summary import BatchCounts, ImportSummary
@@ -204,8 +205,12 @@ def _run_batches(
 
 
 def _with_headers(job: BatchJob, stream: RecordStream) -> BatchJob:
-    """Spreadsheet headers are known once the reader has read the first row."""
+    """Spreadsheet headers are known once the reader has read the first row; then the
+    explicit mapping's columns are checked against them (InvalidMapping), before any
+    batch is written."""
     if job.headers is None and stream.headers is not None:
+        if job.options.mapping:
+            check_mapped_columns(job.options.mapping, stream.headers)
         return replace(job, headers=tuple(stream.headers))
     return job
 

@@ -11,12 +11,12 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from ...domain.headers import parse_mapping
 from ...domain.merge import ImportMode, MergePolicy
 from ...domain.spreadsheet_safety import neutralize
 from ...jobs.status_store import iso
 from ...jobs.uploads import start_upload
 from ...pipelines.importing import PipelineName
+from ...pipelines.mapping import InvalidMapping, parse_column_mapping
 from ...ports import BlobTooLarge
 from ...providers import registry
 from ...providers.base import UnknownProvider
@@ -53,8 +53,8 @@ async def upload(
 ) -> JSONResponse:
     """Store the file and start a job; poll GET /v1/status/{uploadId} for its progress."""
     try:
-        mapping = parse_mapping(map_ or [])
-    except ValueError as exc:
+        mapping = parse_column_mapping(map_ or [])
+    except InvalidMapping as exc:
         raise ApiError(422, "invalid_mapping", str(exc)) from None
     options: dict[str, Any] = {
         "pipeline": pipeline.value,
