@@ -12,6 +12,8 @@ from .domain.lead import LeadDraft, Rejection
 from .domain.merge import Update
 from .domain.undo import UndoResult
 
+DEAD_LETTERED = "deadLettered"  # the summary count of a job's batches in the DLQ
+
 
 @dataclass(frozen=True, slots=True)
 class WriteContext:
@@ -73,7 +75,14 @@ class LeadUnitOfWork(Protocol):
         ...
 
     def claim_batch(self, job_id: str, batch_no: int) -> bool:
-        """Enter a batch in the ledger; False when it was applied already (a redelivery)."""
+        """Enter a batch in the ledger; False when it was applied already (a redelivery).
+        A batch entered as dead-lettered is claimed again (a redrive): its dead entry
+        leaves the job's totals, and its real counts take its place."""
+        ...
+
+    def mark_dead(self, job_id: str, batch_no: int) -> bool:
+        """Enter a batch that went to the DLQ: it counts as done for the job's completion,
+        with counts {DEAD_LETTERED: 1}. False when the ledger has the batch already."""
         ...
 
     def finish_batch(

@@ -11,7 +11,7 @@ from typing import Any
 from ..domain.lead import LeadDraft, Rejection
 from ..domain.merge import Update, fields_changed
 from ..domain.undo import AuditEntry, UndoResult, plan_undo
-from ..ports import LeadQuery, WriteContext
+from ..ports import DEAD_LETTERED, LeadQuery, WriteContext
 from .lead_rows import audit_to_api, decode_cursor, lead_to_api, page_of
 from .sqlite_db import Database
 
@@ -198,6 +198,32 @@ class SqliteUnitOfWork:
             "INSERT OR IGNORE INTO job_batches (job_id, batch_no) VALUES (?, ?)",
             (job_id, batch_no),
         )
+        if cursor.rowcount == 1:
+            return True
+        # In the ledger already: applied (a redelivery), or dead-lettered and now redriven,
+        # which takes the place of its dead entry (counted out of the job's totals).
+        row = self.conn.execute(
+            "SELECT counts FROM job_batches WHERE job_id = ? AND batch_no = ?",
+            (job_id, batch_no),
+        ).fetchone()
+        dead = json.loads(row[0] or "{}") if row is not None else {}
+        if not dead.get(DEAD_LETTERED):
+            return False
+        self.conn.execute(
+            "UPDATE job_batches SET counts = NULL, outcomes = NULL "
+            "WHERE job_id = ? AND batch_no = ?",
+            (job_id, batch_no),
+        )
+        self._add_to_job(job_id, {name: -value for name, value in dead.items()}, -1)
+        return True
+
+    def mark_dead(self, job_id: str, batch_no: int) -> bool:
+        cursor = self.conn.execute(
+            "INSERT OR IGNORE INTO job_batches (job_id, batch_no) VALUES (?, ?)",
+            (job_id, batch_no),
+        )
+        if cursor.rowcount == 1:
+            self.finish_batch(job_id, batch_no, {DEAD_LETTERED: 1})
         return cursor.rowcount == 1
 
     def finish_batch(
@@ -213,14 +239,17 @@ class SqliteUnitOfWork:
         )
         # The job's running totals move in the same transaction as the batch: a status
         # read is one row, however many batches the job has, and still counts each once.
+        self._add_to_job(job_id, counts, 1)
+
+    def _add_to_job(self, job_id: str, counts: Mapping[str, int], batches: int) -> None:
         row = self.conn.execute("SELECT totals FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
         if row is not None:
             totals = json.loads(row[0] or "{}")
             for name, value in counts.items():
                 totals[name] = totals.get(name, 0) + value
             self.conn.execute(
-                "UPDATE jobs SET done_batches = done_batches + 1, totals = ? WHERE job_id = ?",
-                (json.dumps(totals), job_id),
+                "UPDATE jobs SET done_batches = done_batches + ?, totals = ? WHERE job_id = ?",
+                (batches, json.dumps(totals), job_id),
             )
 
     def log_rejections(self, ctx: WriteContext, rejections: Sequence[Rejection]) -> None:

@@ -18,6 +18,7 @@ from ..adapters.sqlite_db import Database
 
 TTL_SECONDS = 24 * 3600  # a status document lives 24 h after its job ends
 ENDED = ("completed", "error", "cancelled")
+DEAD_LETTERED_CODE = "DEAD_LETTERED"  # a job that ended because nothing could be applied
 UNDO_STALE_SECONDS = 600.0  # an undo marked running this long ago died with its process
 
 
@@ -191,6 +192,20 @@ class SqliteStatusStore:
         if job.status in ENDED:
             return False
         return self.update(job_id, status="cancelled")
+
+    def reopen(self, job_id: str) -> bool:
+        """Make a job that ended in error because its messages were dead-lettered
+        (code DEAD_LETTERED) processing again, for its redriven messages; False for any
+        other job."""
+        now = self.clock()
+        with self.db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE jobs SET status = 'processing', error = NULL, ended_at = NULL, "
+                "ttl = NULL, updated_at = ? WHERE job_id = ? AND status = 'error' "
+                "AND json_extract(error, '$.code') = ?",
+                (iso(now), job_id, DEAD_LETTERED_CODE),
+            )
+            return cursor.rowcount == 1
 
     def claim_undo(self, job_id: str, owner: str, stale_after: float = UNDO_STALE_SECONDS) -> bool:
         """Mark the job's undo as running; False when it was undone already or an undo is
