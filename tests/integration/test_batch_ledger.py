@@ -121,3 +121,18 @@ def test_undo_takes_an_import_back(store: LeadStore) -> None:
     assert history[-1]["fieldsChanged"] == ["lastName"]
     nothing = store.undo_import("bob", "job-1", "2030-01-01T00:00:00.000Z")
     assert (nothing.deleted, nothing.restored, nothing.conflicts) == (0, 0, [])
+
+
+def test_a_dead_batch_counts_as_done_until_its_redrive_takes_its_place(store: LeadStore) -> None:
+    with store.unit_of_work() as uow:
+        assert uow.mark_dead("job-9", 0)
+        assert not uow.mark_dead("job-9", 0)
+    assert store.batch_totals("job-9") == (1, {"deadLettered": 1})
+    with store.unit_of_work() as uow:
+        assert uow.claim_batch("job-9", 0)  # the redriven batch runs
+        uow.finish_batch("job-9", 0, {"received": 2})
+    batches, totals = store.batch_totals("job-9")
+    assert (batches, totals["received"], totals.get("deadLettered", 0)) == (1, 2, 0)
+    with store.unit_of_work() as uow:
+        assert not uow.claim_batch("job-9", 0)  # applied: a redelivery is a no-op
+        assert not uow.mark_dead("job-9", 0)
