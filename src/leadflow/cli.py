@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import threading
@@ -118,11 +119,15 @@ def serve(
 def start_workers(services: Services, stop: threading.Event, count: int) -> list[threading.Thread]:
     """Worker threads, the inbox watcher and a status sweeper, until `stop` is set."""
     from .jobs.inbox import watch
+    from .jobs.sweeper import sweep_expired
     from .jobs.worker import Worker
 
     def sweep() -> None:
         while not stop.wait(60):
-            services.status.sweep()
+            try:
+                sweep_expired(services)
+            except Exception:  # the sweeper lives on; the next pass tries again
+                logging.getLogger("leadflow.sweeper").exception("sweep failed")
 
     threads = [
         threading.Thread(target=Worker(services, stop).run, name=f"worker-{n}", daemon=True)

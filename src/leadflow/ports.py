@@ -118,6 +118,11 @@ class LeadStore(Protocol):
         replaced and restored. Idempotent: an interrupted undo may run again."""
         ...
 
+    def forget_job(self, job_id: str) -> None:
+        """Delete a job's batch-ledger entries and skip-ledger rows (the TTL sweeper, once
+        the job's status is gone); its leads and their audit trail stay."""
+        ...
+
     def batch_outcomes(self, job_id: str) -> Iterable[tuple[int, str, str | None]]:
         """Every row outcome the job's batches recorded, in batch order."""
         ...

@@ -14,8 +14,10 @@ import httpx
 import pytest
 from api_server import LiveApi, assert_envelope, live_api
 
+from leadflow.jobs.sweeper import job_blob_keys, sweep_expired
 from leadflow.jobs.uploads import safe_file_name
 from leadflow.jobs.worker import Worker
+from leadflow.ports import LeadQuery
 
 CSV = (
     "First Name;Last Name;E-mail;Phone;Company\n"
@@ -282,6 +284,42 @@ def test_status_documents_are_swept_a_day_after_they_end(api: LiveApi) -> None:
         status.clock = real_clock
     with api.client("alice") as client:
         assert_envelope(client.get(f"/v1/status/{job_id}"), 404, "not_found")
+
+
+def test_the_sweeper_forgets_an_expired_jobs_ledger_skips_and_blobs(api: LiveApi) -> None:
+    """Issue 9 point 5: what a job kept goes with its status; its leads and history stay."""
+    services = api.services
+    with api.client("alice") as client:
+        client.post(
+            "/v1/records",
+            json=[{"name": "Jo Old", "email": "john.doe@example.com", "optIn": True,
+                   "interests": ["crm"]}],
+        )  # fmt: skip
+        job_id = upload(client, CSV, mode="update-only")  # new keys are skipped
+        enrich = client.post("/v1/process", json={"contacts": [{"email": "a@x.io"}]})
+        drain(api)
+        ttl = max(status_of["ttl"] for status_of in (
+            client.get(f"/v1/status/{job_id}").json(),
+            client.get(f"/v1/status/{enrich.json()['jobId']}").json(),
+        ))  # fmt: skip
+    jobs = [services.status.get_job(i) for i in (job_id, enrich.json()["jobId"])]
+    keys = [key for job in jobs if job is not None for key in job_blob_keys(job)]
+    assert keys and all(services.blobs.size(key) is not None for key in keys)
+    with services.leads.unit_of_work() as uow:
+        assert uow.find_skips("alice", job_id, ["ann@lee.io"]) == {"ann@lee.io": 4}
+    assert sweep_expired(services) == 0  # not yet
+    real_clock = services.status.clock
+    services.status.clock = lambda: ttl + 1.0  # a day later
+    try:
+        assert sweep_expired(services) == 2
+    finally:
+        services.status.clock = real_clock
+    assert all(services.blobs.size(key) is None for key in keys)
+    assert services.leads.batch_totals(job_id) == (0, {})
+    with services.leads.unit_of_work() as uow:
+        assert uow.find_skips("alice", job_id, ["ann@lee.io"]) == {}
+    (lead,) = services.leads.list_leads("alice", LeadQuery())[0]
+    assert services.leads.lead_history("alice", lead["leadId"])[0]["importId"] == job_id
 
 
 def test_undo_removes_created_leads_and_restores_updated_ones(api: LiveApi) -> None:

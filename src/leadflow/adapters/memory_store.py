@@ -170,6 +170,13 @@ class MemoryLeadStore:
             self._tables = work
         return UndoResult(len(deletes), len(restores), conflicts)
 
+    def forget_job(self, job_id: str) -> None:
+        with self._write_lock:
+            work = self._tables.copy()
+            work.batches = {k: v for k, v in work.batches.items() if k[0] != job_id}
+            work.skips = {k: v for k, v in work.skips.items() if k[0] != job_id}
+            self._tables = work
+
     def batch_outcomes(self, job_id: str) -> Iterator[tuple[int, str, str | None]]:
         for (job, _), (_, outcomes) in sorted(self._tables.batches.items()):
             if job == job_id:

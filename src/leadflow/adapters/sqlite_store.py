@@ -421,6 +421,11 @@ class SqliteLeadStore:
                 result.add(_undo_chunk(conn, owner, import_id, chunk, now))
         return result
 
+    def forget_job(self, job_id: str) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM job_batches WHERE job_id = ?", (job_id,))
+            conn.execute("DELETE FROM import_skips WHERE import_id = ?", (job_id,))
+
     def batch_outcomes(self, job_id: str) -> Iterator[tuple[int, str, str | None]]:
         for (outcomes,) in self.db.conn.execute(
             "SELECT outcomes FROM job_batches WHERE job_id = ? ORDER BY batch_no", (job_id,)

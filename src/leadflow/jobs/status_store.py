@@ -232,6 +232,22 @@ class SqliteStatusStore:
                 (job_id,),
             )
 
+    def expired(self, limit: int = 100) -> list[Job]:
+        """Up to `limit` jobs whose TTL has passed, oldest first (for the sweeper)."""
+        ids = [
+            row[0]
+            for row in self.db.conn.execute(
+                "SELECT job_id FROM jobs WHERE ttl IS NOT NULL AND ttl < ? ORDER BY ttl LIMIT ?",
+                (int(self.clock()), limit),
+            )
+        ]
+        return [job for job_id in ids if (job := self.get_job(job_id)) is not None]
+
+    def forget(self, job_id: str) -> bool:
+        """Delete a job's status document; False when it was gone already."""
+        with self.db.transaction() as conn:
+            return conn.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,)).rowcount == 1
+
     def sweep(self) -> int:
         """Forget status documents whose TTL has passed; how many."""
         with self.db.transaction() as conn:
