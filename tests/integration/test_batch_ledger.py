@@ -136,3 +136,17 @@ def test_a_dead_batch_counts_as_done_until_its_redrive_takes_its_place(store: Le
     with store.unit_of_work() as uow:
         assert not uow.claim_batch("job-9", 0)  # applied: a redelivery is a no-op
         assert not uow.mark_dead("job-9", 0)
+
+
+def test_forgetting_a_job_drops_its_ledger_and_skips_but_not_its_leads(store: LeadStore) -> None:
+    assert run(store, 0, RECORDS) is not None
+    with store.unit_of_work() as uow:
+        uow.record_skips("alice", "job-1", {"z@x.com": 7})
+        uow.record_skips("alice", "job-2", {"z@x.com": 8})
+    store.forget_job("job-1")
+    assert store.batch_totals("job-1") == (0, {})
+    assert list(store.batch_outcomes("job-1")) == []
+    with store.unit_of_work() as uow:
+        assert uow.find_skips("alice", "job-1", ["z@x.com"]) == {}
+        assert uow.find_skips("alice", "job-2", ["z@x.com"]) == {"z@x.com": 8}
+    assert len(leads(store)) == 2

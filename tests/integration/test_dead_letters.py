@@ -234,3 +234,26 @@ def test_within_the_outage_budget_a_message_waits_for_the_provider(tmp_path: Pat
         queued, dead = api.services.queue.depth(), api.services.queue.dlq_depth()
     assert status["status"] == "processing"
     assert (queued, dead) == (1, 0)  # released uncounted, waiting out the cool-down
+
+
+def test_a_dead_split_ends_its_job_and_its_redrive_runs_it(tmp_path: Path) -> None:
+    with (
+        live_api(tmp_path / "data", max_receive_count=1) as api,
+        api.client("alice") as client,
+    ):
+        upload = client.post("/v1/uploads", files={"file": ("a.csv", b"Email\na@x.io\nb@x.io\n")})
+        job_id = upload.json()["uploadId"]
+        job = api.services.status.get_job(job_id)
+        assert job is not None and job.blob_key is not None
+        path = api.services.blobs.local_path(job.blob_key)
+        assert path is not None
+        kept = path.read_bytes()
+        path.unlink()  # the stored file is missing: the split fails
+        drain(api)
+        failed = status_of(client, job_id)
+        path.write_bytes(kept)  # put back
+        client.post("/v1/dlq/redrive", json={})
+        drain(api)
+        status = status_of(client, job_id)
+    assert failed["status"] == "error" and failed["error"]["code"] == "DEAD_LETTERED"
+    assert status["status"] == "completed" and status["summary"]["created"] == 2
