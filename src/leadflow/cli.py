@@ -126,6 +126,7 @@ def start_workers(services: Services, stop: threading.Event, count: int) -> list
         while not stop.wait(60):
             try:
                 sweep_expired(services)
+                Worker(services, stop).adopt_dead_letters()
             except Exception:  # the sweeper lives on; the next pass tries again
                 logging.getLogger("leadflow.sweeper").exception("sweep failed")
 

@@ -257,3 +257,27 @@ def test_a_dead_split_ends_its_job_and_its_redrive_runs_it(tmp_path: Path) -> No
         status = status_of(client, job_id)
     assert failed["status"] == "error" and failed["error"]["code"] == "DEAD_LETTERED"
     assert status["status"] == "completed" and status["summary"]["created"] == 2
+
+
+def test_a_batch_whose_leases_ran_out_is_adopted_and_its_job_completes(tmp_path: Path) -> None:
+    """A worker killed with each receive leaves no failure behind: the queue moves the
+    message to the DLQ by itself; adopting the DLQ's batches lets the job end."""
+    with (
+        live_api(tmp_path / "data", batch_size=1, max_receive_count=1) as api,
+        api.client("alice") as client,
+    ):
+        job_id = client.post(
+            "/v1/uploads", files={"file": ("a.csv", b"Email\na@x.io\nb@x.io\n")}
+        ).json()["uploadId"]
+        worker = Worker(api.services)
+        worker.run_once(max_messages=1)  # the split: two batch messages
+        queue = api.services.queue
+        (leased,) = queue.receive(1, visibility_timeout=0.0)  # and its worker dies
+        drain(api)  # the other batch; the leased one is dead at its next receive
+        stuck = status_of(client, job_id)
+        adopted = worker.adopt_dead_letters()
+        status = status_of(client, job_id)
+    assert leased.body["kind"] == "batch"
+    assert stuck["status"] == "processing"
+    assert adopted == 1
+    assert status["status"] == "completed" and status["summary"]["deadLettered"] == 1

@@ -338,6 +338,29 @@ class Worker:
         self.services.queue.delete(message)
         self._job_lost_message(message, error)
 
+    def adopt_dead_letters(self, limit: int = 1000) -> int:
+        """Enter the DLQ's batches of running jobs in their ledgers; how many were new.
+
+        A message whose lease ran out too often (its worker was killed each time) goes
+        to the DLQ inside `receive`, where no worker sees it fail: without this its job
+        would wait for it forever. The sweeper calls this now and then.
+        """
+        adopted = 0
+        status = self.services.status
+        for letter in self.services.queue.dead_letters(None, limit):
+            body = letter.body
+            if body.get("kind") not in ("batch", "enrich") or "batchNo" not in body:
+                continue
+            job = status.get_job(str(body.get("jobId")))
+            if job is None or job.status != "processing":
+                continue
+            with self.services.leads.unit_of_work() as uow:
+                if not uow.mark_dead(job.job_id, int(body["batchNo"])):
+                    continue
+            adopted += 1
+            self._finish_if_done(job)
+        return adopted
+
     def _job_lost_message(self, message: Message, error: str) -> None:
         """A message of a job went to the DLQ. A batch is entered in the ledger as dead:
         the job still completes (with `deadLettered` in its summary) and its other
