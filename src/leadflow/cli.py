@@ -192,8 +192,8 @@ def import_(
     ] = None,
 ) -> None:
     """Import a file in-process and print what happened to its rows."""
-    from .domain.headers import parse_mapping
     from .pipelines.importing import ImportOptions
+    from .pipelines.mapping import InvalidMapping, parse_column_mapping
     from .providers.client import ProviderError
     from .readers import UnreadableFile, open_records
 
@@ -201,8 +201,8 @@ def import_(
     if not file.is_file():
         raise fail(f"{file} does not exist or is not a file")
     try:
-        mapping = parse_mapping(map_ or [])
-    except ValueError as exc:
+        mapping = parse_column_mapping(map_ or [])
+    except InvalidMapping as exc:
         raise fail(str(exc)) from None
     services = _services(settings, bulk=True)
     standardizer = None
@@ -231,7 +231,7 @@ def import_(
     try:
         stream = open_records(file, options.chunk_rows)
         summary = _run_with_progress(services, file, options, stream)
-    except UnreadableFile as exc:
+    except (UnreadableFile, InvalidMapping) as exc:
         raise fail(str(exc)) from None
     except ProviderError as exc:
         raise fail(f"the LLM could not standardize the rows: {exc}") from None
@@ -306,7 +306,8 @@ def _print_summary(summary: ImportSummary, owner: str) -> None:
 
     out = Console()
     table = Table(title=f"Imported for {owner}", show_header=False)
-    for label in ("received", "valid", "invalid", "duplicates", "created", "updated", "ignored"):
+    labels = ("received", "valid", "invalid", "duplicates", "created", "updated", "unchanged")
+    for label in (*labels, "ignored"):
         table.add_row(label, f"{getattr(summary, label):,}")
     table.add_row("seconds", f"{summary.seconds:.2f}")
     out.print(table)

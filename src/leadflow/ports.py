@@ -10,6 +10,9 @@ from typing import Any, BinaryIO, Protocol
 
 from .domain.lead import LeadDraft, Rejection
 from .domain.merge import Update
+from .domain.undo import UndoResult
+
+DEAD_LETTERED = "deadLettered"  # the summary count of a job's batches in the DLQ
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +75,14 @@ class LeadUnitOfWork(Protocol):
         ...
 
     def claim_batch(self, job_id: str, batch_no: int) -> bool:
-        """Enter a batch in the ledger; False when it was applied already (a redelivery)."""
+        """Enter a batch in the ledger; False when it was applied already (a redelivery).
+        A batch entered as dead-lettered is claimed again (a redrive): its dead entry
+        leaves the job's totals, and its real counts take its place."""
+        ...
+
+    def mark_dead(self, job_id: str, batch_no: int) -> bool:
+        """Enter a batch that went to the DLQ: it counts as done for the job's completion,
+        with counts {DEAD_LETTERED: 1}. False when the ledger has the batch already."""
         ...
 
     def finish_batch(
@@ -100,9 +110,17 @@ class LeadStore(Protocol):
         """(batches applied, their counts summed) for a job, each batch counted once."""
         ...
 
-    def undo_import(self, owner: str, import_id: str, now: str) -> tuple[int, int]:
+    def undo_import(self, owner: str, import_id: str, now: str) -> UndoResult:
         """Delete the leads an import created and give the leads it updated their values
-        from before it (from the audit trail); (deleted, restored)."""
+        from before it (from the audit trail), as domain.undo.plan_undo decides: a lead
+        that another import or API call changed since is left alone and listed as a
+        conflict. Each restore writes an `import_undone` audit entry with the values it
+        replaced and restored. Idempotent: an interrupted undo may run again."""
+        ...
+
+    def forget_job(self, job_id: str) -> None:
+        """Delete a job's batch-ledger entries and skip-ledger rows (the TTL sweeper, once
+        the job's status is gone); its leads and their audit trail stay."""
         ...
 
     def batch_outcomes(self, job_id: str) -> Iterable[tuple[int, str, str | None]]:

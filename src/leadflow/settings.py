@@ -70,6 +70,13 @@ class Settings(BaseSettings):
     dlq_alarm_threshold: int = Field(
         2, ge=0, description="Alert once when the DLQ holds more than this many messages."
     )
+    provider_outage_budget: float = Field(
+        300.0,
+        ge=0,
+        le=86_400,
+        description="Seconds a provider may stay down (circuit open) before the messages "
+        "waiting for it go to the DLQ and their jobs end.",
+    )
     max_receive_count: int = Field(
         3, ge=1, le=100, description="Receives of a queued message before it goes to the DLQ."
     )

@@ -15,7 +15,16 @@ import openpyxl
 import pytest
 from cli_runner import Cli, last_json_line
 
-SUMMARY_KEYS = {"received", "valid", "invalid", "duplicates", "created", "updated", "ignored"}
+SUMMARY_KEYS = {
+    "received",
+    "valid",
+    "invalid",
+    "duplicates",
+    "created",
+    "updated",
+    "unchanged",
+    "ignored",
+}
 
 
 @pytest.fixture
@@ -71,6 +80,7 @@ def test_json_summary_is_the_last_stdout_line(cli: Cli, write: Callable[..., Pat
         "duplicates": 0,
         "created": 2,
         "updated": 0,
+        "unchanged": 0,
         "ignored": 0,
     }
     assert {lead["email"] for lead in cli.leads()} == {"a@example.com", "b@example.com"}
@@ -107,6 +117,7 @@ def test_messy_csv_dedupes_keeps_phone_only_and_rejects_bad_email(
         "duplicates": 1,
         "created": 2,
         "updated": 0,
+        "unchanged": 0,
         "ignored": 0,
     }
     leads = cli.leads()
@@ -138,16 +149,24 @@ def test_messy_csv_dedupes_keeps_phone_only_and_rejects_bad_email(
     assert [e["field"] for e in json.loads(errors[0]["errors"])] == ["email"]
 
 
-def test_reimport_updates_instead_of_creating(cli: Cli, write: Callable[..., Path]) -> None:
+def test_reimport_finds_the_leads_unchanged_instead_of_creating(
+    cli: Cli, write: Callable[..., Path]
+) -> None:
     path = write("messy.csv", MESSY_CSV)
     first = cli.import_json(str(path))
     ids_before = {lead["lead_id"] for lead in cli.leads()}
+    stamps = {lead["lead_id"]: lead["updated_at"] for lead in cli.leads()}
 
     second = cli.import_json(str(path))
 
     assert first["created"] == 2
     assert second["created"] == 0
-    assert second["updated"] == 2
+    assert (second["updated"], second["unchanged"]) == (0, 2)
+    assert {lead["lead_id"]: lead["updated_at"] for lead in cli.leads()} == stamps
+    with cli.db() as conn:
+        assert conn.execute("SELECT count(*) FROM lead_audit").fetchone()[0] == 0
+        # issue 9 point 5: an in-process import keeps no batch ledger that nobody reads
+        assert conn.execute("SELECT count(*) FROM job_batches").fetchone()[0] == 0
     assert second["duplicates"] == 1
     assert second["invalid"] == 1
     assert second["ignored"] == 0
@@ -263,7 +282,11 @@ def test_map_mail_equals_email(cli: Cli, write: Callable[..., Path]) -> None:
     [
         ("bad", "Column=field"),
         ("=email", "Column=field"),
-        ("Mail=bogus", "unknown field"),
+        ("Mail=bogus", "is not a lead field"),
+        # issue 9 4.2: a target is a canonical field name, not an alias of one
+        ("Mail=fullname", "the fields are name, firstName, lastName, email"),
+        # and a mapped column must be one the file has: the message names its columns
+        ("Nom=name", "the file does not have; its columns are 'Mail', 'Name'"),
     ],
 )
 def test_bad_map_exits_2_with_a_clear_error(
@@ -560,6 +583,7 @@ def test_duplicates_across_batches_count_once(
         "duplicates": 2,
         "created": 4,
         "updated": 0,
+        "unchanged": 0,
         "ignored": 0,
     }
     companies = {lead["email"]: lead["company"] for lead in cli.leads()}

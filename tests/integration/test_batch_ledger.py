@@ -60,6 +60,7 @@ def test_a_redelivered_batch_changes_nothing_and_counts_once(store: LeadStore) -
         "duplicates": 1,
         "created": 2,
         "updated": 0,
+        "unchanged": 0,
         "ignored": 0,
     }
 
@@ -106,11 +107,46 @@ def test_undo_takes_an_import_back(store: LeadStore) -> None:
     (bo_before,) = leads(store)
     assert run(store, 0, RECORDS) is not None  # creates Ann, updates Bo
     assert {lead["name"] for lead in leads(store)} == {"Ann Keyless", "Bo Again"}
-    deleted, restored = store.undo_import("alice", "job-1", "2030-01-01T00:00:00.000Z")
-    assert (deleted, restored) == (1, 1)
+    result = store.undo_import("alice", "job-1", "2030-01-01T00:00:00.000Z")
+    assert (result.deleted, result.restored, result.conflicts) == (1, 1, [])
     (bo_after,) = leads(store)
     for field in ("leadId", "name", "firstName", "lastName", "title", "email", "sourceFile"):
         assert bo_after[field] == bo_before[field], field
     history = store.lead_history("alice", bo_after["leadId"])
     assert [entry["action"] for entry in history] == ["lead_updated", "import_undone"]
-    assert store.undo_import("bob", "job-1", "2030-01-01T00:00:00.000Z") == (0, 0)
+    # the import had no title for Bo: it kept his (issue 9 4.1) and the undo restores
+    # only what the import changed
+    assert history[-1]["restoredValues"] == {"lastName": "Old", "name": "Bo Old"}
+    assert history[-1]["previousValues"] == {"lastName": "Again"}
+    assert history[-1]["fieldsChanged"] == ["lastName"]
+    nothing = store.undo_import("bob", "job-1", "2030-01-01T00:00:00.000Z")
+    assert (nothing.deleted, nothing.restored, nothing.conflicts) == (0, 0, [])
+
+
+def test_a_dead_batch_counts_as_done_until_its_redrive_takes_its_place(store: LeadStore) -> None:
+    with store.unit_of_work() as uow:
+        assert uow.mark_dead("job-9", 0)
+        assert not uow.mark_dead("job-9", 0)
+    assert store.batch_totals("job-9") == (1, {"deadLettered": 1})
+    with store.unit_of_work() as uow:
+        assert uow.claim_batch("job-9", 0)  # the redriven batch runs
+        uow.finish_batch("job-9", 0, {"received": 2})
+    batches, totals = store.batch_totals("job-9")
+    assert (batches, totals["received"], totals.get("deadLettered", 0)) == (1, 2, 0)
+    with store.unit_of_work() as uow:
+        assert not uow.claim_batch("job-9", 0)  # applied: a redelivery is a no-op
+        assert not uow.mark_dead("job-9", 0)
+
+
+def test_forgetting_a_job_drops_its_ledger_and_skips_but_not_its_leads(store: LeadStore) -> None:
+    assert run(store, 0, RECORDS) is not None
+    with store.unit_of_work() as uow:
+        uow.record_skips("alice", "job-1", {"z@x.com": 7})
+        uow.record_skips("alice", "job-2", {"z@x.com": 8})
+    store.forget_job("job-1")
+    assert store.batch_totals("job-1") == (0, {})
+    assert list(store.batch_outcomes("job-1")) == []
+    with store.unit_of_work() as uow:
+        assert uow.find_skips("alice", "job-1", ["z@x.com"]) == {}
+        assert uow.find_skips("alice", "job-2", ["z@x.com"]) == {"z@x.com": 8}
+    assert len(leads(store)) == 2

@@ -14,8 +14,10 @@ import httpx
 import pytest
 from api_server import LiveApi, assert_envelope, live_api
 
+from leadflow.jobs.sweeper import job_blob_keys, sweep_expired
 from leadflow.jobs.uploads import safe_file_name
 from leadflow.jobs.worker import Worker
+from leadflow.ports import LeadQuery
 
 CSV = (
     "First Name;Last Name;E-mail;Phone;Company\n"
@@ -78,6 +80,7 @@ def test_an_upload_runs_to_completed_with_the_import_counts(api: LiveApi) -> Non
         "duplicates": 1,
         "created": 3,
         "updated": 0,
+        "unchanged": 0,
         "ignored": 0,
     }
     assert status["ttl"] > time.time() + 23 * 3600
@@ -168,11 +171,28 @@ def test_bad_upload_options_are_422(api: LiveApi) -> None:
             "/v1/uploads", files={"file": ("a.csv", b"x")}, params={"map": "nonsense"}
         )
         assert_envelope(bad_map, 422, "invalid_mapping")
+        alias = client.post(
+            "/v1/uploads", files={"file": ("a.csv", b"x")}, params={"map": "Nom=fullname"}
+        )
+        assert_envelope(alias, 422, "invalid_mapping")
+        assert "firstName" in alias.json()["error"]["message"]
         bad_mode = client.post(
             "/v1/uploads", files={"file": ("a.csv", b"x")}, params={"mode": "sometimes"}
         )
         assert_envelope(bad_mode, 422)
         assert_envelope(client.post("/v1/uploads"), 422)
+
+
+def test_a_mapped_column_the_file_lacks_ends_the_job_before_any_write(api: LiveApi) -> None:
+    with api.client("alice") as client:
+        job_id = upload(client, "Mail,Name\nm@x.io,Ann\n", map="Nom=name")
+        drain(api)
+        status = client.get(f"/v1/status/{job_id}").json()
+        leads = client.get("/v1/leads").json()["items"]
+    assert status["status"] == "error"
+    assert status["error"]["code"] == "INVALID_MAPPING"
+    assert "'Mail', 'Name'" in status["error"]["message"]
+    assert leads == []
 
 
 @pytest.mark.parametrize(
@@ -266,6 +286,42 @@ def test_status_documents_are_swept_a_day_after_they_end(api: LiveApi) -> None:
         assert_envelope(client.get(f"/v1/status/{job_id}"), 404, "not_found")
 
 
+def test_the_sweeper_forgets_an_expired_jobs_ledger_skips_and_blobs(api: LiveApi) -> None:
+    """Issue 9 point 5: what a job kept goes with its status; its leads and history stay."""
+    services = api.services
+    with api.client("alice") as client:
+        client.post(
+            "/v1/records",
+            json=[{"name": "Jo Old", "email": "john.doe@example.com", "optIn": True,
+                   "interests": ["crm"]}],
+        )  # fmt: skip
+        job_id = upload(client, CSV, mode="update-only")  # new keys are skipped
+        enrich = client.post("/v1/process", json={"contacts": [{"email": "a@x.io"}]})
+        drain(api)
+        ttl = max(status_of["ttl"] for status_of in (
+            client.get(f"/v1/status/{job_id}").json(),
+            client.get(f"/v1/status/{enrich.json()['jobId']}").json(),
+        ))  # fmt: skip
+    jobs = [services.status.get_job(i) for i in (job_id, enrich.json()["jobId"])]
+    keys = [key for job in jobs if job is not None for key in job_blob_keys(job)]
+    assert keys and all(services.blobs.size(key) is not None for key in keys)
+    with services.leads.unit_of_work() as uow:
+        assert uow.find_skips("alice", job_id, ["ann@lee.io"]) == {"ann@lee.io": 4}
+    assert sweep_expired(services) == 0  # not yet
+    real_clock = services.status.clock
+    services.status.clock = lambda: ttl + 1.0  # a day later
+    try:
+        assert sweep_expired(services) == 2
+    finally:
+        services.status.clock = real_clock
+    assert all(services.blobs.size(key) is None for key in keys)
+    assert services.leads.batch_totals(job_id) == (0, {})
+    with services.leads.unit_of_work() as uow:
+        assert uow.find_skips("alice", job_id, ["ann@lee.io"]) == {}
+    (lead,) = services.leads.list_leads("alice", LeadQuery())[0]
+    assert services.leads.lead_history("alice", lead["leadId"])[0]["importId"] == job_id
+
+
 def test_undo_removes_created_leads_and_restores_updated_ones(api: LiveApi) -> None:
     with api.client("alice") as client:
         before = client.post(
@@ -293,6 +349,41 @@ def test_undo_removes_created_leads_and_restores_updated_ones(api: LiveApi) -> N
     assert restored["history"][-1]["action"] == "import_undone"
     assert status["undo"]["deleted"] == 2
     assert_envelope(again, 409, "conflict")
+
+
+def test_undo_keeps_what_a_later_upload_changed_and_lists_it(api: LiveApi) -> None:
+    """Issue 9 4.4: undoing an older upload never deletes or rewinds later work."""
+    with api.client("alice") as client:
+        first = upload(client, "Email,Company\na@x.io,One\nb@x.io,One\nc@x.io,One\n")
+        drain(api)
+        later = upload(client, "Email,Company\na@x.io,Two\nc@x.io,One\n", name="later.csv")
+        drain(api)
+        assert client.get(f"/v1/status/{later}").json()["summary"]["unchanged"] == 1
+        response = client.post(f"/v1/uploads/{first}/undo")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        remaining = {lead["email"]: lead for lead in client.get("/v1/leads").json()["items"]}
+        status = client.get(f"/v1/status/{first}").json()
+    assert (body["deleted"], body["restored"], body["conflicts"]) == (2, 0, 1)
+    assert body["conflictLeadIds"] == [remaining["a@x.io"]["leadId"]]
+    assert set(remaining) == {"a@x.io"} and remaining["a@x.io"]["company"] == "Two"
+    assert status["undo"]["conflictLeadIds"] == body["conflictLeadIds"]
+
+
+def test_of_two_concurrent_undos_one_runs(api: LiveApi) -> None:
+    with api.client("alice") as client:
+        job_id = upload(client, "Email\na@x.io\n")
+        drain(api)
+    status = api.services.status
+    assert status.claim_undo(job_id, "alice")  # as the first request does before its work
+    with api.client("alice") as client:
+        assert_envelope(client.post(f"/v1/uploads/{job_id}/undo"), 409, "conflict")
+        assert not status.claim_undo(job_id, "alice")
+        assert status.claim_undo(job_id, "alice", stale_after=-1.0)  # a dead run's claim
+        status.release_undo(job_id)
+        response = client.post(f"/v1/uploads/{job_id}/undo")
+        assert response.status_code == 200 and response.json()["deleted"] == 1
+        assert_envelope(client.post(f"/v1/uploads/{job_id}/undo"), 409, "conflict")
 
 
 def test_reader_warnings_reach_the_status(api: LiveApi) -> None:

@@ -76,7 +76,10 @@ def test_calls_run_in_parallel_up_to_the_limit() -> None:
 
 def test_an_enrichment_job_through_the_llm(tmp_path: Path) -> None:
     script = ChatScript()
-    with chat_peer(script) as url, live_api(tmp_path / "data", llm_base_url=url) as api:
+    with (
+        chat_peer(script) as url,
+        live_api(tmp_path / "data", llm_base_url=url, llm_api_key="sk-test") as api,
+    ):
         with api.client("alice") as c:
             response = c.post("/v1/process", json={"contacts": ROWS, "provider": "llm"})
             assert response.status_code == 202, response.text
@@ -96,7 +99,10 @@ MESSY = "Full Name,Mail,Tel,Org\nAnn Lee,ann@acme.io,(415) 555-0134,Acme\nBo Ray
 
 def test_an_upload_standardized_by_the_llm(tmp_path: Path) -> None:
     script = ChatScript()
-    with chat_peer(script) as url, live_api(tmp_path / "data", llm_base_url=url) as api:
+    with (
+        chat_peer(script) as url,
+        live_api(tmp_path / "data", llm_base_url=url, llm_api_key="sk-test") as api,
+    ):
         with api.client("alice") as c:
             response = c.post(
                 "/v1/uploads",
@@ -126,7 +132,11 @@ def test_the_cli_import_standardizes_with_the_llm(tmp_path: Path) -> None:
     script = ChatScript()
     with chat_peer(script) as url:
         env = {k: v for k, v in os.environ.items() if not k.startswith("LEADFLOW_")}
-        env.update(LEADFLOW_DATA_DIR=str(tmp_path / "data"), LEADFLOW_LLM_BASE_URL=url)
+        env.update(
+            LEADFLOW_DATA_DIR=str(tmp_path / "data"),
+            LEADFLOW_LLM_BASE_URL=url,
+            LEADFLOW_LLM_API_KEY="sk-test",
+        )
         leadflow = Path(sys.executable).parent / "leadflow"
         run = subprocess.run(
             [str(leadflow), "import", str(source), "--standardize", "llm", "--json"],
@@ -140,7 +150,10 @@ def test_the_cli_import_standardizes_with_the_llm(tmp_path: Path) -> None:
 def test_rows_the_header_map_places_fully_skip_the_llm(tmp_path: Path) -> None:
     tidy = "Name,Email,Phone,Company\nAnn Lee,ann@acme.io,(415) 555-0134,Acme\n"
     script = ChatScript()
-    with chat_peer(script) as url, live_api(tmp_path / "data", llm_base_url=url) as api:
+    with (
+        chat_peer(script) as url,
+        live_api(tmp_path / "data", llm_base_url=url, llm_api_key="sk-test") as api,
+    ):
         with api.client("alice") as c:
             response = c.post(
                 "/v1/uploads",

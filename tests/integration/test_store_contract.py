@@ -9,6 +9,7 @@ both adapters and on one batch, and demands the same leads and counts everywhere
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import sqlite3
@@ -106,13 +107,14 @@ def upsert(
     return upsert_drafts(store, ctx(import_id, **context), drafts, mode, policy)
 
 
-def counts(plans: Sequence[BatchPlan]) -> tuple[int, int, int, int]:
-    """(created, updated, duplicates, skipped) summed over batches."""
+def counts(plans: Sequence[BatchPlan]) -> tuple[int, int, int, int, int]:
+    """(created, updated, duplicates, skipped, unchanged) summed over batches."""
     return (
         sum(p.created for p in plans),
         sum(p.updated for p in plans),
         sum(p.duplicates for p in plans),
         sum(p.skipped for p in plans),
+        sum(p.unchanged for p in plans),
     )
 
 
@@ -162,7 +164,7 @@ def test_a_new_lead_is_stored_with_every_field(store: LeadStore) -> None:
         attributes={"Region": "Nord", "score": 3, "tags": ["x", {"y": None}]},
     )  # fmt: skip
     plan = upsert(store, [new], source="api", source_file=None)
-    assert counts([plan]) == (1, 0, 0, 0)
+    assert counts([plan]) == (1, 0, 0, 0, 0)
     [(outcome, lead_id)] = plan.outcomes.values()
     assert outcome is Outcome.CREATED and lead_id is not None
     lead = store.get_lead("alice", lead_id)
@@ -208,7 +210,7 @@ def test_an_update_keeps_id_and_creation_and_writes_history(store: LeadStore) ->
         source_file="inbox.csv",
         now="2026-01-02T00:00:00.000Z",
     )
-    assert counts([plan]) == (0, 1, 0, 0)
+    assert counts([plan]) == (0, 1, 0, 0, 0)
     assert plan.outcomes[4] == (Outcome.UPDATED, before["leadId"])
     after = store.get_lead("alice", before["leadId"])
     assert after is not None
@@ -249,13 +251,33 @@ def test_an_update_keeps_id_and_creation_and_writes_history(store: LeadStore) ->
     )
 
 
-def test_an_unchanged_update_counts_and_is_audited_with_no_fields(store: LeadStore) -> None:
-    upsert(store, [draft(1, "ada@x.com", first="Ada")])
-    plan = upsert(store, [draft(1, "ada@x.com", first="Ada")], "imp-2")
-    assert counts([plan]) == (0, 1, 0, 0)
+def test_a_row_that_changes_nothing_is_unchanged_unaudited_and_keeps_updated_at(
+    store: LeadStore,
+) -> None:
+    upsert(store, [draft(1, "ada@x.com", first="Ada")], source_file="a.csv")
+    plan = upsert(store, [draft(1, "ada@x.com", first="Ada")], "imp-2", now="T2")
+    assert counts([plan]) == (0, 0, 0, 0, 1)
+    assert plan.outcomes[1][0] is Outcome.UNCHANGED
     [lead] = leads(store)
+    assert history(store, lead) == []
+    assert (lead["updatedAt"], lead["sourceFile"]) == ("2026-01-01T00:00:00.000Z", "a.csv")
+
+
+def test_a_field_the_file_does_not_have_is_never_cleared(store: LeadStore) -> None:
+    """Issue 9 4.1: a file without a Phone column keeps the stored phones; a present but
+    empty cell still replaces (seed 004)."""
+    upsert(store, [draft(1, "ada@x.com", "+14155550134", title="CTO", company="Acme")])
+    without_phone = dataclasses.replace(
+        draft(1, "ada@x.com", title="CEO", company=""),
+        present=frozenset({"email", "title", "company"}),
+    )
+    plan = upsert(store, [without_phone], "imp-2")
+    assert counts([plan]) == (0, 1, 0, 0, 0)
+    [lead] = leads(store)
+    assert (lead["phone"], lead["phoneValid"]) == ("+14155550134", True)
+    assert (lead["title"], lead["company"]) == ("CEO", "")
     [entry] = history(store, lead)
-    assert (entry["fieldsChanged"], entry["previousValues"]) == ([], {})
+    assert entry["fieldsChanged"] == ["title", "company"]
 
 
 def test_a_lead_created_and_rewritten_by_one_import_has_no_history(store: LeadStore) -> None:
@@ -325,7 +347,7 @@ def test_leads_without_a_key_never_merge(store: LeadStore) -> None:
         upsert(store, [same(3, "call me"), same(4, "call me")]),
         upsert(store, [same(1)], "imp-2"),
     ]
-    assert counts(plans) == (5, 0, 0, 0)
+    assert counts(plans) == (5, 0, 0, 0, 0)
     assert store.count_leads("alice") == 5
     assert all(history(store, lead) == [] for lead in leads(store))
 
@@ -339,7 +361,7 @@ def test_phone_only_leads_dedupe_on_the_e164_phone(store: LeadStore) -> None:
         ),
     ]
     # row 2 has an email: its key is the email, so it is not the phone-only lead
-    assert counts(plans) == (2, 1, 1, 0)
+    assert counts(plans) == (2, 1, 1, 0, 0)
     found = by_email(store)
     assert found[None]["firstName"] == "D"
     assert found["b@x.com"]["firstName"] == ""
@@ -353,7 +375,7 @@ def test_owners_never_mix(store: LeadStore) -> None:
     plan = upsert(store, [draft(1, "ada@x.com", "+14155550134", first="Bob's")], owner="bob")
     phone_only = [draft(2, None, "+14155550134", first="P")]
     plans = [plan, upsert(store, phone_only, owner="alice"), upsert(store, phone_only, owner="bob")]
-    assert counts(plans) == (3, 0, 0, 0)
+    assert counts(plans) == (3, 0, 0, 0, 0)
     alices, bobs = leads(store, "alice"), leads(store, "bob")
     assert [lead["firstName"] for lead in alices] == ["Alice's", "P"]
     assert [lead["firstName"] for lead in bobs] == ["Bob's", "P"]
@@ -382,7 +404,7 @@ FILE = [
     draft(9, None, "call me", first="Keyless"),
 ]
 KEYLESS = "(keyless)"
-EXISTING = [draft(50, "b@x.com", title="old", company="Old Co"), draft(51, "c@x.com")]
+EXISTING = [draft(50, "b@x.com", title="old", company="Old Co"), draft(51, "c@x.com", title="c5")]
 
 
 def split_runs() -> list[list[list[int]]]:
@@ -401,7 +423,7 @@ def split_runs() -> list[list[list[int]]]:
 
 def run_file(
     store: LeadStore, batches: list[list[int]], mode: ImportMode, policy: MergePolicy
-) -> tuple[tuple[int, int, int, int], dict[str, Any]]:
+) -> tuple[tuple[int, ...], dict[str, Any]]:
     upsert(store, EXISTING, "imp-0", now="2026-01-01T00:00:00.000Z")
     plans = [
         upsert(store, [FILE[i] for i in rows], "imp-1", mode, policy, batch=f"b-{n}", now="T1")
@@ -435,8 +457,9 @@ def test_the_last_occurrence_wins_whatever_the_batching_and_order(
         assert_same(result, expected)
     totals, final = expected
     if mode is CU:
-        # a: rows 0, 2, 7 (two duplicates); b: existing, rows 1, 8; c: existing; phone: 3, 6
-        assert totals == (4, 2, 4, 0)
+        # a: rows 0, 2, 7 (two duplicates); b: existing, rows 1, 8; c: existing and row 5
+        # changes nothing in it; phone: 3, 6
+        assert totals == (4, 1, 4, 0, 1)
         assert final["a@x.com"]["title"] == "a7"
         assert final["a@x.com"]["attributes"] == {"late": 2}  # nothing left by rows 0 and 2
         assert final["a@x.com"]["optIn"] is None
@@ -444,10 +467,10 @@ def test_the_last_occurrence_wins_whatever_the_batching_and_order(
         assert final["b@x.com"]["company"] == ("" if policy is REPLACE else "Old Co")
         assert final["+14155550134"]["title"] == "p6"
     elif mode is CREATE_ONLY:
-        assert totals == (4, 0, 4, 2)  # b and c exist: skipped once each, b's row 1 a duplicate
+        assert totals == (4, 0, 4, 2, 0)  # b and c exist: skipped once each, b's row 1 a duplicate
         assert final["b@x.com"]["title"] == "old"
     else:
-        assert totals == (0, 2, 4, 4)  # a, phone and both keyless leads are new: skipped
+        assert totals == (0, 1, 4, 4, 1)  # a, phone and both keyless leads are new: skipped
         assert set(final) == {"b@x.com", "c@x.com", KEYLESS} and final[KEYLESS] == []
 
 
@@ -457,14 +480,14 @@ def test_a_redelivered_batch_changes_nothing(store: LeadStore) -> None:
     upsert(store, [draft(3, "a@x.com", title="3")], batch="b-2")
     before = leads(store)
     plan = upsert(store, batch, batch="b-1-again")
-    assert counts([plan]) == (0, 0, 1, 0)
+    assert counts([plan]) == (0, 0, 1, 0, 0)
     assert plan.outcomes[2][0] is Outcome.REPLAYED
     assert leads(store) == before
 
 
 @pytest.mark.parametrize(
     ("mode", "existing", "expected"),
-    [(UPDATE_ONLY, False, (0, 0, 1, 1)), (CREATE_ONLY, True, (0, 0, 1, 1))],
+    [(UPDATE_ONLY, False, (0, 0, 1, 1, 0)), (CREATE_ONLY, True, (0, 0, 1, 1, 0))],
 )
 @pytest.mark.parametrize("order", [[[0, 1]], [[0], [1]], [[1], [0]]])
 def test_skipping_modes_count_across_batches(
@@ -564,7 +587,14 @@ def test_import_records_runs_the_leads_pipeline(store: LeadStore) -> None:
     assert {e["importId"] for e in errors} == {summary.importId}
     assert {e["source"] for e in errors} == {"upload"}
     again, _ = import_records(store, records[5:], options, "again.csv")
-    assert (again.created, again.updated) == (0, 1)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
+    # a JSON record without a key keeps that field: this one has no Company and no Phone
+    update = {"Email": "ada@x.com", "First Name": "Ada C", "Company": "Acme"}
+    import_records(store, [update], options, "more.json")
+    moved, _ = import_records(store, [{"Email": "ada@x.com", "Title": "CTO"}], options, None)
+    assert (moved.updated, moved.unchanged) == (1, 0)
+    ada = by_email(store)["ada@x.com"]
+    assert (ada["firstName"], ada["company"], ada["title"]) == ("Ada C", "Acme", "CTO")
 
 
 def test_run_optin_saves_opted_in_leads_and_counts(store: LeadStore) -> None:
@@ -816,7 +846,7 @@ def run_concurrent_writers(
         worker.join()
     assert errors == []
     total = threads * batches
-    assert counts(plans) == (total * 5 + 1, total - 1, 0, 0)
+    assert counts(plans) == (total * 5 + 1, total - 1, 0, 0, 0)
     assert reader.count_leads("alice") == total * 5 + 1
     shared = by_email(reader)["shared@x.com"]
     assert len(history(reader, shared)) == total - 1
@@ -907,7 +937,7 @@ def apply_file(
     batches: list[list[int]],
     mode: ImportMode,
     policy: MergePolicy,
-) -> tuple[tuple[int, int, int, int], Any]:
+) -> tuple[tuple[int, ...], Any]:
     for owner in ("alice", "bob"):
         upsert(store, existing, "imp-0", owner=owner, now="T0")
     plans = [
@@ -925,9 +955,16 @@ def apply_file(
 
 
 def final_leads(result: tuple[Any, Any]) -> tuple[Any, list[str]]:
-    """Counts and the leads, in an order that does not depend on the batching."""
+    """Counts and the leads, in an order that does not depend on the batching.
+
+    Not updatedAt and sourceFile: they tell about writes, and a row that changed a lead
+    and was then undone by a later row of the file (in a later batch) leaves them moved.
+    """
     total, (listed, *_) = result
-    return total, sorted(repr(lead) for lead in listed)
+    kept = (
+        {k: v for k, v in lead.items() if k not in ("updatedAt", "sourceFile")} for lead in listed
+    )
+    return total, sorted(repr(lead) for lead in kept)
 
 
 @given(st.data(), st.sampled_from(list(ImportMode)), st.sampled_from(list(MergePolicy)))
@@ -938,7 +975,11 @@ def test_property_adapters_agree_on_any_file_in_any_batching(
     batches = data.draw(splits(len(rows)), label="batches")
     keys = sorted({d.key for d in rows if d.key is not None})
     existing_keys = data.draw(st.lists(st.sampled_from(keys), unique=True) if keys else st.just([]))
+    last = {d.key: d for d in sorted(rows, key=lambda d: d.row) if d.key is not None}
+    same = data.draw(st.sets(st.sampled_from(existing_keys)) if existing_keys else st.just(set()))
     existing = [
+        # a lead in `same` holds what the file's last row says already: unchanged
+        dataclasses.replace(last[k], row=100 + i) if k in same else
         draft(100 + i, k if "@" in k else None, None if "@" in k else k, title="Old", first="O",
               opt_in=False, attributes={"p": 9, "old": 1})
         for i, k in enumerate(existing_keys)
@@ -954,4 +995,75 @@ def test_property_adapters_agree_on_any_file_in_any_batching(
     )
     assert final_leads(memory) == final_leads(one_batch)
     bobs = memory[1][2]
-    assert [lead["title"] for lead in bobs] == ["Old"] * len(existing)
+    assert [lead["title"] for lead in bobs] == [d.title for d in existing]
+
+
+# --- undo ------------------------------------------------------------------------------------
+
+
+def titles(store: LeadStore) -> dict[str | None, str]:
+    return {email: lead["title"] for email, lead in by_email(store).items()}
+
+
+def test_undo_never_destroys_later_work_and_lists_it(store: LeadStore) -> None:
+    """Issue 9 4.4: leads a later import changed keep their values, created or updated."""
+    upsert(store, [draft(1, "b@x.com", title="old")], "imp-0")
+    first = [("a", "a1"), ("b", "b1"), ("c", "c1"), ("d", "d1")]
+    upsert(store, [draft(n, f"{k}@x.com", title=t) for n, (k, t) in enumerate(first)], "imp-1")
+    # a later import changes a (created by imp-1) and b (updated by imp-1); c is unchanged
+    later = [("a", "a2"), ("b", "b2"), ("c", "c1")]
+    upsert(store, [draft(n, f"{k}@x.com", title=t) for n, (k, t) in enumerate(later)], "imp-2")
+    ids = {email: lead["leadId"] for email, lead in by_email(store).items()}
+
+    result = store.undo_import("alice", "imp-1", "T9")
+
+    assert (result.deleted, result.restored) == (2, 0)  # c and d
+    assert sorted(result.conflicts) == sorted([ids["a@x.com"], ids["b@x.com"]])
+    assert titles(store) == {"a@x.com": "a2", "b@x.com": "b2"}
+    again = store.undo_import("alice", "imp-1", "T10")  # idempotent
+    assert (again.deleted, again.restored, sorted(again.conflicts)) == (
+        0,
+        0,
+        sorted(result.conflicts),
+    )
+
+
+def test_undo_of_an_update_restores_what_the_import_replaced(store: LeadStore) -> None:
+    upsert(store, [draft(1, "b@x.com", "+14155550134", first="Bo", title="old")], "imp-0")
+    upsert(store, [draft(1, "b@x.com", "+14155550134", first="Bob", title="new")], "imp-1")
+
+    result = store.undo_import("alice", "imp-1", "T9")
+
+    assert (result.deleted, result.restored, result.conflicts) == (0, 1, [])
+    [lead] = leads(store)
+    assert (lead["name"], lead["title"], lead["updatedAt"]) == ("Bo", "old", "T9")
+    undone = history(store, lead)[-1]
+    assert undone["action"] == "import_undone"
+    assert undone["fieldsChanged"] == ["firstName", "title"]
+    assert undone["previousValues"] == {"firstName": "Bob", "title": "new"}
+    assert undone["restoredValues"] == {"firstName": "Bo", "title": "old", "name": "Bo"}
+    assert store.undo_import("alice", "imp-1", "T10").restored == 0  # done once only
+    assert len(history(store, lead)) == 2
+
+
+def test_undoing_a_later_import_first_lets_the_earlier_one_be_undone(store: LeadStore) -> None:
+    upsert(store, [draft(1, "b@x.com", title="old")], "imp-0")
+    upsert(store, [draft(1, "b@x.com", title="b1"), draft(2, "n@x.com")], "imp-1")
+    upsert(store, [draft(1, "b@x.com", title="b2"), draft(2, "n@x.com", title="n2")], "imp-2")
+    assert len(store.undo_import("alice", "imp-1", "T8").conflicts) == 2
+
+    assert store.undo_import("alice", "imp-2", "T9").restored == 2
+    result = store.undo_import("alice", "imp-1", "T10")
+
+    assert (result.deleted, result.restored, result.conflicts) == (1, 1, [])
+    assert titles(store) == {"b@x.com": "old"}
+
+
+def test_undo_touches_one_owner_only(store: LeadStore) -> None:
+    for owner in ("alice", "bob"):
+        upsert(store, [draft(1, "a@x.com", title=owner)], "imp-1", owner=owner)
+    upsert(store, [draft(1, "a@x.com", title="later")], "imp-2", owner="bob")
+    result = store.undo_import("alice", "imp-1", "T9")
+    assert (result.deleted, result.conflicts) == (1, [])
+    assert titles(store) == {}
+    assert [lead["title"] for lead in leads(store, "bob")] == ["later"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 from collections import Counter
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leadflow.domain.lead import LeadDraft
+from leadflow.domain.lead import LEAD_FIELDS, LeadDraft
 from leadflow.domain.merge import (
     MERGED_COLUMNS,
     BatchPlan,
@@ -46,6 +47,7 @@ def draft(
     opt_in: bool | None = None,
     interests: list[str] | None = None,
     attributes: dict[str, Any] | None = None,
+    present: frozenset[str] = LEAD_FIELDS,
 ) -> LeadDraft:
     if phone is not None and phone_valid is None:
         phone_valid = phone.startswith("+")
@@ -63,6 +65,7 @@ def draft(
         opt_in=opt_in,
         interests=interests,
         attributes=attributes or {},
+        present=present,
     )
 
 
@@ -201,13 +204,47 @@ def test_upsert_updates_an_existing_lead_and_keeps_its_id() -> None:
     assert plan.outcomes[4] == (Outcome.UPDATED, "L1")
 
 
-def test_unchanged_lead_still_counts_as_updated() -> None:
+def test_a_row_that_changes_nothing_is_unchanged_and_only_moves_the_stamp() -> None:
     lead = stored(title="CTO")
     plan = plan_batch(
         [draft(2, "ada@example.com", title="CTO")], {"ada@example.com": lead}, IMPORT, CU, REPLACE
     )
+    assert (plan.updated, plan.unchanged) == (0, 1)
+    assert plan.outcomes[2] == (Outcome.UNCHANGED, "L1")
+    (stamp,) = plan.updates
+    assert stamp.unchanged and not stamp.audited and stamp.changes == {}
+
+
+def test_a_field_the_row_does_not_have_is_kept() -> None:
+    """Issue 9 4.1: a file without a Phone (or Title) column never clears the phone."""
+    lead = stored(phone="+14155550134", phone_valid=True, title="CTO", company="Old")
+    row = draft(2, "ada@example.com", company="", present=frozenset({"email", "company"}))
+    plan = plan_batch([row], {"ada@example.com": lead}, IMPORT, CU, REPLACE)
+    (update,) = plan.updates
+    assert update.changes == {"company": ""}  # present but empty: replaces (seed 004)
     assert plan.updated == 1
-    assert plan.updates[0].changes == {}
+
+
+def test_a_full_name_column_replaces_both_name_parts_and_a_first_name_one_only_its_own() -> None:
+    lead = stored(first_name="Ada", last_name="Lovelace")
+    by_name = draft(2, "ada@example.com", first="Ada", present=frozenset({"email", "name"}))
+    plan = plan_batch([by_name], {"ada@example.com": lead}, IMPORT, CU, REPLACE)
+    assert plan.updates[0].changes == {"last_name": ""}
+    by_first = draft(2, "ada@example.com", first="Augusta", present=frozenset({"firstName"}))
+    plan = plan_batch([by_first], {"ada@example.com": lead}, IMPORT, CU, REPLACE)
+    assert plan.updates[0].changes == {"first_name": "Augusta"}
+    assert plan.updates[0].name == "Augusta Lovelace"
+
+
+def test_a_later_row_that_undoes_an_earlier_rows_change_moves_the_count() -> None:
+    """Rows 1 and 2 of one file share an existing lead's key; row 1 changes it, row 2
+    (the last occurrence) leaves it as it was: one unchanged, one duplicate, any order."""
+    rows = [draft(1, "a@x.com", title="new"), draft(2, "a@x.com", title="Old")]
+    for batches in ([[0, 1]], [[0], [1]], [[1], [0]]):
+        store = MemStore()
+        store.seed(draft(50, "a@x.com", title="Old"))
+        assert totals(run_split(store, rows, batches)) == (0, 0, 1, 0, 1), batches
+        assert store.by_key["a@x.com"]["title"] == "Old"
 
 
 def test_create_only_skips_existing_leads() -> None:
@@ -505,6 +542,9 @@ class MemStore:
         for update in plan.updates:
             lead = by_id[update.lead_id]
             assert update.previous == {c: lead[c] for c in update.changes}
+            if update.unchanged:  # the stamp alone moves
+                lead.update(import_id=import_id, import_row=update.draft.row)
+                continue
             if update.audited:
                 self.audit.setdefault((update.lead_id, import_id), []).append(update.previous)
             lead.update(update.changes)
@@ -515,17 +555,23 @@ class MemStore:
         return plan
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
+        # Not the lead id (new each run), nor the file that wrote the lead last: like
+        # updatedAt, that is about the write, and a row that changed a lead and was then
+        # undone by a later row of the file (in another batch) leaves it behind.
         return {
-            k: {c: v for c, v in lead.items() if c != "lead_id"} for k, lead in self.by_key.items()
+            k: {c: v for c, v in lead.items() if c not in ("lead_id", "source_file")}
+            for k, lead in self.by_key.items()
         }
 
 
-def totals(plans: Sequence[BatchPlan]) -> tuple[int, int, int, int]:
+def totals(plans: Sequence[BatchPlan]) -> tuple[int, int, int, int, int]:
+    """(created, updated, duplicates, skipped, unchanged) over the plans."""
     return (
         sum(p.created for p in plans),
         sum(p.updated for p in plans),
         sum(p.duplicates for p in plans),
         sum(p.skipped for p in plans),
+        sum(p.unchanged for p in plans),
     )
 
 
@@ -630,7 +676,7 @@ def test_property_keyless_leads_never_merge(
     store = MemStore()
     half = len(drafts) // 2
     plans = [store.run(drafts[:half], mode=mode, policy=policy), store.run(drafts[half:])]
-    assert totals(plans) == (len(drafts), 0, 0, 0)
+    assert totals(plans) == (len(drafts), 0, 0, 0, 0)
     assert len(store.keyless) == len(drafts)
     assert store.by_key == {}
     assert len({lead["lead_id"] for lead in store.keyless}) == len(drafts)
@@ -666,11 +712,16 @@ def test_property_batching_and_order_do_not_change_the_result(data: st.DataObjec
     batches = data.draw(_split(len(drafts)), label="batches")
     last = _last_by_key(drafts)
     existing = data.draw(st.sets(st.sampled_from(sorted(last))) if last else st.just(set()))
+    # some existing leads hold exactly what the file's last row for them says
+    same = data.draw(st.sets(st.sampled_from(sorted(existing))) if existing else st.just(set()))
     store = MemStore()
     for i, key in enumerate(sorted(existing)):
         email = key if "@" in key else None
         phone = None if email else key
-        store.seed(draft(100 + i, email, phone, first="Old", title="Old", remarks="old"))
+        if key in same:
+            store.seed(dataclasses.replace(last[key], row=100 + i))
+        else:
+            store.seed(draft(100 + i, email, phone, first="Old", title="Old", remarks="old"))
 
     plans = run_split(store, drafts, batches)
 
@@ -679,9 +730,10 @@ def test_property_batching_and_order_do_not_change_the_result(data: st.DataObjec
     new_keys = set(last) - existing
     assert totals(plans) == (
         len(new_keys) + len(keyless),
-        len(existing),
+        len(existing) - len(same),
         keyed_rows - len(last),
         0,
+        len(same),
     )
     assert set(store.by_key) == set(last)
     for key, winner in last.items():
@@ -766,8 +818,14 @@ def test_property_any_batching_gives_the_single_batch_result(
     batches = data.draw(_split(len(drafts)), label="batches")
     keys = sorted(_last_by_key(drafts))
     existing_keys = data.draw(st.sets(st.sampled_from(keys)) if keys else st.just(set()))
+    last = _last_by_key(drafts)
+    same = data.draw(
+        st.sets(st.sampled_from(sorted(existing_keys))) if existing_keys else st.just(set())
+    )
     existing = [
-        draft(
+        dataclasses.replace(last[k], row=100 + i)  # the file will change nothing in it
+        if k in same
+        else draft(
             100 + i,
             k if "@" in k else None,
             None if "@" in k else k,
@@ -841,5 +899,5 @@ def test_skipping_modes_count_duplicates_whatever_the_batching(
         if seed_existing:
             store.seed(draft(50, "a@x.com"))
         counts.append(totals(run_split(store, rows, batches, mode)))
-    # (created, updated, duplicates, skipped)
-    assert counts == [(0, 0, 1, 1)] * 3
+    # (created, updated, duplicates, skipped, unchanged)
+    assert counts == [(0, 0, 1, 1, 0)] * 3

@@ -46,7 +46,7 @@ _API_NAMES = {**MERGED_COLUMNS, "phone_valid": "phoneValid", "opt_in": "optIn"}
 def audit_to_api(row: dict[str, Any]) -> dict[str, Any]:
     """A stored audit entry as the history item of GET /v1/leads/{leadId}."""
     previous = json.loads(row["previous"])
-    return {
+    document = {
         "action": row["action"],
         "leadId": row["lead_id"],
         "email": row["email"],
@@ -58,6 +58,10 @@ def audit_to_api(row: dict[str, Any]) -> dict[str, Any]:
         "importId": row["import_id"],
         "timestamp": row["timestamp"],
     }
+    if row.get("restored") is not None:  # an import_undone entry: what it gave back
+        restored = json.loads(row["restored"])
+        document["restoredValues"] = {_API_NAMES.get(k, k): v for k, v in restored.items()}
+    return document
 
 
 def page_of(

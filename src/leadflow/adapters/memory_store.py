@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..domain.lead import LeadDraft
-from ..domain.names import join_name
+from ..domain.undo import AuditEntry, UndoResult, plan_undo
 from ..ports import LeadQuery, WriteContext
 from .lead_rows import audit_to_api, decode_cursor, lead_to_api, page_of
 from .memory_uow import DuplicateLeadKey, MemoryTables, MemoryUnitOfWork, Row
@@ -113,46 +113,69 @@ class MemoryLeadStore:
                 totals[name] = totals.get(name, 0) + value
         return len(batches), totals
 
-    def undo_import(self, owner: str, import_id: str, now: str) -> tuple[int, int]:
-        with self._write_lock:
+    def undo_import(self, owner: str, import_id: str, now: str) -> UndoResult:
+        with self._write_lock:  # one unit of work (a fake has no size limit to respect)
             work = self._tables.copy()
-            created = [
-                row
-                for row in work.leads.values()
-                if row["owner"] == owner and row["created_import_id"] == import_id
-            ]
-            for row in created:
-                work.remove(row)
-            restored = 0
-            for lead_id, entries in list(work.audit.items()):
-                mine = [e for e in entries if e["import_id"] == import_id and e["owner"] == owner]
-                current = work.leads.get(lead_id)
-                if not mine or current is None:
+            leads: dict[str, dict[str, Any]] = {}
+            trails: dict[str, list[AuditEntry]] = {}
+            for lead_id, row in work.leads.items():
+                if row["owner"] != owner:
                     continue
-                values: dict[str, Any] = {}
-                for entry in reversed(mine):  # newest first: the oldest value wins
-                    values.update(json.loads(entry["previous"]))
-                new = {**current, **{k: _stored(k, v) for k, v in values.items()}}
-                new.update(source_file=mine[0]["previous_source_file"], updated_at=now)
-                new.update(import_id=None, name=join_name(new["first_name"], new["last_name"]))
+                entries = [e for e in work.audit.get(lead_id, ()) if e["owner"] == owner]
+                mine = any(
+                    e["import_id"] == import_id and e["action"] == "lead_updated" for e in entries
+                )
+                if row["created_import_id"] != import_id and not mine:
+                    continue
+                lead = dict(row)
+                for column in ("interests", "attributes"):
+                    if lead[column] is not None:
+                        lead[column] = json.loads(lead[column])
+                leads[lead_id] = lead
+                trails[lead_id] = [
+                    AuditEntry(
+                        e["id"],
+                        e["action"],
+                        e["import_id"],
+                        json.loads(e["previous"]),
+                        e["previous_source_file"],
+                    )
+                    for e in entries
+                ]
+            deletes, restores, conflicts = plan_undo(import_id, leads, trails)
+            for lead_id in deletes:
+                work.remove(work.leads[lead_id])
+            for restore in restores:
+                current = work.leads[restore.lead_id]
+                new = {**current, **{k: _stored(k, v) for k, v in restore.values.items()}}
+                new.update(source_file=restore.source_file, updated_at=now, import_id=None)
                 work.put(new, current)
-                restored += 1
                 work.last_audit_id += 1
                 note = {
-                    **mine[-1],
                     "id": work.last_audit_id,
+                    "owner": owner,
+                    "lead_id": restore.lead_id,
                     "action": "import_undone",
-                    "email": new["email"],
-                    "previous_source_file": None,
-                    "new_source_file": new["source_file"],
-                    "fields_changed": "[]",
-                    "previous": "{}",
+                    "email": current["email"],
+                    "previous_source_file": current["source_file"],
+                    "new_source_file": restore.source_file,
+                    "fields_changed": json.dumps(restore.fields),
+                    "previous": json.dumps(restore.replaced, ensure_ascii=False, default=str),
+                    "restored": json.dumps(restore.values, ensure_ascii=False, default=str),
                     "batch_id": "",
+                    "import_id": import_id,
                     "timestamp": now,
                 }
-                work.audit[lead_id] = (*entries, note)
+                work.audit[restore.lead_id] = (*work.audit.get(restore.lead_id, ()), note)
             self._tables = work
-        return len(created), restored
+        return UndoResult(len(deletes), len(restores), conflicts)
+
+    def forget_job(self, job_id: str) -> None:
+        with self._write_lock:
+            work = self._tables.copy()
+            work.batches = {k: v for k, v in work.batches.items() if k[0] != job_id}
+            work.skips = {k: v for k, v in work.skips.items() if k[0] != job_id}
+            self._tables = work
 
     def batch_outcomes(self, job_id: str) -> Iterator[tuple[int, str, str | None]]:
         for (job, _), (_, outcomes) in sorted(self._tables.batches.items()):

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..domain.lead import LeadDraft, Rejection
 from ..domain.merge import Update, fields_changed
-from ..ports import WriteContext
+from ..ports import DEAD_LETTERED, WriteContext
 
 Row = dict[str, Any]
 
@@ -195,6 +195,11 @@ class MemoryUnitOfWork:
         # In the order SQLite applies them: grouped by the set of columns they change.
         groups: dict[tuple[str, ...], list[tuple[Update, dict[str, Any]]]] = {}
         for update in updates:
+            if update.unchanged:  # only the (import, row) stamp moves
+                old = t.leads.get(update.lead_id)
+                if old is not None and old["owner"] == ctx.owner:
+                    t.put({**old, "import_id": ctx.import_id, "import_row": update.draft.row}, old)
+                continue
             changes = dict(update.changes)
             if "first_name" in changes or "last_name" in changes:
                 changes["name"] = update.name
@@ -232,9 +237,16 @@ class MemoryUnitOfWork:
                 t.audit[update.lead_id] = (*t.audit.get(update.lead_id, ()), entry)
 
     def claim_batch(self, job_id: str, batch_no: int) -> bool:
+        held = self.tables.batches.get((job_id, batch_no))
+        if held is not None and not held[0].get(DEAD_LETTERED):
+            return False  # applied already; a dead-lettered batch is redriven instead
+        self.tables.batches[(job_id, batch_no)] = ({}, [])
+        return True
+
+    def mark_dead(self, job_id: str, batch_no: int) -> bool:
         if (job_id, batch_no) in self.tables.batches:
             return False
-        self.tables.batches[(job_id, batch_no)] = ({}, [])
+        self.tables.batches[(job_id, batch_no)] = ({DEAD_LETTERED: 1}, [])
         return True
 
     def finish_batch(

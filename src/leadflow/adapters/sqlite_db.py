@@ -192,6 +192,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX outbox_pending ON outbox(status, id);
     CREATE TABLE alarms (name TEXT PRIMARY KEY, raised INTEGER NOT NULL);
     """,
+    # 12: an import_undone audit entry keeps the values the undo restored
+    """
+    ALTER TABLE lead_audit ADD COLUMN restored TEXT;
+    """,
 )
 
 

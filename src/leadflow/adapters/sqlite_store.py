@@ -10,8 +10,8 @@ from typing import Any
 
 from ..domain.lead import LeadDraft, Rejection
 from ..domain.merge import Update, fields_changed
-from ..domain.names import join_name
-from ..ports import LeadQuery, WriteContext
+from ..domain.undo import AuditEntry, UndoResult, plan_undo
+from ..ports import DEAD_LETTERED, LeadQuery, WriteContext
 from .lead_rows import audit_to_api, decode_cursor, lead_to_api, page_of
 from .sqlite_db import Database
 
@@ -145,7 +145,11 @@ class SqliteUnitOfWork:
         # Updates that change the same columns share one executemany.
         by_columns: dict[tuple[str, ...], list[list[Any]]] = {}
         audits = []
+        stamps = []
         for update in updates:
+            if update.unchanged:  # only the (import, row) stamp moves
+                stamps.append((ctx.import_id, update.draft.row, update.lead_id, ctx.owner))
+                continue
             changes = dict(update.changes)
             if "first_name" in changes or "last_name" in changes:
                 changes["name"] = update.name
@@ -176,6 +180,11 @@ class SqliteUnitOfWork:
                 "import_row = ? WHERE lead_id = ? AND owner = ?",
                 rows,
             )
+        if stamps:
+            self.conn.executemany(
+                "UPDATE leads SET import_id = ?, import_row = ? WHERE lead_id = ? AND owner = ?",
+                stamps,
+            )
         if audits:
             self.conn.executemany(
                 "INSERT INTO lead_audit (owner, lead_id, action, email, previous_source_file, "
@@ -189,6 +198,32 @@ class SqliteUnitOfWork:
             "INSERT OR IGNORE INTO job_batches (job_id, batch_no) VALUES (?, ?)",
             (job_id, batch_no),
         )
+        if cursor.rowcount == 1:
+            return True
+        # In the ledger already: applied (a redelivery), or dead-lettered and now redriven,
+        # which takes the place of its dead entry (counted out of the job's totals).
+        row = self.conn.execute(
+            "SELECT counts FROM job_batches WHERE job_id = ? AND batch_no = ?",
+            (job_id, batch_no),
+        ).fetchone()
+        dead = json.loads(row[0] or "{}") if row is not None else {}
+        if not dead.get(DEAD_LETTERED):
+            return False
+        self.conn.execute(
+            "UPDATE job_batches SET counts = NULL, outcomes = NULL "
+            "WHERE job_id = ? AND batch_no = ?",
+            (job_id, batch_no),
+        )
+        self._add_to_job(job_id, {name: -value for name, value in dead.items()}, -1)
+        return True
+
+    def mark_dead(self, job_id: str, batch_no: int) -> bool:
+        cursor = self.conn.execute(
+            "INSERT OR IGNORE INTO job_batches (job_id, batch_no) VALUES (?, ?)",
+            (job_id, batch_no),
+        )
+        if cursor.rowcount == 1:
+            self.finish_batch(job_id, batch_no, {DEAD_LETTERED: 1})
         return cursor.rowcount == 1
 
     def finish_batch(
@@ -204,14 +239,17 @@ class SqliteUnitOfWork:
         )
         # The job's running totals move in the same transaction as the batch: a status
         # read is one row, however many batches the job has, and still counts each once.
+        self._add_to_job(job_id, counts, 1)
+
+    def _add_to_job(self, job_id: str, counts: Mapping[str, int], batches: int) -> None:
         row = self.conn.execute("SELECT totals FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
         if row is not None:
             totals = json.loads(row[0] or "{}")
             for name, value in counts.items():
                 totals[name] = totals.get(name, 0) + value
             self.conn.execute(
-                "UPDATE jobs SET done_batches = done_batches + 1, totals = ? WHERE job_id = ?",
-                (json.dumps(totals), job_id),
+                "UPDATE jobs SET done_batches = done_batches + ?, totals = ? WHERE job_id = ?",
+                (batches, json.dumps(totals), job_id),
             )
 
     def log_rejections(self, ctx: WriteContext, rejections: Sequence[Rejection]) -> None:
@@ -233,6 +271,68 @@ class SqliteUnitOfWork:
                 for r in rejections
             ],
         )
+
+
+def _undo_chunk(
+    conn: sqlite3.Connection, owner: str, import_id: str, lead_ids: Sequence[str], now: str
+) -> UndoResult:
+    """Undo one import on some of its leads, inside the caller's transaction."""
+    marks = ",".join("?" * len(lead_ids))
+    cursor = conn.execute(
+        f"SELECT {_STORED_COLUMNS}, owner FROM leads WHERE owner = ? AND lead_id IN ({marks})",
+        [owner, *lead_ids],
+    )
+    names = [d[0] for d in cursor.description]
+    leads = {row[0]: dict(zip(names, row, strict=True)) for row in cursor}
+    for lead in leads.values():
+        for column in _JSON_COLUMNS:
+            if lead[column] is not None:
+                lead[column] = json.loads(lead[column])
+    trails: dict[str, list[AuditEntry]] = {}
+    for entry_id, lead_id, action, entry_import, previous, previous_file in conn.execute(
+        "SELECT id, lead_id, action, import_id, previous, previous_source_file FROM lead_audit "
+        f"WHERE owner = ? AND lead_id IN ({marks}) ORDER BY id",
+        [owner, *lead_ids],
+    ):
+        entry = AuditEntry(entry_id, action, entry_import, json.loads(previous), previous_file)
+        trails.setdefault(lead_id, []).append(entry)
+    deletes, restores, conflicts = plan_undo(import_id, leads, trails)
+    conn.executemany(
+        "DELETE FROM leads WHERE lead_id = ? AND owner = ?", [(i, owner) for i in deletes]
+    )
+    audits = []
+    for restore in restores:
+        stored = {k: _dumps(v) if k in _JSON_COLUMNS else v for k, v in restore.values.items()}
+        stored.update(source_file=restore.source_file, updated_at=now, import_id=None)
+        assignments = ", ".join(f"{column} = ?" for column in stored)
+        conn.execute(
+            f"UPDATE leads SET {assignments} WHERE lead_id = ? AND owner = ?",
+            [*stored.values(), restore.lead_id, owner],
+        )
+        lead = leads[restore.lead_id]
+        audits.append(
+            (
+                owner,
+                restore.lead_id,
+                "import_undone",
+                lead["email"],
+                lead["source_file"],
+                restore.source_file,
+                json.dumps(restore.fields),
+                json.dumps(restore.replaced, ensure_ascii=False, default=str),
+                json.dumps(restore.values, ensure_ascii=False, default=str),
+                "",
+                import_id,
+                now,
+            )
+        )
+    conn.executemany(
+        "INSERT INTO lead_audit (owner, lead_id, action, email, previous_source_file, "
+        "new_source_file, fields_changed, previous, restored, batch_id, import_id, timestamp) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        audits,
+    )
+    return UndoResult(len(deletes), len(restores), conflicts)
 
 
 def prepare_rows(ctx: WriteContext, drafts: Sequence[LeadDraft]) -> dict[int, tuple[Any, ...]]:
@@ -301,45 +401,30 @@ class SqliteLeadStore:
                 totals[name] = totals.get(name, 0) + value
         return batches, totals
 
-    def undo_import(self, owner: str, import_id: str, now: str) -> tuple[int, int]:
-        with self.db.transaction() as conn:
-            deleted = conn.execute(
-                "DELETE FROM leads WHERE owner = ? AND created_import_id = ?", (owner, import_id)
-            ).rowcount
-            before: dict[str, dict[str, Any]] = {}
-            files: dict[str, str | None] = {}
-            # newest first: each column ends with its value before the import's first change
-            for lead_id, previous, source_file in conn.execute(
-                "SELECT lead_id, previous, previous_source_file FROM lead_audit "
-                "WHERE owner = ? AND import_id = ? ORDER BY id DESC",
-                (owner, import_id),
-            ):
-                before.setdefault(lead_id, {}).update(json.loads(previous))
-                files[lead_id] = source_file
-            for lead_id, values in before.items():
-                if "first_name" in values or "last_name" in values:
-                    first, last = conn.execute(
-                        "SELECT first_name, last_name FROM leads WHERE lead_id = ?", (lead_id,)
-                    ).fetchone()
-                    values["name"] = join_name(
-                        values.get("first_name", first), values.get("last_name", last)
-                    )
-                stored = {k: _dumps(v) if k in _JSON_COLUMNS else v for k, v in values.items()}
-                stored.update(source_file=files[lead_id], updated_at=now, import_id=None)
-                assignments = ", ".join(f"{column} = ?" for column in stored)
-                conn.execute(
-                    f"UPDATE leads SET {assignments} WHERE lead_id = ? AND owner = ?",
-                    [*stored.values(), lead_id, owner],
-                )
-            conn.execute(
-                "INSERT INTO lead_audit (owner, lead_id, action, email, previous_source_file, "
-                "new_source_file, fields_changed, previous, batch_id, import_id, timestamp) "
-                "SELECT owner, lead_id, 'import_undone', email, NULL, source_file, '[]', '{}', "
-                "'', ?, ? FROM leads WHERE owner = ? AND lead_id IN "
-                f"({','.join('?' * len(before))})",
-                [import_id, now, owner, *before],
+    def undo_import(self, owner: str, import_id: str, now: str) -> UndoResult:
+        # The import's leads, then a short transaction per chunk that reads each lead and
+        # its trail and writes the plan: a write between chunks is seen by the next one.
+        conn = self.db.conn
+        lead_ids = [
+            row[0]
+            for row in conn.execute(
+                "SELECT lead_id FROM leads WHERE owner = ? AND created_import_id = ? "
+                "UNION SELECT lead_id FROM lead_audit WHERE owner = ? AND import_id = ? "
+                "AND action = 'lead_updated'",
+                (owner, import_id, owner, import_id),
             )
-        return deleted, len(before)
+        ]
+        result = UndoResult()
+        for start in range(0, len(lead_ids), _KEYS_PER_QUERY):
+            chunk = lead_ids[start : start + _KEYS_PER_QUERY]
+            with self.db.transaction() as conn:
+                result.add(_undo_chunk(conn, owner, import_id, chunk, now))
+        return result
+
+    def forget_job(self, job_id: str) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM job_batches WHERE job_id = ?", (job_id,))
+            conn.execute("DELETE FROM import_skips WHERE import_id = ?", (job_id,))
 
     def batch_outcomes(self, job_id: str) -> Iterator[tuple[int, str, str | None]]:
         for (outcomes,) in self.db.conn.execute(
@@ -356,7 +441,7 @@ class SqliteLeadStore:
     def lead_history(self, owner: str, lead_id: str) -> list[dict[str, Any]]:
         rows = self._select(
             "SELECT action, lead_id, email, previous_source_file, new_source_file, "
-            "fields_changed, previous, batch_id, import_id, timestamp FROM lead_audit "
+            "fields_changed, previous, restored, batch_id, import_id, timestamp FROM lead_audit "
             "WHERE owner = ? AND lead_id = ? ORDER BY id",
             (owner, lead_id),
         )

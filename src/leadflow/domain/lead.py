@@ -41,6 +41,20 @@ class Rejection:
         return "; ".join(f"{e.field}: {e.message}" for e in self.errors)
 
 
+LEAD_TEXT_FIELDS = (
+    "name",
+    "firstName",
+    "lastName",
+    "email",
+    "phone",
+    "title",
+    "company",
+    "remarks",
+)
+# Every canonical lead field a record may have (the targets of a column mapping).
+LEAD_FIELDS = frozenset((*LEAD_TEXT_FIELDS, "optIn", "interests"))
+
+
 @dataclass(slots=True)
 class LeadDraft:
     """A validated, normalized incoming lead, before it meets the store."""
@@ -58,6 +72,9 @@ class LeadDraft:
     opt_in: bool | None = None
     interests: list[str] | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    # The lead fields (LEAD_FIELDS names) the record had, empty or not: a field it did
+    # not have never replaces a stored value (a file without a Phone column keeps phones).
+    present: frozenset[str] = LEAD_FIELDS
 
     @property
     def key(self) -> str | None:
@@ -110,18 +127,6 @@ def parse_interests(value: Any) -> list[str]:
     return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
 
 
-LEAD_TEXT_FIELDS = (
-    "name",
-    "firstName",
-    "lastName",
-    "email",
-    "phone",
-    "title",
-    "company",
-    "remarks",
-)
-
-
 def build_lead(
     row: int,
     fields: Mapping[str, Any],
@@ -151,6 +156,7 @@ def build_lead(
         record,
         region,
         errors,
+        LEAD_FIELDS.intersection(fields),
     )
 
 
@@ -163,11 +169,13 @@ def lead_from_texts(
     record: Any,
     region: str,
     errors: list[FieldError] | None = None,
+    present: frozenset[str] = LEAD_FIELDS,
 ) -> LeadDraft | Rejection:
     """The leads-pipeline rule, over stripped texts in LEAD_TEXT_FIELDS order.
 
     A lead needs a name, a company, an email or a phone. A malformed email rejects the
-    row; an unparseable phone is kept as given and flagged.
+    row; an unparseable phone is kept as given and flagged. `present` names the lead
+    fields the record had (a missing one is '' in `texts` but replaces nothing).
     """
     full_name, first, last, raw_email, raw_phone, title, company, remarks = texts
     errors = errors if errors is not None else []
@@ -210,4 +218,5 @@ def lead_from_texts(
         opt_in,
         interests,
         attributes,
+        present,
     )

@@ -34,6 +34,7 @@ class MergePolicy(StrEnum):
 class Outcome(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
+    UNCHANGED = "unchanged"  # the lead existed and the row changes nothing in it
     DUPLICATE = "duplicate"
     SKIPPED = "skipped"  # the mode forbade it (create-only met an existing lead ...)
     REPLAYED = "replayed"  # this very row was applied already (a redelivered batch)
@@ -48,6 +49,26 @@ MERGED_COLUMNS = {
     "phone": "phone",
     "remarks": "remarks",
 }
+# column -> the record fields that carry it: a row without any of them keeps the column
+_SOURCES = {
+    "first_name": frozenset(("firstName", "name")),
+    "last_name": frozenset(("lastName", "name")),
+    "title": frozenset(("title",)),
+    "company": frozenset(("company",)),
+    "phone": frozenset(("phone",)),
+    "remarks": frozenset(("remarks",)),
+}
+_absent_cache: dict[frozenset[str], tuple[str, ...]] = {}
+
+
+def absent_columns(present: frozenset[str]) -> tuple[str, ...]:
+    """The merged columns a record with these lead fields does not have (kept as stored)."""
+    absent = _absent_cache.get(present)
+    if absent is None:
+        absent = tuple(c for c, sources in _SOURCES.items() if not present & sources)
+        if len(_absent_cache) < 256:  # a handful of distinct column sets per process
+            _absent_cache[present] = absent
+    return absent
 
 
 @dataclass(slots=True)
@@ -63,6 +84,9 @@ class Update:
     # The full name once first and last name are merged (None: neither changes). Not the
     # draft's name: with policy fill the lead may keep one part and take the other.
     name: str | None = None
+    # True: the row changes nothing; only the lead's (import, row) stamp moves, so the
+    # last occurrence still wins in any order; no audit entry, updatedAt stays.
+    unchanged: bool = False
 
 
 @dataclass(slots=True)
@@ -74,6 +98,7 @@ class BatchPlan:
     duplicates: int = 0
     created: int = 0
     updated: int = 0
+    unchanged: int = 0
     skipped: int = 0
 
     def skip(self, draft: LeadDraft, lead_id: str | None) -> None:
@@ -115,11 +140,14 @@ def target_values(
     values["attributes"] = dict(draft.attributes)
     if base is None:
         return values
+    for column in absent_columns(draft.present):
+        values[column] = base[column]  # a field the record does not have is kept
+    if policy is MergePolicy.FILL:
+        for column in MERGED_COLUMNS:
+            old = base[column]
+            if old or not values[column]:
+                values[column] = old  # fill: only empty fields take the new value
     fill = policy is MergePolicy.FILL
-    for column in MERGED_COLUMNS:
-        old = base[column]
-        if fill and (old or not values[column]):
-            values[column] = old  # fill: only empty fields take the new value
     if values["phone"] == base["phone"]:
         values["phone_valid"] = base["phone_valid"]
     for column in ("opt_in", "interests"):
@@ -231,16 +259,30 @@ def plan_batch(
                 plan.outcomes[draft.row] = (Outcome.DUPLICATE, lead_id)
                 continue
             outcome = Outcome.DUPLICATE
-            changes = merge_changes(
-                stored, draft, policy, stored.get("import_base"), from_scratch=created_here
-            )
+            base = stored.get("import_base")
+            changes = merge_changes(stored, draft, policy, base, from_scratch=created_here)
+            if not created_here and base is not None:
+                # the file's last row so far tells what the import did to the lead
+                changed = _recount(plan, stored, base, draft, policy)
+                outcome = Outcome.UPDATED if changed else Outcome.UNCHANGED
         elif mode is ImportMode.CREATE_ONLY:
             plan.skip(draft, lead_id)
             continue
         else:
-            plan.updated += 1
-            outcome = Outcome.UPDATED
             changes = merge_changes(stored, draft, policy)
+            if changes:
+                plan.updated += 1
+                outcome = Outcome.UPDATED
+            else:
+                plan.unchanged += 1
+                outcome = Outcome.UNCHANGED
+        if not changes:
+            # Nothing to write but the stamp: the row still holds the key for this file.
+            stamp = Update(stored["lead_id"], draft, {}, {}, stored["source_file"], False)
+            stamp.unchanged = True
+            plan.updates.append(stamp)
+            plan.outcomes[draft.row] = (outcome, lead_id)
+            continue
         previous = {column: stored[column] for column in changes}
         name = None
         if "first_name" in changes or "last_name" in changes:
@@ -261,3 +303,32 @@ def plan_batch(
         )
         plan.outcomes[draft.row] = (outcome, lead_id)
     return plan
+
+
+def _differs(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two leads differ in a merged value (attributes None and {} are alike)."""
+    for column in (*MERGED_COLUMNS, "phone_valid", "opt_in", "interests"):
+        if a[column] != b[column]:
+            return True
+    return (a["attributes"] or {}) != (b["attributes"] or {})
+
+
+def _recount(
+    plan: BatchPlan,
+    stored: Mapping[str, Any],
+    base: Mapping[str, Any],
+    draft: LeadDraft,
+    policy: MergePolicy,
+) -> bool:
+    """A later row replaces an earlier row's effect on a lead that existed before the
+    import: the key counted `updated` or `unchanged` by what the earlier row made of the
+    lead; move it to what the later row makes of it, so that the file's counts do not
+    depend on which of its rows ran first (a batch's counts may go below zero). Whether
+    the lead now differs from before the import."""
+    was_changed = _differs(stored, base)
+    now_changed = _differs(target_values(base, draft, policy), base)
+    if was_changed != now_changed:
+        step = 1 if now_changed else -1
+        plan.updated += step
+        plan.unchanged -= step
+    return now_changed

@@ -15,6 +15,7 @@ from .lead import FieldError, LeadDraft, Rejection
 from .names import join_name, split_name
 
 REQUIRED = ("name", "email", "optIn", "interests")
+OPTIN_FIELDS = frozenset(REQUIRED)  # the lead fields a seed 000 record has
 
 
 class NotAList(ValueError):
@@ -88,6 +89,7 @@ def validate_optin_record(index: int, record: Any) -> LeadDraft | Rejection:
         opt_in=opt_in,
         interests=list(interests),
         attributes=extra,
+        present=OPTIN_FIELDS,  # seed 000's record has no phone, title, company or remarks
     )
 
 

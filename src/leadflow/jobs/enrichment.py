@@ -58,8 +58,9 @@ def part_key(job_id: str, batch_no: int) -> str:
     return f"results/{job_id}/parts/{batch_no:09d}.json"
 
 
-def run_enrichment_batch(services: Services, provider: Provider, body: Mapping[str, Any]) -> None:
-    """Enrich one batch: its part in the blob store, then its entry in the ledger."""
+def run_enrichment_batch(services: Services, provider: Provider, body: Mapping[str, Any]) -> bool:
+    """Enrich one batch: its part in the blob store, then its entry in the ledger; False
+    when the ledger had it already (a redelivery)."""
     job_id, first = body["jobId"], int(body["batchNo"])
     records = body["records"]
     results = provider.enrich_batch(records)
@@ -72,16 +73,21 @@ def run_enrichment_batch(services: Services, provider: Provider, body: Mapping[s
     services.blobs.put_stream(part_key(job_id, first), [json.dumps(part).encode()])
     counts = {"received": len(records), "enriched": sum(1 for r in results if r)}
     with services.leads.unit_of_work() as uow:
-        if uow.claim_batch(job_id, first):
-            uow.finish_batch(job_id, first, counts)
+        if not uow.claim_batch(job_id, first):
+            return False
+        uow.finish_batch(job_id, first, counts)
+    return True
 
 
 def write_enrichment_results(services: Services, job_id: str, batches: int) -> str:
     """Join the parts into result.csv and result.json; the key they share."""
     rows: list[dict[str, Any]] = []
     for first in range(0, batches * ENRICH_BATCH, ENRICH_BATCH):
-        with services.blobs.open(part_key(job_id, first)) as f:
-            rows.extend(json.load(f))
+        try:
+            with services.blobs.open(part_key(job_id, first)) as f:
+                rows.extend(json.load(f))
+        except FileNotFoundError:
+            continue  # a dead-lettered batch: its rows come once it is redriven
     inputs: dict[str, None] = {}
     extras: dict[str, None] = {}
     for row in rows:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 from ..bootstrap import Services
 
-PRIMARY = ("created", "updated")
+PRIMARY = ("created", "updated", "unchanged")
 
 
 def relabel(outcomes: Iterable[tuple[int, str, str | None]]) -> list[tuple[int, str, str | None]]:
@@ -31,8 +31,11 @@ def relabel(outcomes: Iterable[tuple[int, str, str | None]]) -> list[tuple[int, 
         if lead_id in repeated and outcome in _MERGED:
             groups.setdefault(lead_id, []).append(position)
     for positions in groups.values():
-        labels = {rows[p][1] for p in positions}
-        primary = next((label for label in PRIMARY if label in labels), "duplicate")
+        labels = [rows[p][1] for p in positions]
+        # created wins; else the last row that updated or left the lead (the file's last
+        # row a batch saw holds what the import did to the lead in the end)
+        merged = [label for label in labels if label in PRIMARY]
+        primary = "created" if "created" in merged else (merged or ["duplicate"])[-1]
         for p in positions:
             row, _, lead_id = rows[p]
             rows[p] = (row, primary if p == positions[-1] else "duplicate", lead_id)

@@ -10,6 +10,7 @@ from ..bootstrap import Services
 from ..notify.notifier import Notifier
 from .inbox import InboxWatcher, StoreFailures
 from .supervisor import Supervisor
+from .sweeper import sweep_expired
 from .worker import Worker
 
 NOTIFY_EVERY = 1.0  # seconds between looks at the outbox (retries, entries left behind)
@@ -28,13 +29,16 @@ class NotifierLoop:
 
 
 class SweeperLoop:
-    """Forgets status documents whose TTL has passed."""
+    """Forgets jobs whose TTL has passed (jobs/sweeper.py) and enters batches the queue
+    dead-lettered on its own in their jobs' ledgers (Worker.adopt_dead_letters)."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, stop: threading.Event) -> None:
         self.services = services
+        self.stop = stop
 
     def step(self) -> float:
-        self.services.status.sweep()
+        sweep_expired(self.services)
+        Worker(self.services, self.stop).adopt_dead_letters()
         return SWEEP_EVERY
 
 
@@ -56,5 +60,5 @@ def build_runtime(services: Services, stop: threading.Event, workers: int, role:
     failures = StoreFailures()  # outlives restarts of the inbox loop
     supervisor.add("inbox", lambda: InboxWatcher(services, stop, notifier, failures))
     supervisor.add("notifier", lambda: NotifierLoop(notifier))
-    supervisor.add("sweeper", lambda: SweeperLoop(services))
+    supervisor.add("sweeper", lambda: SweeperLoop(services, stop))
     return supervisor

@@ -18,6 +18,8 @@ from ..adapters.sqlite_db import Database
 
 TTL_SECONDS = 24 * 3600  # a status document lives 24 h after its job ends
 ENDED = ("completed", "error", "cancelled")
+DEAD_LETTERED_CODE = "DEAD_LETTERED"  # a job that ended because nothing could be applied
+UNDO_STALE_SECONDS = 600.0  # an undo marked running this long ago died with its process
 
 
 def iso(epoch: float) -> str:
@@ -190,6 +192,61 @@ class SqliteStatusStore:
         if job.status in ENDED:
             return False
         return self.update(job_id, status="cancelled")
+
+    def reopen(self, job_id: str) -> bool:
+        """Make a job that ended in error because its messages were dead-lettered
+        (code DEAD_LETTERED) processing again, for its redriven messages; False for any
+        other job."""
+        now = self.clock()
+        with self.db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE jobs SET status = 'processing', error = NULL, ended_at = NULL, "
+                "ttl = NULL, updated_at = ? WHERE job_id = ? AND status = 'error' "
+                "AND json_extract(error, '$.code') = ?",
+                (iso(now), job_id, DEAD_LETTERED_CODE),
+            )
+            return cursor.rowcount == 1
+
+    def claim_undo(self, job_id: str, owner: str, stale_after: float = UNDO_STALE_SECONDS) -> bool:
+        """Mark the job's undo as running; False when it was undone already or an undo is
+        running (a conditional write: of two concurrent undos, one wins). An undo marked
+        running for longer than `stale_after` seconds (its process died) may be taken over.
+        """
+        now = self.clock()
+        marker = json.dumps({"state": "running", "startedAt": iso(now), "startedEpoch": now})
+        with self.db.transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE jobs SET undo = ?, updated_at = ? WHERE job_id = ? AND owner = ? "
+                "AND (undo IS NULL OR (json_extract(undo, '$.state') = 'running' "
+                "AND json_extract(undo, '$.startedEpoch') < ?))",
+                (marker, iso(now), job_id, owner, now - stale_after),
+            )
+            return cursor.rowcount == 1
+
+    def release_undo(self, job_id: str) -> None:
+        """Forget a running undo that failed, so that it may be asked for again."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "UPDATE jobs SET undo = NULL WHERE job_id = ? "
+                "AND json_extract(undo, '$.state') = 'running'",
+                (job_id,),
+            )
+
+    def expired(self, limit: int = 100) -> list[Job]:
+        """Up to `limit` jobs whose TTL has passed, oldest first (for the sweeper)."""
+        ids = [
+            row[0]
+            for row in self.db.conn.execute(
+                "SELECT job_id FROM jobs WHERE ttl IS NOT NULL AND ttl < ? ORDER BY ttl LIMIT ?",
+                (int(self.clock()), limit),
+            )
+        ]
+        return [job for job_id in ids if (job := self.get_job(job_id)) is not None]
+
+    def forget(self, job_id: str) -> bool:
+        """Delete a job's status document; False when it was gone already."""
+        with self.db.transaction() as conn:
+            return conn.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,)).rowcount == 1
 
     def sweep(self) -> int:
         """Forget status documents whose TTL has passed; how many."""

@@ -9,6 +9,7 @@ message in hand; one killed leaves its lease to run out, and the message runs ag
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
 from pathlib import Path
@@ -24,8 +25,9 @@ from ..pipelines.importing import (
     shape_batch,
     store_batches,
 )
+from ..pipelines.mapping import InvalidMapping, check_mapped_columns
 from ..pipelines.shaping import RecordShaper
-from ..ports import Message
+from ..ports import DEAD_LETTERED, Message
 from ..providers import registry
 from ..providers.base import Provider
 from ..providers.cached import CachedProvider
@@ -34,8 +36,9 @@ from ..readers import UnreadableFile, open_records
 from ..readers.json_reader import InvalidLine
 from .enrichment import run_enrichment_batch, write_enrichment_results
 from .metrics import BATCHES, JOB_SECONDS
+from .redrive import REDRIVEN
 from .results import write_results
-from .status_store import ENDED, Job, iso
+from .status_store import DEAD_LETTERED_CODE, ENDED, Job, iso
 
 log = logging.getLogger("leadflow.worker")
 SEND_GROUP = 50  # batch messages queued per transaction while splitting
@@ -89,9 +92,19 @@ class Worker:
                 break
             try:
                 self.handle(message)
-            except CircuitOpen:
+            except CircuitOpen as exc:
+                budget = self.services.settings.provider_outage_budget
+                if exc.down_for >= budget:
+                    # Down for longer than the outage budget: no more waiting, the
+                    # message goes to the DLQ (its job ends) and can be redriven later.
+                    self._dead_letter(
+                        message,
+                        f"the provider has been down for {exc.down_for:.0f} s, over the "
+                        f"outage budget of {budget:g} s (LEADFLOW_PROVIDER_OUTAGE_BUDGET)",
+                    )
+                    continue
                 # The provider is down, not the message: wait out the cool-down without
-                # using up the message's tries, so a dead provider fills no DLQ.
+                # using up the message's tries, within the outage budget.
                 log.warning(
                     "provider circuit open; message released", extra={"messageId": message.id}
                 )
@@ -115,11 +128,14 @@ class Worker:
         elif body.get("kind") == "batch":
             self.run_batch(body)
         elif body.get("kind") == "enrich":
-            job = self.services.status.get_job(body["jobId"])
-            if job is None or job.status in ENDED:
+            job = self._runnable(body["jobId"])
+            if job is None:
                 return
-            run_enrichment_batch(self.services, self._provider(body["provider"]), body)
-            self._finish_if_done(job.job_id)
+            applied = run_enrichment_batch(self.services, self._provider(body["provider"]), body)
+            if job.status != "completed" or applied:
+                self._finish_if_done(job)
+        elif (redrive := REDRIVEN.get(str(body.get("kind")))) is not None:
+            redrive(self.services, message)
         else:
             raise ValueError(f"unknown message kind {body.get('kind')!r}")
 
@@ -132,6 +148,8 @@ class Worker:
         """
         status = self.services.status
         job = status.get_job(job_id)
+        if job is not None and job.status == "error" and status.reopen(job_id):
+            job = status.get_job(job_id)  # its split was dead-lettered and is redriven
         if job is None or job.status in ENDED or job.blob_key is None:
             return
         path = self.services.blobs.local_path(job.blob_key)
@@ -144,10 +162,10 @@ class Worker:
             return  # cancelled meanwhile
         try:
             self._split_file(job, path, message)
-        except UnreadableFile as exc:  # no retry will make it readable: say so at once
+        except (UnreadableFile, InvalidMapping) as exc:  # no retry will fix it: say so now
             error = {
                 "message": str(exc),
-                "code": "UNREADABLE_FILE",
+                "code": "INVALID_MAPPING" if isinstance(exc, InvalidMapping) else "UNREADABLE_FILE",
                 "timestamp": iso(status.clock()),
             }
             status.update(job_id, status="error", error=error)
@@ -159,7 +177,10 @@ class Worker:
         text_only = stream.format == "csv"
         pending: list[dict[str, Any]] = []
         batches = rows = 0
+        mapping = job.options.get("mapping")
         for batch in stream.batches():
+            if batches == 0 and mapping and stream.headers is not None:
+                check_mapped_columns(mapping, stream.headers)  # before any batch is queued
             batches += 1
             rows += len(batch)
             pending.append(
@@ -191,7 +212,7 @@ class Worker:
             total_leads=rows,
             warnings=stream.warnings or None,
         )
-        self._finish_if_done(job_id)
+        self._finish_if_done(job)
 
     def run_batch(self, body: dict[str, Any]) -> None:
         """Validate, normalize and upsert one batch, once, unless its job was cancelled."""
@@ -206,8 +227,8 @@ class Worker:
         writes = []
         jobs: dict[str, Job] = {}
         for body in bodies:
-            job = jobs.get(body["jobId"]) or self.services.status.get_job(body["jobId"])
-            if job is None or job.status in ENDED:
+            job = jobs.get(body["jobId"]) or self._runnable(body["jobId"])
+            if job is None:
                 continue
             jobs[job.job_id] = job
             batch_job = self._batch_job(job, body)
@@ -215,10 +236,13 @@ class Worker:
             batch = [(first + i, _restored(r)) for i, r in enumerate(body["records"])]
             shaped = shape_batch(batch, batch_job, self._shaper(batch_job.options))
             writes.append(batch_write(batch_job, shaped, first))
+        applied: set[str] = set()
         if writes:
-            store_batches(self.services.leads, writes)
-        for job_id in jobs:
-            self._finish_if_done(job_id)
+            counts = store_batches(self.services.leads, writes)
+            applied = {w.ctx.import_id for w, c in zip(writes, counts, strict=True) if c}
+        for job in jobs.values():
+            if job.status != "completed" or job.job_id in applied:
+                self._finish_if_done(job)
 
     def _batch_job(self, job: Job, body: dict[str, Any]) -> BatchJob:
         options = job.options
@@ -243,16 +267,51 @@ class Worker:
             text_only=fmt == "csv",
         )
 
-    def _finish_if_done(self, job_id: str) -> None:
-        """Once every batch is in: write the result files, then mark the job completed."""
-        job = self.services.status.all_batches_done(job_id)
-        if job is not None:
-            if job.kind == "process":
-                key = write_enrichment_results(self.services, job_id, job.total_batches or 0)
-            else:
-                key = write_results(self.services, job_id, job.owner)
-            if self.services.status.complete(job_id, key) and job.start_time:
-                JOB_SECONDS.observe(max(0.0, self.services.status.clock() - _epoch(job.start_time)))
+    def _runnable(self, job_id: str) -> Job | None:
+        """The job whose message is in hand, unless the message must not run: the job is
+        cancelled (queued batches are skipped) or forgotten. A job that ended while some
+        of its messages were in the DLQ takes them back when they are redriven (the
+        ledger applies each batch once); one that ended in error for that reason runs again.
+        """
+        status = self.services.status
+        job = status.get_job(job_id)
+        if job is None or job.status == "cancelled":
+            return None
+        if job.status == "error":
+            return status.get_job(job_id) if status.reopen(job_id) else None
+        return job
+
+    def _finish_if_done(self, job: Job) -> None:
+        """Once every batch is in (applied or dead-lettered): write the result files and
+        mark the job completed, or `error` when every batch was dead-lettered. A job that
+        had completed already (a redriven batch came back) gets its result files again."""
+        status = self.services.status
+        job_id = job.job_id
+        if job.status == "completed":
+            self._write_results(job)
+            return
+        done = status.all_batches_done(job_id)
+        if done is None:
+            return
+        totals = json.loads(done.totals or "{}")
+        dead = int(totals.get(DEAD_LETTERED, 0))
+        if dead and dead >= done.done_batches:
+            error = {
+                "message": f"every batch ({dead}) went to the dead-letter queue; "
+                "redrive them once the cause is fixed",
+                "code": DEAD_LETTERED_CODE,
+                "timestamp": iso(status.clock()),
+            }
+            status.update(job_id, status="error", error=error)
+            return
+        key = self._write_results(done)
+        if status.complete(job_id, key) and done.start_time:
+            JOB_SECONDS.observe(max(0.0, status.clock() - _epoch(done.start_time)))
+
+    def _write_results(self, job: Job) -> str:
+        if job.kind == "process":
+            return write_enrichment_results(self.services, job.job_id, job.total_batches or 0)
+        return write_results(self.services, job.job_id, job.owner)
 
     def _provider(self, name: str) -> Provider:
         provider = self._providers.get(name)
@@ -274,14 +333,63 @@ class Worker:
         error = f"{type(exc).__name__}: {exc}"
         queue = self.services.queue
         queue.fail(message, error, retry_after=min(2.0**message.receive_count, 60.0))
-        job_id = message.body.get("jobId")
-        if message.receive_count >= self.services.settings.max_receive_count and job_id:
-            now = iso(self.services.status.clock())
-            self.services.status.update(
-                job_id,
-                status="error",
-                error={"message": error, "code": "BATCH_FAILED", "timestamp": now},
-            )
+        if message.receive_count >= self.services.settings.max_receive_count:
+            self._job_lost_message(message, error)
+
+    def _dead_letter(self, message: Message, error: str) -> None:
+        """Send the message in hand to the DLQ at once, with its reason."""
+        log.warning("message dead-lettered", extra={"messageId": message.id, "error": error})
+        BATCHES.labels("failed").inc()
+        self.services.queue.bury([message.body], message.owner, error)
+        self.services.queue.delete(message)
+        self._job_lost_message(message, error)
+
+    def adopt_dead_letters(self, limit: int = 1000) -> int:
+        """Enter the DLQ's batches of running jobs in their ledgers; how many were new.
+
+        A message whose lease ran out too often (its worker was killed each time) goes
+        to the DLQ inside `receive`, where no worker sees it fail: without this its job
+        would wait for it forever. The sweeper calls this now and then.
+        """
+        adopted = 0
+        status = self.services.status
+        for letter in self.services.queue.dead_letters(None, limit):
+            body = letter.body
+            if body.get("kind") not in ("batch", "enrich") or "batchNo" not in body:
+                continue
+            job = status.get_job(str(body.get("jobId")))
+            if job is None or job.status != "processing":
+                continue
+            with self.services.leads.unit_of_work() as uow:
+                if not uow.mark_dead(job.job_id, int(body["batchNo"])):
+                    continue
+            adopted += 1
+            self._finish_if_done(job)
+        return adopted
+
+    def _job_lost_message(self, message: Message, error: str) -> None:
+        """A message of a job went to the DLQ. A batch is entered in the ledger as dead:
+        the job still completes (with `deadLettered` in its summary) and its other
+        batches run. A split means nothing of the job can run: it ends in error. Either
+        way the job takes the message back when it is redriven."""
+        body = message.body
+        job_id = body.get("jobId")
+        if not job_id:
+            return
+        status = self.services.status
+        if body.get("kind") in ("batch", "enrich"):
+            with self.services.leads.unit_of_work() as uow:
+                uow.mark_dead(job_id, int(body["batchNo"]))
+            job = status.get_job(job_id)
+            if job is not None:
+                self._finish_if_done(job)
+            return
+        now = iso(status.clock())
+        status.update(
+            job_id,
+            status="error",
+            error={"message": error, "code": DEAD_LETTERED_CODE, "timestamp": now},
+        )
 
 
 def _epoch(stamp: str) -> float:

@@ -29,6 +29,7 @@ from ..domain.merge import ImportMode, MergePolicy, last_occurrences
 from ..ports import LeadStore, WriteContext
 from ..readers import RecordStream, open_records
 from ..readers.base import Batch
+from .mapping import check_mapped_columns
 from .shaping import RecordShaper, shape_leads, shape_optin
 from .standardize import standardize_batch
 from .summary import BatchCounts, ImportSummary
@@ -155,12 +156,7 @@ def _worker_run(batch: Batch, job: BatchJob) -> BatchCounts | None:
     key = tuple(sorted((job.options.mapping or {}).items()))
     shaper = _worker["shapers"].setdefault(key, RecordShaper(job.options.mapping))
     shaped = shape_batch(batch, job, shaper)
-    return store_batch(_worker["store"], job, shaped, _worker["lock"], _batch_no(batch))
-
-
-def _batch_no(batch: Batch) -> int:
-    """A batch is known by its first record's position in the file."""
-    return batch[0][0] if batch else -1
+    return store_batch(_worker["store"], job, shaped, _worker["lock"])
 
 
 def _pool_size(options: ImportOptions, file_size: int) -> int:
@@ -183,7 +179,7 @@ def _run_batches(
         shaper = RecordShaper(job.options.mapping)
         for batch in stream.batches():
             job = _with_headers(job, stream)
-            yield store_batch(store, job, shape_batch(batch, job, shaper), None, _batch_no(batch))
+            yield store_batch(store, job, shape_batch(batch, job, shaper))
         return
     context = multiprocessing.get_context("fork")
     lock = context.Lock()
@@ -204,8 +200,12 @@ def _run_batches(
 
 
 def _with_headers(job: BatchJob, stream: RecordStream) -> BatchJob:
-    """Spreadsheet headers are known once the reader has read the first row."""
+    """Spreadsheet headers are known once the reader has read the first row; then the
+    explicit mapping's columns are checked against them (InvalidMapping), before any
+    batch is written."""
     if job.headers is None and stream.headers is not None:
+        if job.options.mapping:
+            check_mapped_columns(job.options.mapping, stream.headers)
         return replace(job, headers=tuple(stream.headers))
     return job
 
@@ -221,7 +221,9 @@ def import_file(
     """Run a pipeline over a file; rejected rows go to the schema-error log.
 
     `store_factory` builds a store in a worker process; without it the import runs in
-    this process only.
+    this process only. Each batch runs once, in this run: its counts come straight from
+    its write, and nothing goes to the batch ledger (which exists for redelivered queue
+    messages; nobody would read an in-process import's entries).
     """
     started = time.perf_counter()
     stream = stream or open_records(path, options.chunk_rows)

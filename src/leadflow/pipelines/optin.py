@@ -31,7 +31,8 @@ def run_optin(store: LeadStore, owner: str, body: Any, source: str = "api") -> O
         valid=summary.valid,
         invalid=[{"index": r.row, "errors": [e.as_dict() for e in r.errors]} for r in rejections],
         duplicates=summary.duplicates,
-        saved=summary.created + summary.updated,
+        # seed 000's response has no `unchanged`: a record stored already is saved
+        saved=summary.created + summary.updated + summary.unchanged,
         ignored=summary.ignored,
         importId=summary.importId,
     )

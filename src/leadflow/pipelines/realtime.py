@@ -63,7 +63,7 @@ def process_lead_file(services: Services, owner: str, path: Path, name: str) -> 
     (counts,) = store_batches(services.leads, [write])
     # The file's leads, from its ledger entry: a file processed again (after a crash)
     # finds the same leads, and the same outbox keys, so nothing is notified twice.
-    applied = ("created", "updated", "duplicate")
+    applied = ("created", "updated", "unchanged", "duplicate")
     outcomes = services.leads.batch_outcomes(import_id)
     lead_ids = {lead_id for _, outcome, lead_id in outcomes if lead_id and outcome in applied}
     leads = [lead for i in sorted(lead_ids) if (lead := services.leads.get_lead(owner, i))]

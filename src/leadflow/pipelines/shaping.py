@@ -134,6 +134,11 @@ def _shape_text_records(
 ) -> Batch:
     """Shape the records that have exactly `headers`; return the others (ragged rows)."""
     text_headers, opt_in_header, interests_header, rest = shaper.text_plan(headers)
+    present = frozenset(
+        [f for f, h in zip(LEAD_TEXT_FIELDS, text_headers, strict=True) if h is not None]
+        + ["optIn"] * (opt_in_header is not None)
+        + ["interests"] * (interests_header is not None)
+    )
     width = len(headers)
     others: Batch = []
     for index, record in batch:
@@ -149,6 +154,8 @@ def _shape_text_records(
             {h: v for h in rest if (v := record[h])},
             record,
             region,
+            None,
+            present,
         )
         _keep(result, drafts, rejections)
     return others

@@ -16,6 +16,7 @@ class BatchCounts:
     duplicates: int = 0
     created: int = 0
     updated: int = 0
+    unchanged: int = 0  # leads that existed and that the request or file did not change
     ignored: int = 0
 
 

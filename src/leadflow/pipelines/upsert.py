@@ -35,6 +35,7 @@ class LedgerEntry:
             ("duplicates", plan.duplicates),
             ("created", plan.created),
             ("updated", plan.updated),
+            ("unchanged", plan.unchanged),
             ("ignored", plan.skipped),
         ):
             counts[name] = counts.get(name, 0) + value

@@ -34,7 +34,15 @@ class ProviderError(RuntimeError):
 
 
 class CircuitOpen(ProviderError):
-    """The provider failed too often lately; calls fail fast until the cool-down ends."""
+    """The provider failed too often lately; calls fail fast until the cool-down ends.
+
+    `down_for`: seconds since the provider's outage began (its circuit first opened
+    with no successful call since), for the outage budget.
+    """
+
+    def __init__(self, message: str, down_for: float = 0.0) -> None:
+        super().__init__(message)
+        self.down_for = down_for
 
 
 class AdaptiveLimit:
@@ -72,24 +80,32 @@ class CircuitBreaker:
         self.clock = clock
         self.failures = 0
         self.opened_at: float | None = None
+        self.down_since: float | None = None  # first opening since the last success
         self._lock = threading.Lock()
 
     def check(self) -> None:
         with self._lock:
             if self.opened_at is None:
                 return
-            if self.clock() - self.opened_at < self.cooldown:
-                raise CircuitOpen("the provider is failing; calls resume after a cool-down")
+            now = self.clock()
+            if now - self.opened_at < self.cooldown:
+                down_for = now - (self.down_since if self.down_since is not None else now)
+                raise CircuitOpen(
+                    "the provider is failing; calls resume after a cool-down", down_for
+                )
             self.opened_at = None  # half-open: the next call decides
 
     def record(self, ok: bool) -> None:
         with self._lock:
             if ok:
                 self.failures = 0
+                self.down_since = None
                 return
             self.failures += 1
             if self.failures >= self.threshold:
                 self.opened_at = self.clock()
+                if self.down_since is None:
+                    self.down_since = self.opened_at
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:

@@ -59,6 +59,9 @@ def _llm_provider(settings: Settings) -> Provider:
     from .client import ProviderClient
     from .llm import LlmProvider
 
+    if not settings.llm_api_key:
+        # refused before any job starts: a keyless call can only fail, forever
+        raise UnknownProvider("the llm provider needs LEADFLOW_LLM_API_KEY")
     client = ProviderClient(
         "llm", concurrency=settings.provider_concurrency, timeout=settings.provider_timeout
     )

@@ -11,12 +11,12 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from ...domain.headers import parse_mapping
 from ...domain.merge import ImportMode, MergePolicy
 from ...domain.spreadsheet_safety import neutralize
 from ...jobs.status_store import iso
 from ...jobs.uploads import start_upload
 from ...pipelines.importing import PipelineName
+from ...pipelines.mapping import InvalidMapping, parse_column_mapping
 from ...ports import BlobTooLarge
 from ...providers import registry
 from ...providers.base import UnknownProvider
@@ -53,8 +53,8 @@ async def upload(
 ) -> JSONResponse:
     """Store the file and start a job; poll GET /v1/status/{uploadId} for its progress."""
     try:
-        mapping = parse_mapping(map_ or [])
-    except ValueError as exc:
+        mapping = parse_column_mapping(map_ or [])
+    except InvalidMapping as exc:
         raise ApiError(422, "invalid_mapping", str(exc)) from None
     options: dict[str, Any] = {
         "pipeline": pipeline.value,
@@ -110,17 +110,37 @@ def cancel(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, A
 
 @router.post("/uploads/{job_id}/undo")
 def undo(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
-    """Delete the leads the upload created; give the leads it updated their old values."""
+    """Delete the leads the upload created; give the leads it updated their old values.
+
+    A lead that a later import or API call changed is left as it is and listed in
+    `conflictLeadIds`. Of two concurrent undos of one upload, one runs, the other gets 409.
+    """
     job = services.status.get_job(job_id, user)
     if job is None:
         raise ApiError(404, "not_found", f"no job {job_id}")
     if job.status not in ("completed", "cancelled", "error"):
         raise ApiError(409, "conflict", f"job {job_id} is still {job.status}; undo it once it ends")
-    if job.undo is not None:
-        raise ApiError(409, "conflict", f"job {job_id} was undone already", job.undo)
-    now = iso(services.status.clock())
-    deleted, restored = services.leads.undo_import(user, job_id, now)
-    record = {"undoneAt": now, "deleted": deleted, "restored": restored}
+    if not services.status.claim_undo(job_id, user):
+        job = services.status.get_job(job_id, user)
+        undo = job.undo if job is not None else None
+        if undo is not None and undo.get("state") == "running":
+            raise ApiError(409, "conflict", f"job {job_id} is being undone", undo)
+        raise ApiError(409, "conflict", f"job {job_id} was undone already", undo)
+    try:
+        now = iso(services.status.clock())
+        result = services.leads.undo_import(user, job_id, now)
+    except BaseException:
+        services.status.release_undo(job_id)
+        raise
+    record = {
+        "state": "done",
+        "undoneAt": now,
+        "deleted": result.deleted,
+        "restored": result.restored,
+        # leads later work changed: they keep their values (SPEC: undo never destroys it)
+        "conflicts": len(result.conflicts),
+        "conflictLeadIds": result.conflicts,
+    }
     services.status.update(job_id, undo=record)
     return {"uploadId": job_id, **record}
 
