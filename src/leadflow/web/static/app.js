@@ -1,0 +1,40 @@
+// leadflow's own script: the upload progress bar and the chat box. No inline script
+// anywhere (the Content-Security-Policy forbids it); htmx does the requests.
+(function () {
+  "use strict";
+
+  document.addEventListener("htmx:xhr:progress", function (event) {
+    var form = event.target.closest ? event.target.closest("#upload-form") : null;
+    if (!form) { return; }
+    var box = document.getElementById("upload-progress-box");
+    var bar = document.getElementById("upload-progress");
+    if (!box || !bar) { return; }
+    box.hidden = false;
+    if (event.detail.lengthComputable && event.detail.total > 0) {
+      var pct = Math.round((100 * event.detail.loaded) / event.detail.total);
+      bar.value = pct;
+      bar.textContent = pct + "%";
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.target.closest ? event.target.closest("#upload-form") : null;
+    if (form) {
+      var bar = document.getElementById("upload-progress");
+      if (bar) { bar.value = 100; bar.textContent = "100%"; }
+    }
+    if (event.target.id === "chat-form" || (event.target.closest && event.target.closest("form[hx-post='/chat']"))) {
+      var input = document.getElementById("question");
+      if (input && event.detail.successful) { input.value = ""; input.focus(); }
+    }
+  });
+
+  // htmx shows no body for 4xx/5xx answers by default: show our error fragments.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status >= 400 && status < 500 && !event.detail.xhr.getResponseHeader("HX-Redirect")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+})();
