@@ -135,8 +135,7 @@ class SqliteStatusStore:
     def list_jobs(self, owner: str, limit: int = 100) -> list[str]:
         """The ids of the owner's jobs (uploads, enrichment), newest first."""
         rows = self.db.conn.execute(
-            "SELECT job_id FROM jobs WHERE owner = ? ORDER BY created_at DESC, rowid DESC "
-            "LIMIT ?",
+            "SELECT job_id FROM jobs WHERE owner = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
             (owner, limit),
         )
         return [str(row[0]) for row in rows]
