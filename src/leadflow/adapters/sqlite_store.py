@@ -421,7 +421,7 @@ class SqliteLeadStore:
             params.append(query.source)
         for flag_column, flag in (("opt_in", query.opt_in), ("phone_valid", query.phone_valid)):
             if flag is not None:
-                where.append(f"{flag_column} = ?" if flag else f"COALESCE({flag_column}, 0) = ?")
+                where.append(f"{flag_column} = ?")  # unknown (NULL) is neither yes nor no
                 params.append(int(flag))
         op, order = (">", "ASC") if not query.descending else ("<", "DESC")
         if query.cursor:

@@ -40,9 +40,11 @@ def page(context: BrowserContext) -> Iterator[Page]:
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     page.on(
         "console",
-        lambda message: problems.append(message.text)
-        if message.type == "error" and any(word in message.text for word in CSP_WORDS)
-        else None,
+        lambda message: (
+            problems.append(message.text)
+            if message.type == "error" and any(word in message.text for word in CSP_WORDS)
+            else None
+        ),
     )
     yield page
     assert not problems, problems

@@ -30,14 +30,17 @@ COLUMNS = (
 DEFAULT_COLUMNS = ("name", "email", "company", "title", "phone", "createdAt")
 SORTS = {"createdAt", "updatedAt", "name", "company", "email", "lastName"}
 PAGE_SIZE = 50
+PAGE_SIZES = (10, 25, 50, 100)
 
 
 def _flag(value: str | None) -> bool | None:
     return {"yes": True, "no": False}.get(value or "")
 
 
-def lead_query(params: QueryParams, limit: int = PAGE_SIZE) -> tuple[LeadQuery, dict[str, Any]]:
+def lead_query(params: QueryParams) -> tuple[LeadQuery, dict[str, Any]]:
     """The LeadQuery of the page's query string, and the filters as the form shows them."""
+    per = params.get("per") or ""
+    limit = int(per) if per.isdigit() and int(per) in PAGE_SIZES else PAGE_SIZE
     text = {k: (params.get(k) or "").strip()[:200] for k in ("q", "company", "source")}
     source = text["source"] if text["source"] in ("api", "upload", "inbox", "cli") else ""
     sort = params.get("sort") or "-createdAt"
@@ -62,6 +65,7 @@ def lead_query(params: QueryParams, limit: int = PAGE_SIZE) -> tuple[LeadQuery, 
         "optIn": opt_in if opt_in in ("yes", "no") else "",
         "phoneValid": phone_valid if phone_valid in ("yes", "no") else "",
         "sort": sort,
+        "per": limit if limit != PAGE_SIZE else "",
     }
     return query, filters
 
@@ -86,6 +90,8 @@ def leads_page(request: Request, user: WebUser, services: WebServices) -> Respon
         "chosen": [c[0] for c in shown],
         "paged": query.cursor is not None,
         "error": error,
+        "page_sizes": PAGE_SIZES,
+        "page_size": query.limit,
     }
     return render(request, "leads.html", context, user)
 
