@@ -192,6 +192,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX outbox_pending ON outbox(status, id);
     CREATE TABLE alarms (name TEXT PRIMARY KEY, raised INTEGER NOT NULL);
     """,
+    # 12: an owner's leads newest first (the leads page's first screen) without sorting
+    # them all: the index hands them out in `seq` order
+    """
+    CREATE INDEX leads_owner_seq ON leads(owner, seq);
+    """,
 )
 
 
