@@ -129,7 +129,9 @@ def main() -> None:
     bearer = {"Authorization": f"Bearer {token}"}
     result: dict[str, Any] = {"leads": services.leads.count_leads(OWNER)}
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+        started = time.perf_counter()
         first = client.get("/leads", headers=cookie)
+        result["leads_page_cold_ms"] = round((time.perf_counter() - started) * 1000, 2)
         assert first.status_code == 200 and "person" in first.text, first.status_code
         page = _stats(_timed(client, "/leads", args.requests, cookie))
         api_page = _stats(_timed(client, "/v1/leads", args.requests, bearer))

@@ -78,14 +78,23 @@ class DryRun:
 def open_stream(
     path: Path, batch_rows: int, sheet: str | None = None, header_row: int | None = None
 ) -> RecordStream:
-    """The file's records; `sheet` and `header_row` go to readers that take them."""
+    """The file's records; `sheet` and `header_row` go to readers that take them (a
+    stream whose reader does not gets a warning saying the choice was not applied)."""
     accepted = inspect.signature(open_records).parameters
     options: dict[str, Any] = {}
-    if sheet and "sheet" in accepted:
-        options["sheet"] = sheet
-    if header_row and "header_row" in accepted:
-        options["header_row"] = header_row
-    return open_records(path, batch_rows, **options)
+    ignored: list[str] = []
+    for name, value, label in (("sheet", sheet, "sheet"), ("header_row", header_row, "header row")):
+        if value:
+            if name in accepted:
+                options[name] = value
+            else:
+                ignored.append(label)
+    stream = open_records(path, batch_rows, **options)
+    if ignored:
+        stream.warnings.append(
+            f"this version reads the file without the chosen {' and '.join(ignored)}"
+        )
+    return stream
 
 
 def sheet_names(path: Path, fmt: str) -> list[str]:

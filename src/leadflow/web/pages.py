@@ -10,6 +10,8 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from ..api.errors import too_many_requests
+from ..api.limits import RateLimiter
 from ..bootstrap import Services
 from .sessions import (
     CSRF_FIELD,
@@ -57,6 +59,10 @@ def web_user(request: Request, services: WebServices) -> str:
     user = session_user(request, services.secret)
     if user is None:
         raise SignInRequired
+    limiter: RateLimiter = request.app.state.rate_limiter  # the API's budget, shared
+    wait = limiter.retry_after(user)
+    if wait is not None:
+        raise too_many_requests(f"rate limit of {limiter.per_minute} requests per minute", wait)
     return user
 
 
