@@ -239,3 +239,21 @@ def test_preview_shows_each_cells_problem(tmp_path: Path) -> None:
     bad = preview.rows[2]
     assert bad.rejected and bad.cells[1].problem and "not a valid email" in bad.cells[1].problem
     assert not preview.rows[0].rejected and all(c.problem is None for c in preview.rows[0].cells)
+
+
+def test_eta_is_said_in_words() -> None:
+    import datetime as dt
+
+    from leadflow.web.routes.jobs import eta_text, seconds_left
+
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    running = {"status": "processing", "metadata": {"estimatedCompletion": "2026-01-01T00:02:00Z"}}
+    assert seconds_left(running, now) == 120
+    assert seconds_left({**running, "status": "completed"}, now) is None
+    assert seconds_left({"status": "processing", "metadata": {}}, now) is None
+    assert [eta_text(s) for s in (None, 5, 120, 7500)] == [
+        None,
+        "about 5 s left",
+        "about 2 min left",
+        "about 2 h 5 min left",
+    ]

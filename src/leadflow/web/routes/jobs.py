@@ -29,6 +29,18 @@ def seconds_left(document: dict[str, Any], now: dt.datetime | None = None) -> in
     return max(0, round(left))
 
 
+def eta_text(seconds: int | None) -> str | None:
+    """'about 45 s left', 'about 3 min left', 'about 2 h 5 min left' (None: unknown)."""
+    if seconds is None:
+        return None
+    if seconds < 90:
+        return f"about {seconds} s left"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"about {minutes} min left"
+    return f"about {minutes // 60} h {minutes % 60} min left"
+
+
 def _panel(
     request: Request,
     user: str,
@@ -39,7 +51,7 @@ def _panel(
     context = {
         "job": document,
         "ended": document["status"] in ENDED,
-        "eta": seconds_left(document),
+        "eta": eta_text(seconds_left(document)),
         "undo_result": undo,
         "message": message,
     }
