@@ -161,11 +161,19 @@ def test_xlsx_upload_with_sheet_choice(web: WebServer, signed_in: Page, tmp_path
     path = tmp_path / "contacts.xlsx"
     book.save(path)
 
+    jobs_before = web.services.status.list_jobs("alice", 5)
     page.goto(web.url("/import"))
     _choose(page, path)
     expect(page.get_by_label("Sheet")).to_have_value("Contacts")
     expect(page.get_by_label("Import column Full Name as")).to_have_value("name")
     expect(page.locator("table.preview")).to_contain_text("Katherine Johnson")
+    # Enter in the header-row field applies it (the setup is drawn again with it) and
+    # does not start the import
+    page.get_by_label("Header row").fill("1")
+    with page.expect_response(re.compile(r"/preview$")):
+        page.get_by_label("Header row").press("Enter")
+    expect(page.get_by_label("Header row")).to_have_value("1")
+    assert "job=" not in page.url and web.services.status.list_jobs("alice", 5) == jobs_before
     page.get_by_role("button", name="Start import").click()
     _wait_for_end(page)
     assert _count(page, "#job", "created") == 2

@@ -29,6 +29,16 @@
     }
   });
 
+  // Enter in a field of the import form must not start the import: it applies the field.
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (event.key !== "Enter" || target.tagName !== "INPUT" || !target.closest("#import-form")) {
+      return;
+    }
+    event.preventDefault();
+    target.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
   // htmx shows no body for 4xx/5xx answers by default: show our error fragments.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
