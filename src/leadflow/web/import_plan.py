@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .. import readers
 from ..domain.headers import LEAD_FIELDS, map_headers
 from ..domain.lead import LeadDraft, Rejection
 from ..domain.merge import ImportMode, MergePolicy, last_occurrences, plan_batch
@@ -23,6 +24,7 @@ from ..pipelines.shaping import RecordShaper
 from ..ports import LeadStore
 from ..readers import RecordStream, UnreadableFile, open_records
 from ..readers.base import Batch
+from ..settings import Settings
 
 # A column mapped to a name that is no lead field is left out of the import: the shaper
 # maps it, and no field or attribute reads it. The web app's "don't import".
@@ -76,24 +78,37 @@ class DryRun:
 
 
 def open_stream(
-    path: Path, batch_rows: int, sheet: str | None = None, header_row: int | None = None
+    path: Path,
+    batch_rows: int,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    settings: Settings | None = None,
 ) -> RecordStream:
-    """The file's records; `sheet` and `header_row` go to readers that take them (a
-    stream whose reader does not gets a warning saying the choice was not applied)."""
+    """The file's records, read with the chosen sheet and header row.
+
+    Readers take them either as keywords or as a ReadOptions built by
+    `readers.read_options(settings, header_row, sheet)`; when the readers of this build
+    take neither, the stream says so in a warning instead of silently ignoring them.
+    """
     accepted = inspect.signature(open_records).parameters
-    options: dict[str, Any] = {}
+    make_options = getattr(readers, "read_options", None)
+    kwargs: dict[str, Any] = {}
     ignored: list[str] = []
-    for name, value, label in (("sheet", sheet, "sheet"), ("header_row", header_row, "header row")):
-        if value:
-            if name in accepted:
-                options[name] = value
-            else:
+    if "options" in accepted and make_options is not None and settings is not None:
+        kwargs["options"] = make_options(settings, header_row, sheet)
+    else:
+        for name, value, label in (
+            ("sheet", sheet, "sheet"),
+            ("header_row", header_row, "header row"),
+        ):
+            if value and name in accepted:
+                kwargs[name] = value
+            elif value:
                 ignored.append(label)
-    stream = open_records(path, batch_rows, **options)
+    stream = open_records(path, batch_rows, **kwargs)
     if ignored:
-        stream.warnings.append(
-            f"this version reads the file without the chosen {' and '.join(ignored)}"
-        )
+        chosen = " and ".join(ignored)
+        stream.warnings.append(f"this version reads the file without the chosen {chosen}")
     return stream
 
 
@@ -146,9 +161,10 @@ def build_preview(
     region: str,
     sheet: str | None = None,
     header_row: int | None = None,
+    settings: Settings | None = None,
 ) -> Preview:
     """The first rows as the leads pipeline sees them. UnreadableFile when it cannot."""
-    stream = open_stream(path, PREVIEW_ROWS, sheet, header_row)
+    stream = open_stream(path, PREVIEW_ROWS, sheet, header_row, settings)
     batch = next(iter(stream.batches()), [])
     headers = _headers_of(stream, batch)
     explicit = explicit_mapping(chosen or {})
@@ -228,6 +244,7 @@ def dry_run(
     sheet: str | None = None,
     header_row: int | None = None,
     max_rows: int = DRY_RUN_MAX_ROWS,
+    settings: Settings | None = None,
 ) -> DryRun:
     """What importing the file would do, counted against the owner's stored leads.
 
@@ -237,7 +254,7 @@ def dry_run(
     """
     explicit = explicit_mapping(chosen or {})
     options = ImportOptions(owner=owner, mode=mode, policy=policy, mapping=explicit, region=region)
-    stream = open_stream(path, 5000, sheet, header_row)
+    stream = open_stream(path, 5000, sheet, header_row, settings)
     job = _job(options, stream, file_name)
     result = DryRun()
     drafts: list[LeadDraft] = []

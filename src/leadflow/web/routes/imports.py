@@ -125,7 +125,13 @@ def _setup(
     try:
         with local_copy(services.blobs, staged) as path:
             context["preview"] = build_preview(
-                path, staged.file_name, chosen, services.settings.default_region, sheet, header_row
+                path,
+                staged.file_name,
+                chosen,
+                services.settings.default_region,
+                sheet,
+                header_row,
+                services.settings,
             )
     except (UnreadableFile, OSError) as exc:
         context["error"] = f"this file cannot be read: {exc}"
@@ -206,6 +212,7 @@ async def dry_run_page(
                 services.settings.default_region,
                 _text(form, "sheet"),
                 _header_row(form),
+                settings=services.settings,
             )
 
     try:
