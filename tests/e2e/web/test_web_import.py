@@ -110,6 +110,11 @@ def test_messy_csv_mapping_dry_run_job_error_file_and_undo(
     _wait_for_end(page)
     screenshot(page, tmp_path, "import-completed")
 
+    with page.expect_download() as result_info:
+        page.get_by_role("link", name="Result file (CSV)").click()
+    results = list(csv.DictReader(io.StringIO(Path(result_info.value.path()).read_text())))
+    assert len(results) == 5  # one line per data row of the file, with its outcome
+
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Error file (CSV)").click()
     rows = list(csv.DictReader(io.StringIO(Path(download_info.value.path()).read_text())))
