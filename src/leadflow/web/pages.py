@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from ..api.deps import ServicesDep
 from ..api.errors import too_many_requests
 from ..api.limits import RateLimiter
 from ..bootstrap import Services
@@ -46,12 +47,8 @@ def _query(base: dict[str, Any], **changes: Any) -> str:
 templates.env.globals["query"] = _query
 
 
-def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
-WebServices = Annotated[Services, Depends(get_services)]
+# The same dependency the API's routes use: pages read the same stores and ports.
+WebServices = ServicesDep
 
 
 def web_user(request: Request, services: WebServices) -> str:
