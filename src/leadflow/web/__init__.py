@@ -33,5 +33,4 @@ def mount_web(app: FastAPI) -> None:
 
     @app.exception_handler(CsrfFailed)
     async def csrf_failed(request: Request, exc: CsrfFailed) -> Response:
-        template = "_message.html" if request.headers.get("HX-Request") else "error.html"
-        return render(request, template, {"message": str(exc)}, None, 403)
+        return render(request, "_message.html", {"message": str(exc)}, None, 403)

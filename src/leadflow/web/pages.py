@@ -91,6 +91,8 @@ def render(
     seed, new = csrf_seed(request)
     data = {"user": user, "csrf": csrf_token(services.secret, seed), "path": request.url.path}
     data.update(context or {})
+    if template == "_message.html" and not request.headers.get("HX-Request"):
+        template = "error.html"  # a message opened as a page gets the whole page around it
     response = templates.TemplateResponse(request, template, data, status_code=status_code)
     if new:
         set_csrf_cookie(response, request, seed)

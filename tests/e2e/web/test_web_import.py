@@ -13,6 +13,8 @@ from openpyxl import Workbook
 from playwright.sync_api import BrowserContext, Page, expect
 from web_server import WebServer, run_web_server, screenshot
 
+from leadflow.jobs.uploads import start_upload
+
 MESSY_CSV = (
     "\ufeffFirst Name,Surname,E-mail Address,Mobile Phone,Company Name,Internal ID,Notes\r\n"
     'Ada,Lovelace,ADA@Example.com ,(415) 555-0101,Analytical Engines,A-1,"likes, commas"\r\n'
@@ -213,10 +215,12 @@ def test_cancel_of_a_200k_row_job(web: WebServer, signed_in: Page, tmp_path: Pat
 def test_another_user_cannot_follow_the_job(
     web: WebServer, context: BrowserContext, page: Page, tmp_path: Path
 ) -> None:
-    job_id = web.services.status.list_jobs("alice", 1)[0]
+    body = [b"name,email\nAda,ada@alice.example\n"]
+    job_id = start_upload(web.services, "alice", "alice.csv", body, {"pipeline": "leads"})
     web.sign_in(context, "bob")
     page.goto(web.url(f"/import?job={job_id}"))
     expect(page.get_by_role("progressbar")).to_have_count(0)
+    expect(page.get_by_role("alert")).to_contain_text(f"There is no job {job_id}")
     response = page.goto(web.url(f"/jobs/{job_id}/panel"))
     assert response is not None and response.status == 404
     screenshot(page, tmp_path, "other-users-job")

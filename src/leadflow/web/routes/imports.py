@@ -88,7 +88,8 @@ def import_page(request: Request, user: WebUser, services: WebServices) -> Respo
     """The import page; `?job=ID` follows that job (it survives a reload)."""
     job_id = request.query_params.get("job")
     job = services.status.document(job_id, user) if job_id else None
-    return render(request, "import.html", {"job": job}, user)
+    missing = f"There is no job {job_id} (or it has expired)." if job_id and not job else None
+    return render(request, "import.html", {"job": job, "missing": missing}, user)
 
 
 def _setup(
