@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
 from .headers import WebHeadersMiddleware
-from .pages import HERE, render
+from .pages import HERE, render, templates
 from .routes import auth, chat, imports, jobs, leads, queues
 from .sessions import CsrfFailed, SignInRequired
 
@@ -24,6 +24,8 @@ def mount_web(app: FastAPI) -> None:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(WebHeadersMiddleware)
+    for name in templates.env.list_templates():  # compiled now, not in a first request
+        templates.env.get_template(name)
 
     @app.exception_handler(SignInRequired)
     async def sign_in(request: Request, _: SignInRequired) -> Response:
