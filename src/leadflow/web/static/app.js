@@ -45,6 +45,17 @@
     if (status >= 400 && status < 500 && !event.detail.xhr.getResponseHeader("HX-Redirect")) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
+      // the API's JSON error envelope (a file over the size limit ...): show its message
+      var type = event.detail.xhr.getResponseHeader("Content-Type") || "";
+      if (type.indexOf("application/json") === 0) {
+        var message = "The request failed (" + status + ").";
+        try { message = JSON.parse(event.detail.serverResponse).error.message; } catch (e) { /* keep */ }
+        var p = document.createElement("p");
+        p.className = "error";
+        p.setAttribute("role", "alert");
+        p.textContent = message;
+        event.detail.serverResponse = p.outerHTML;
+      }
     }
   });
 })();
