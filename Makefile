@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit bench clean chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,13 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-test: lint typecheck unit
+# The browser tests drive Debian's chromium (never a downloaded browser): install it once.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+		else sudo apt-get update && sudo apt-get install -y chromium; fi; }
+
+test: lint typecheck chromium unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/import_bench.py --rows 100000
@@ -34,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/upload_bench.py --rows 100000
 	$(BIN)/python bench/llm_bench.py
 	$(BIN)/python bench/inbox_bench.py --files 1000
+	$(BIN)/python bench/web_bench.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -9,13 +9,14 @@ from pathlib import Path
 
 from .adapters.fs_blobs import FsBlobStore
 from .adapters.sqlite_db import Database, store_unavailable
+from .adapters.sqlite_mappings import SqliteMappingStore
 from .adapters.sqlite_orders import SqliteOrderStore
 from .adapters.sqlite_provider_cache import SqliteProviderCache
 from .adapters.sqlite_queue import SqliteQueue
 from .adapters.sqlite_store import SqliteLeadStore, SqliteUserStore
 from .jobs.status_store import SqliteStatusStore
 from .notify.outbox import SqliteOutbox
-from .ports import BlobStore, LeadStore, Queue, UserStore
+from .ports import BlobStore, LeadStore, MappingStore, Queue, UserStore
 from .security import load_or_create_secret
 from .settings import Settings
 
@@ -36,6 +37,7 @@ class Services:
     orders: SqliteOrderStore  # complete sales orders (seed 003)
     outbox: SqliteOutbox  # notifications to send, each once
     secret: str
+    mappings: MappingStore  # column mappings saved by name (the web app's import page)
     # Whether an exception means the store is unavailable (disk I/O error, read-only,
     # locked): loops then retry the same work later instead of failing it.
     store_unavailable: Callable[[BaseException], bool] = field(default=lambda _: False)
@@ -65,6 +67,7 @@ def bootstrap(settings: Settings, bulk: bool = False) -> Services:
         orders=SqliteOrderStore(db),
         outbox=SqliteOutbox(db),
         secret=secret,
+        mappings=SqliteMappingStore(db),
         store_unavailable=store_unavailable,
     )
 

@@ -90,11 +90,20 @@ def serve(
     services = _services(settings)
     app_ = create_app(services)
     err.print(f"leadflow API on http://{settings.host}:{settings.port}  (docs: /docs)")
+    err.print(f"web app: http://{settings.host}:{settings.port}/")
     err.print(f"data directory: {settings.data_dir.resolve()}")
     if not services.users.has_users():
         err.print(
             "[yellow]No users yet.[/] Add one with:  "
             "[bold]echo 'a-long-password' | .venv/bin/leadflow users add admin[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
+        from .web.setup_code import ensure_setup_code
+
+        err.print(
+            f"Or open http://{settings.host}:{settings.port}/ and use the one-time setup code "
+            f"[bold]{ensure_setup_code(settings.data_dir)}[/]",
             highlight=False,
             soft_wrap=True,
         )

@@ -40,6 +40,8 @@ class LeadQuery:
     descending: bool = False
     cursor: str | None = None
     limit: int = 50
+    opt_in: bool | None = None  # None: either; the web app's filters
+    phone_valid: bool | None = None
 
 
 class LeadUnitOfWork(Protocol):
@@ -288,3 +290,18 @@ class BlobStore(Protocol):
 
 class BlobTooLarge(ValueError):
     """A blob went over the size limit it was written with."""
+
+
+class MappingStore(Protocol):
+    """Column mappings saved by name, per owner (the web app's import page)."""
+
+    def save_mapping(self, owner: str, name: str, mapping: Mapping[str, str], now: str) -> None:
+        """Keep `mapping` (column -> lead field, or '-' for "don't import") under `name`,
+        replacing one of the same name."""
+        ...
+
+    def mapping_names(self, owner: str) -> list[str]:
+        """The owner's saved mapping names, sorted."""
+        ...
+
+    def get_mapping(self, owner: str, name: str) -> dict[str, str] | None: ...

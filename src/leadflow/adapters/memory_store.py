@@ -56,6 +56,9 @@ def _matches(row: Row, owner: str, query: LeadQuery) -> bool:
             return False
     if query.company and _fold(row["company"]) != _fold(query.company):
         return False
+    for column, flag in (("opt_in", query.opt_in), ("phone_valid", query.phone_valid)):
+        if flag is not None and (row[column] is None or bool(row[column]) != flag):
+            return False
     return not query.source or row["source"] == query.source
 
 

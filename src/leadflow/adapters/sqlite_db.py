@@ -196,6 +196,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE lead_audit ADD COLUMN restored TEXT;
     """,
+    # 13: an owner's leads newest first (the leads page's first screen) without sorting
+    # them all: the index hands them out in `seq` order
+    """
+    CREATE INDEX leads_owner_seq ON leads(owner, seq);
+    """,
 )
 
 

@@ -504,6 +504,10 @@ class SqliteLeadStore:
         if query.source:
             where.append("source = ?")
             params.append(query.source)
+        for flag_column, flag in (("opt_in", query.opt_in), ("phone_valid", query.phone_valid)):
+            if flag is not None:
+                where.append(f"{flag_column} = ?")  # unknown (NULL) is neither yes nor no
+                params.append(int(flag))
         op, order = (">", "ASC") if not query.descending else ("<", "DESC")
         if query.cursor:
             value, seq = decode_cursor(query.cursor)

@@ -8,6 +8,7 @@ from .. import __version__
 from ..bootstrap import Services
 from ..jobs.metrics import QUEUE_DEPTH
 from ..providers.client import ProviderClient
+from ..web import mount_web
 from .errors import install_error_handlers
 from .limits import LoginThrottle, RateLimiter
 from .middleware import BodyLimitMiddleware, MetricsMiddleware
@@ -50,11 +51,15 @@ def create_app(services: Services) -> FastAPI:
         dlq, blobs,
     ):  # fmt: skip
         app.include_router(module.router)
+    mount_web(app)  # the web app at / (its pages, static files and security headers)
     # The last added is the outermost: metrics see every answer, the 413s included.
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=services.settings.max_body_bytes,
-        larger={"/v1/uploads": services.settings.max_upload_bytes},
+        larger={
+            "/v1/uploads": services.settings.max_upload_bytes,
+            "/import/files": services.settings.max_upload_bytes,  # the web app's uploads
+        },
     )
     app.add_middleware(MetricsMiddleware, access_log=services.settings.access_log)
     return app

@@ -134,6 +134,14 @@ class SqliteStatusStore:
         data["warnings"] = json.loads(data["warnings"]) if data["warnings"] else None
         return Job(**data)
 
+    def list_jobs(self, owner: str, limit: int = 100) -> list[str]:
+        """The ids of the owner's jobs (uploads, enrichment), newest first."""
+        rows = self.db.conn.execute(
+            "SELECT job_id FROM jobs WHERE owner = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+            (owner, limit),
+        )
+        return [str(row[0]) for row in rows]
+
     def document(self, job_id: str, owner: str) -> dict[str, Any] | None:
         """The status document of seed 004, or None (unknown, or another user's job)."""
         job = self.get_job(job_id, owner)

@@ -1,0 +1,257 @@
+"""The import page: choose a file, map its columns, preview, dry-run, start the job."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.responses import RedirectResponse, Response
+
+from ...domain.headers import LEAD_FIELDS
+from ...domain.merge import ImportMode, MergePolicy
+from ...jobs.uploads import start_upload
+from ...ports import BlobTooLarge
+from ...readers import UnreadableFile
+from ..import_plan import DONT_IMPORT, build_preview, dry_run, explicit_mapping
+from ..pages import CsrfChecked, WebServices, WebUser, render
+from ..staging import (
+    StagedFile,
+    drop_staged,
+    load_staged,
+    local_copy,
+    stage_file,
+    staged_chunks,
+)
+
+router = APIRouter(include_in_schema=False)
+CHUNK = 1024 * 1024
+FIELD_LABELS = {
+    "name": "Full name",
+    "firstName": "First name",
+    "lastName": "Last name",
+    "email": "Email",
+    "phone": "Phone",
+    "title": "Job title",
+    "company": "Company",
+    "remarks": "Remarks",
+    "optIn": "Opt-in",
+    "interests": "Interests",
+}
+
+
+def _chunks(upload: UploadFile) -> Iterator[bytes]:
+    while chunk := upload.file.read(CHUNK):
+        yield chunk
+
+
+def _text(form: FormData, name: str, limit: int = 200) -> str | None:
+    value = form.get(name)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip()[:limit]
+
+
+def _header_row(form: FormData) -> int | None:
+    value = _text(form, "headerRow", 10)
+    if value is None or not value.isdigit():
+        return None
+    number = int(value)
+    return number if 1 <= number <= 10_000 else None
+
+
+def _choices(form: FormData) -> dict[str, str]:
+    headers = [h for h in form.getlist("header") if isinstance(h, str)]
+    fields = [f for f in form.getlist("field") if isinstance(f, str)]
+    return dict(zip(headers, fields, strict=False))
+
+
+def _mode(form: FormData) -> ImportMode:
+    try:
+        return ImportMode(_text(form, "mode") or ImportMode.CREATE_AND_UPDATE)
+    except ValueError:
+        return ImportMode.CREATE_AND_UPDATE
+
+
+def _policy(form: FormData) -> MergePolicy:
+    try:
+        return MergePolicy(_text(form, "merge") or MergePolicy.REPLACE)
+    except ValueError:
+        return MergePolicy.REPLACE
+
+
+@router.get("/import")
+def import_page(request: Request, user: WebUser, services: WebServices) -> Response:
+    """The import page; `?job=ID` follows that job (it survives a reload)."""
+    job_id = request.query_params.get("job")
+    job = services.status.document(job_id, user) if job_id else None
+    missing = f"There is no job {job_id} (or it has expired)." if job_id and not job else None
+    return render(request, "import.html", {"job": job, "missing": missing}, user)
+
+
+def _setup(
+    request: Request,
+    services: WebServices,
+    user: str,
+    staged: StagedFile,
+    form: FormData | None,
+    status_code: int = 200,
+    notice: str | None = None,
+) -> Response:
+    """The mapping, preview and options of a staged file (an htmx fragment)."""
+    chosen: dict[str, str] | None = None
+    sheet = header_row = None
+    if form is not None:
+        chosen = _choices(form)
+        sheet, header_row = _text(form, "sheet"), _header_row(form)
+        saved = _text(form, "saved")
+        if saved and form.get("apply") == "saved":
+            chosen = services.mappings.get_mapping(user, saved) or chosen
+    context: dict[str, Any] = {
+        "staged": staged,
+        "sheet": sheet,
+        "header_row": header_row,
+        "mode": _mode(form) if form is not None else ImportMode.CREATE_AND_UPDATE,
+        "merge": _policy(form) if form is not None else MergePolicy.REPLACE,
+        "fields": [(f, FIELD_LABELS.get(f, f)) for f in LEAD_FIELDS],
+        "dont_import": DONT_IMPORT,
+        "saved_names": services.mappings.mapping_names(user),
+        "notice": notice,
+        "preview": None,
+        "error": None,
+    }
+    try:
+        with local_copy(services.blobs, staged) as path:
+            context["preview"] = build_preview(
+                path,
+                staged.file_name,
+                chosen,
+                services.settings.default_region,
+                sheet,
+                header_row,
+                services.settings,
+            )
+    except (UnreadableFile, OSError) as exc:
+        context["error"] = f"this file cannot be read: {exc}"
+        status_code = 422
+    return render(request, "_import_setup.html", context, user, status_code)
+
+
+@router.post("/import/files", dependencies=[CsrfChecked])
+async def upload_file(request: Request, user: WebUser, services: WebServices) -> Response:
+    """Keep the chosen file aside and show its columns, suggestions and first rows."""
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        context = {"message": "choose a file (CSV, XLSX, JSON or NDJSON) first"}
+        return render(request, "_message.html", context, user, 422)
+    try:
+        staged = await run_in_threadpool(
+            stage_file,
+            services.blobs,
+            user,
+            upload.filename,
+            _chunks(upload),
+            services.settings.max_upload_bytes,
+        )
+    except BlobTooLarge as exc:
+        return render(request, "_message.html", {"message": str(exc)}, user, 413)
+    return await run_in_threadpool(_setup, request, services, user, staged, None)
+
+
+def _staged_or_none(services: WebServices, user: str, staged_id: str) -> StagedFile | None:
+    return load_staged(services.blobs, user, staged_id)
+
+
+def _gone(request: Request, user: str) -> Response:
+    context = {"message": "this file is no longer here; choose it again"}
+    return render(request, "_message.html", context, user, 404)
+
+
+@router.post("/import/files/{staged_id}/preview", dependencies=[CsrfChecked])
+async def preview(
+    staged_id: str, request: Request, user: WebUser, services: WebServices
+) -> Response:
+    """The setup again, with the sheet, header row or mapping the person changed."""
+    staged = _staged_or_none(services, user, staged_id)
+    if staged is None:
+        return _gone(request, user)
+    form = await request.form()
+    notice = None
+    name = _text(form, "mappingName", 80)
+    if form.get("apply") == "save" and name:
+        mapping = explicit_mapping(_choices(form))
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        services.mappings.save_mapping(user, name, mapping, now)
+        notice = f"Mapping “{name}” saved."
+    return await run_in_threadpool(_setup, request, services, user, staged, form, 200, notice)
+
+
+@router.post("/import/files/{staged_id}/dry-run", dependencies=[CsrfChecked])
+async def dry_run_page(
+    staged_id: str, request: Request, user: WebUser, services: WebServices
+) -> Response:
+    """What the import would do, counted before anything is written."""
+    staged = _staged_or_none(services, user, staged_id)
+    if staged is None:
+        return _gone(request, user)
+    form = await request.form()
+
+    def count() -> Any:
+        with local_copy(services.blobs, staged) as path:
+            return dry_run(
+                services.leads,
+                path,
+                staged.file_name,
+                user,
+                _choices(form),
+                _mode(form),
+                _policy(form),
+                services.settings.default_region,
+                _text(form, "sheet"),
+                _header_row(form),
+                settings=services.settings,
+            )
+
+    try:
+        result = await run_in_threadpool(count)
+    except (UnreadableFile, OSError) as exc:
+        return render(request, "_message.html", {"message": f"cannot read: {exc}"}, user, 422)
+    return render(request, "_dry_run.html", {"result": result}, user)
+
+
+@router.post("/import/files/{staged_id}/start", dependencies=[CsrfChecked])
+async def start(staged_id: str, request: Request, user: WebUser, services: WebServices) -> Response:
+    """Start the upload job with the chosen options; the page then follows the job."""
+    staged = _staged_or_none(services, user, staged_id)
+    if staged is None:
+        return _gone(request, user)
+    form = await request.form()
+    options: dict[str, Any] = {
+        "pipeline": "leads",
+        "mode": _mode(form).value,
+        "merge": _policy(form).value,
+        "mapping": explicit_mapping(_choices(form)),
+        "standardize": None,
+    }
+    sheet, header_row = _text(form, "sheet"), _header_row(form)
+    if sheet:
+        options["sheet"] = sheet
+    if header_row:
+        options["headerRow"] = header_row
+
+    def run() -> str:
+        job_id = start_upload(
+            services, user, staged.file_name, staged_chunks(services.blobs, staged), options
+        )
+        drop_staged(services.blobs, staged)
+        return job_id
+
+    job_id = await run_in_threadpool(run)
+    target = f"/import?job={job_id}"
+    if request.headers.get("HX-Request"):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)

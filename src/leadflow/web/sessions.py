@@ -1,0 +1,91 @@
+"""Browser sessions: a signed, HttpOnly, SameSite=Strict cookie, and CSRF tokens.
+
+The session cookie holds an access token (the API's JWT, signed with the secret key),
+so a session ends when the token expires and no session table is needed. CSRF uses a
+second random cookie: each form carries an HMAC of it under the secret key, which a
+page on another site can neither read nor compute (and SameSite=Strict keeps both
+cookies off cross-site requests in the first place).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from fastapi import Request
+from starlette.responses import Response
+
+from ..security import InvalidToken, issue_token, read_token
+
+SESSION_COOKIE = "leadflow_session"
+CSRF_COOKIE = "leadflow_csrf"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SESSION_SECONDS = 12 * 3600  # a working day; signing in again costs one form
+
+
+class SignInRequired(Exception):
+    """The request has no valid session: the browser goes to the sign-in page."""
+
+
+class CsrfFailed(Exception):
+    """A state-changing request without the right CSRF token."""
+
+
+def session_user(request: Request, secret: str) -> str | None:
+    """The signed-in user of the request, or None."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        return read_token(secret, token)
+    except InvalidToken:
+        return None
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def start_session(response: Response, request: Request, secret: str, username: str) -> None:
+    """Set the session cookie for `username` on `response`."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        issue_token(secret, username, SESSION_SECONDS),
+        max_age=SESSION_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+        path="/",
+    )
+
+
+def end_session(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+
+
+def csrf_seed(request: Request) -> tuple[str, bool]:
+    """The browser's CSRF cookie value, and whether it is new (must be set)."""
+    seed = request.cookies.get(CSRF_COOKIE)
+    if seed and 20 <= len(seed) <= 100:
+        return seed, False
+    return secrets.token_urlsafe(24), True
+
+
+def set_csrf_cookie(response: Response, request: Request, seed: str) -> None:
+    response.set_cookie(
+        CSRF_COOKIE, seed, httponly=True, samesite="strict", secure=_secure(request), path="/"
+    )
+
+
+def csrf_token(secret: str, seed: str) -> str:
+    """The token forms carry: HMAC-SHA256 of the browser's CSRF cookie."""
+    return hmac.new(secret.encode(), b"csrf:" + seed.encode(), hashlib.sha256).hexdigest()
+
+
+def check_csrf(request: Request, secret: str, sent: str | None) -> None:
+    """CsrfFailed unless `sent` (form field or header) matches the browser's cookie."""
+    seed = request.cookies.get(CSRF_COOKIE)
+    if not seed or not sent or not hmac.compare_digest(csrf_token(secret, seed), sent):
+        raise CsrfFailed("the form has expired or did not come from this site; reload the page")

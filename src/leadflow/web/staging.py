@@ -1,0 +1,84 @@
+"""Files chosen on the import page, kept aside until the person starts the import.
+
+A staged file is a blob under `staged/<id>/` with a small JSON note naming its owner,
+so one user can never preview, dry-run or start another user's file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..jobs.uploads import safe_file_name
+from ..ports import BlobStore
+
+_ID = re.compile(r"^[0-9a-f]{32}$")
+CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class StagedFile:
+    staged_id: str
+    owner: str
+    file_name: str
+    key: str
+    size: int
+
+
+def stage_file(
+    blobs: BlobStore, owner: str, file_name: str | None, chunks: Iterable[bytes], max_bytes: int
+) -> StagedFile:
+    """Store an uploaded file for preview; BlobTooLarge over `max_bytes`."""
+    staged_id = uuid.uuid4().hex
+    name = (file_name or "upload").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200] or "upload"
+    key = f"staged/{staged_id}/{safe_file_name(name)}"
+    size = blobs.put_stream(key, chunks, max_bytes)
+    note = {"owner": owner, "fileName": name, "key": key, "size": size}
+    blobs.put_stream(f"staged/{staged_id}/note.json", [json.dumps(note).encode()])
+    return StagedFile(staged_id, owner, name, key, size)
+
+
+def load_staged(blobs: BlobStore, owner: str, staged_id: str) -> StagedFile | None:
+    """The owner's staged file, or None (unknown id, another user's, or gone)."""
+    if not _ID.match(staged_id):
+        return None
+    try:
+        with blobs.open(f"staged/{staged_id}/note.json") as stream:
+            note = json.loads(stream.read())
+    except (FileNotFoundError, ValueError):
+        return None
+    if note.get("owner") != owner:
+        return None
+    return StagedFile(staged_id, owner, note["fileName"], note["key"], int(note["size"]))
+
+
+def drop_staged(blobs: BlobStore, staged: StagedFile) -> None:
+    blobs.delete(staged.key)
+    blobs.delete(f"staged/{staged.staged_id}/note.json")
+
+
+def staged_chunks(blobs: BlobStore, staged: StagedFile) -> Iterator[bytes]:
+    with blobs.open(staged.key) as stream:
+        while chunk := stream.read(CHUNK):
+            yield chunk
+
+
+@contextmanager
+def local_copy(blobs: BlobStore, staged: StagedFile) -> Iterator[Path]:
+    """A path to the staged file on this machine (a temporary copy for remote stores)."""
+    path = blobs.local_path(staged.key)
+    if path is not None:
+        yield path
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / safe_file_name(staged.file_name)
+        with blobs.open(staged.key) as source, copy.open("wb") as target:
+            shutil.copyfileobj(source, target)
+        yield copy

@@ -1,0 +1,259 @@
+"""The web app over HTTP (no browser): headers, sessions, CSRF, isolation, escaping,
+the setup code, and a dry run that predicts exactly what the import then does."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from api_server import PASSWORDS, LiveApi, live_api
+
+from leadflow.domain.merge import ImportMode, MergePolicy
+from leadflow.pipelines.importing import ImportOptions, import_file, import_records
+from leadflow.web.import_plan import DONT_IMPORT, build_preview, dry_run
+from leadflow.web.setup_code import code_path, consume_setup_code, ensure_setup_code
+
+PAGES = ("/import", "/leads", "/jobs", "/dead-letters", "/orders", "/chat")
+
+
+def _browser(api: LiveApi, user: str | None = "alice") -> httpx.Client:
+    """A cookie-keeping client, signed in through the form when `user` is given."""
+    client = httpx.Client(base_url=api.base_url, timeout=30.0)
+    if user is not None:
+        page = client.get("/signin")
+        token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+        assert token is not None
+        answer = client.post(
+            "/signin",
+            data={"csrf": token.group(1), "username": user, "password": PASSWORDS[user]},
+        )
+        assert answer.status_code == 303 and answer.headers["location"] == "/import"
+    return client
+
+
+def _csrf(client: httpx.Client) -> str:
+    match = re.search(r'name="csrf" value="([0-9a-f]+)"', client.get("/leads").text)
+    assert match is not None
+    return match.group(1)
+
+
+@pytest.fixture
+def api(tmp_path: Path):  # type: ignore[no-untyped-def]
+    with live_api(tmp_path / "data") as server:
+        yield server
+
+
+def test_pages_need_a_session_and_send_a_strict_csp(api: LiveApi) -> None:
+    anonymous = httpx.Client(base_url=api.base_url)
+    for path in PAGES:
+        answer = anonymous.get(path)
+        assert answer.status_code == 303 and answer.headers["location"] == "/signin", path
+    client = _browser(api)
+    session = next(c for c in client.cookies.jar if c.name == "leadflow_session")
+    assert session.has_nonstandard_attr("HttpOnly")
+    assert session.get_nonstandard_attr("SameSite", "").lower() == "strict"
+    for path in PAGES:
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        csp = answer.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        # no inline script block anywhere (every <script> loads a file)
+        assert not re.search(r"<script(?![^>]*\bsrc=)", answer.text), path
+    static = client.get("/static/htmx-2.0.11.min.js")
+    assert static.status_code == 200 and "htmx" in static.text
+    assert "content-security-policy" not in client.get("/v1/leads").headers  # the API's own
+
+
+def test_state_changes_need_the_csrf_token(api: LiveApi) -> None:
+    client = _browser(api)
+    api.services.queue.bury([{"kind": "batch", "jobId": "x"}], "alice", "boom")
+    refused = client.post("/dead-letters/purge", data={"scope": "all"})
+    assert refused.status_code == 403
+    forged = client.post("/dead-letters/purge", data={"scope": "all", "csrf": "0" * 64})
+    assert forged.status_code == 403
+    assert api.services.queue.dlq_depth("alice") == 1
+    allowed = client.post("/dead-letters/purge", data={"scope": "all", "csrf": _csrf(client)})
+    assert allowed.status_code == 200 and api.services.queue.dlq_depth("alice") == 0
+    # sign-in is protected too (login CSRF)
+    fresh = httpx.Client(base_url=api.base_url)
+    answer = fresh.post("/signin", data={"username": "alice", "password": PASSWORDS["alice"]})
+    assert answer.status_code == 403 and "leadflow_session" not in fresh.cookies
+
+
+def test_each_user_sees_only_their_own_data(api: LiveApi, tmp_path: Path) -> None:
+    options = ImportOptions(owner="alice", source="api")
+    import_records(api.services.leads, [{"name": "Ada", "email": "ada@a.example"}], options, None)
+    lead_id = api.services.leads.list_leads("alice", _query())[0][0]["leadId"]
+    alice, bob = _browser(api, "alice"), _browser(api, "bob")
+    assert "ada@a.example" in alice.get("/leads").text
+    assert "ada@a.example" not in bob.get("/leads").text
+    assert bob.get(f"/leads/{lead_id}").status_code == 404
+    assert "ada@a.example" not in bob.get("/leads/export.csv").text
+
+    token = _csrf(alice)
+    staged = alice.post(
+        "/import/files",
+        files={"file": ("a.csv", b"name,email\nZoe,zoe@a.example\n", "text/csv")},
+        headers={"X-CSRF-Token": token, "HX-Request": "true"},
+    )
+    assert staged.status_code == 200
+    staged_id = re.search(r"/import/files/([0-9a-f]{32})/", staged.text)
+    assert staged_id is not None
+    bob_token = _csrf(bob)
+    for action in ("preview", "dry-run", "start"):
+        answer = bob.post(
+            f"/import/files/{staged_id.group(1)}/{action}", headers={"X-CSRF-Token": bob_token}
+        )
+        assert answer.status_code == 404, action
+    started = alice.post(
+        f"/import/files/{staged_id.group(1)}/start",
+        data={"header": ["name", "email"], "field": ["name", "email"]},
+        headers={"X-CSRF-Token": token},
+    )
+    assert started.status_code == 303
+    job_id = started.headers["location"].split("job=")[1]
+    assert alice.get(f"/jobs/{job_id}/panel").status_code == 200
+    assert bob.get(f"/jobs/{job_id}/panel").status_code == 404
+    assert bob.get(f"/jobs/{job_id}/errors.csv").status_code == 404
+    assert job_id not in bob.get("/jobs").text
+    undo = bob.post(f"/jobs/{job_id}/undo", headers={"X-CSRF-Token": bob_token})
+    assert undo.status_code == 404
+
+
+def test_lead_text_is_escaped(api: LiveApi) -> None:
+    evil = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+    options = ImportOptions(owner="alice", source="api")
+    record = {"name": evil, "email": "evil@a.example", "company": evil, evil: evil}
+    import_records(api.services.leads, [record], options, evil)
+    client = _browser(api)
+    lead_id = api.services.leads.list_leads("alice", _query())[0][0]["leadId"]
+    for path in ("/leads", f"/leads/{lead_id}"):
+        text = client.get(path).text
+        assert "<script>alert(1)" not in text and "<img src=x" not in text, path
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text, path
+
+
+def test_setup_code_is_used_once(tmp_path: Path) -> None:
+    code = ensure_setup_code(tmp_path)
+    assert ensure_setup_code(tmp_path) == code  # stable until used
+    assert oct(code_path(tmp_path).stat().st_mode & 0o777) == "0o600"
+    assert not consume_setup_code(tmp_path, "AAAA-BBBB-CCCC")
+    assert consume_setup_code(tmp_path, code.lower())
+    assert not consume_setup_code(tmp_path, code)
+    assert not code_path(tmp_path).exists()
+
+
+def test_first_run_form_creates_the_first_user_only(tmp_path: Path) -> None:
+    from api_server import run_server
+
+    from leadflow.bootstrap import bootstrap
+    from leadflow.settings import Settings
+
+    settings = Settings(_env_file=None, data_dir=tmp_path, rate_limit=0)  # type: ignore[call-arg]
+    services = bootstrap(settings)
+    with run_server(services) as base_url:
+        client = httpx.Client(base_url=base_url)
+        page = client.get("/")
+        assert page.status_code == 200 and "Setup code" in page.text
+        token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+        assert token is not None
+        form = {"csrf": token.group(1), "username": "root", "password": "long-enough-pw"}
+        assert client.post("/setup", data={**form, "code": "NOPE"}).status_code == 403
+        code = code_path(tmp_path).read_text().strip()
+        created = client.post("/setup", data={**form, "code": code})
+        assert created.status_code == 303 and services.users.has_users()
+        again = httpx.Client(base_url=base_url).get("/")
+        assert again.status_code == 303 and again.headers["location"] == "/signin"
+
+
+def _query():  # type: ignore[no-untyped-def]
+    from leadflow.ports import LeadQuery
+
+    return LeadQuery()
+
+
+FILE = (
+    "First Name,Email,Phone,Company,Internal ID\n"
+    "Ada,ada@example.com,4155550101,Analytical,1\n"
+    "Grace,grace@example.com,,Navy,2\n"
+    "Bad,not-an-email,,X,3\n"
+    "Ada,ADA@example.com,4155550101,Analytical Engines,4\n"
+    "NoKey,,,Keyless Co,5\n"
+    "Phone Only,,+44 20 7946 0958,,6\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("mode", "policy"),
+    [
+        (ImportMode.CREATE_AND_UPDATE, MergePolicy.REPLACE),
+        (ImportMode.CREATE_AND_UPDATE, MergePolicy.FILL),
+        (ImportMode.CREATE_ONLY, MergePolicy.REPLACE),
+        (ImportMode.UPDATE_ONLY, MergePolicy.REPLACE),
+    ],
+)
+def test_dry_run_predicts_the_import(
+    api: LiveApi, tmp_path: Path, mode: ImportMode, policy: MergePolicy
+) -> None:
+    store = api.services.leads
+    existing = [
+        {"name": "Grace Hopper", "email": "grace@example.com", "company": "Navy"},  # unchanged?
+        {"name": "Ada", "email": "ada@example.com", "company": "Old Co"},
+    ]
+    import_records(store, existing, ImportOptions(owner="alice", source="api"), None)
+    path = tmp_path / "leads.csv"
+    path.write_text(FILE)
+    chosen = {"Internal ID": DONT_IMPORT}
+    predicted = dry_run(store, path, path.name, "alice", chosen, mode, policy, "US")
+    before = store.count_leads("alice")
+    assert store.count_leads("alice") == before  # the dry run wrote nothing
+    summary = import_file(
+        store,
+        path,
+        ImportOptions(owner="alice", mode=mode, policy=policy, mapping={"Internal ID": "-"}),
+    )
+    counts = {name: getattr(summary, name) for name in ("created", "invalid", "duplicates")}
+    assert counts == {
+        "created": predicted.created,
+        "invalid": predicted.invalid,
+        "duplicates": predicted.duplicates,
+    }, (summary, predicted)
+    unchanged = getattr(summary, "unchanged", None)
+    if unchanged is None:  # the summary counts unchanged leads as updated
+        assert summary.updated == predicted.updated + predicted.unchanged
+    else:
+        assert (summary.updated, unchanged) == (predicted.updated, predicted.unchanged)
+    for lead in store.list_leads("alice", _query())[0]:
+        assert "Internal ID" not in lead["attributes"]  # "don't import" left it out
+
+
+def test_preview_shows_each_cells_problem(tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(FILE)
+    preview = build_preview(path, path.name, {"Internal ID": DONT_IMPORT}, "US")
+    assert [c.chosen for c in preview.columns] == ["firstName", "email", "phone", "company", "-"]
+    assert [c.suggested for c in preview.columns][:4] == ["firstName", "email", "phone", "company"]
+    bad = preview.rows[2]
+    assert bad.rejected and bad.cells[1].problem and "not a valid email" in bad.cells[1].problem
+    assert not preview.rows[0].rejected and all(c.problem is None for c in preview.rows[0].cells)
+
+
+def test_eta_is_said_in_words() -> None:
+    import datetime as dt
+
+    from leadflow.web.routes.jobs import eta_text, seconds_left
+
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    running = {"status": "processing", "metadata": {"estimatedCompletion": "2026-01-01T00:02:00Z"}}
+    assert seconds_left(running, now) == 120
+    assert seconds_left({**running, "status": "completed"}, now) is None
+    assert seconds_left({"status": "processing", "metadata": {}}, now) is None
+    assert [eta_text(s) for s in (None, 5, 120, 7500)] == [
+        None,
+        "about 5 s left",
+        "about 2 min left",
+        "about 2 h 5 min left",
+    ]
