@@ -18,7 +18,7 @@ from playwright.sync_api import BrowserContext, Page
 
 from leadflow.api.app import create_app
 from leadflow.bootstrap import Services, bootstrap
-from leadflow.cli import start_workers
+from leadflow.jobs.runtime import build_runtime
 from leadflow.security import hash_password, issue_token
 from leadflow.settings import Settings
 from leadflow.web.sessions import SESSION_COOKIE
@@ -81,7 +81,8 @@ def run_web_server(data_dir: Path, users: bool = True, **overrides: Any) -> Iter
     """Serve the whole app (with its workers) on 127.0.0.1 in threads."""
     services = make_services(data_dir, users, **overrides)
     stop = threading.Event()
-    workers = start_workers(services, stop, services.settings.workers)
+    runtime = build_runtime(services, stop, services.settings.workers, "web-test")
+    workers = runtime.start()
     config = uvicorn.Config(
         create_app(services),
         host="127.0.0.1",
@@ -109,6 +110,7 @@ def run_web_server(data_dir: Path, users: bool = True, **overrides: Any) -> Iter
         thread.join(timeout=15)
         for worker in workers:
             worker.join(timeout=15)
+        runtime.close()
 
 
 def screenshot(page: Page, folder: Path, name: str) -> Path:
