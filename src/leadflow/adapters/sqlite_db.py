@@ -192,6 +192,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX outbox_pending ON outbox(status, id);
     CREATE TABLE alarms (name TEXT PRIMARY KEY, raised INTEGER NOT NULL);
     """,
+    # 12: an outbox entry waits until next_at (epoch seconds) after a 429 or a failure
+    """
+    ALTER TABLE outbox ADD COLUMN next_at REAL;
+    """,
 )
 
 

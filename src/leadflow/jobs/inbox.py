@@ -87,7 +87,6 @@ class Inbox:
         try:
             if kind == "leads":
                 process_lead_file(self.services, self.owner, claimed, name)
-                self.notifier.run_once()  # at once: seed 002 waited 10 minutes
             else:
                 records = [
                     r for batch in open_records(claimed, 100_000).batches() for _, r in batch
@@ -106,6 +105,10 @@ class Inbox:
             self._finish(kind, claimed, name, "rejected", str(exc))
             return
         self._finish(kind, claimed, name, "processed", None)
+        if kind == "leads":
+            # at once (seed 002 waited 10 minutes), but only once the file's outcome is
+            # settled: a notification, even one that fails, never decides a file's fate
+            self.notifier.run_once()
 
     def _finish(self, kind: str, claimed: Path, name: str, where: str, reason: str | None) -> None:
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
