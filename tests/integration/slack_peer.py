@@ -25,6 +25,7 @@ class SlackPeer:
     burst: int = 3  # messages it takes at once
     retry_after: int | None = None  # fixed Retry-After; None: the time to the next token
     down: bool = False  # answer 503 to everything
+    gone: bool = False  # answer 404 no_service to everything (a deleted webhook)
     received: list[dict[str, Any]] = field(default_factory=list)
     limited: int = 0  # 429 answers given
     early: int = 0  # messages that came before a Retry-After had passed
@@ -51,6 +52,8 @@ class SlackPeer:
             if self.down:
                 self.failed += 1
                 return 503, {}, "service_unavailable"
+            if self.gone:
+                return 404, {}, "no_service"
             if now < self._quiet_until:
                 self.early += 1
             wait = self._take(now)

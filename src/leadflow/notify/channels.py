@@ -59,12 +59,19 @@ def _defang(token: str) -> str:
 
 
 def _cut_escaped(text: str, limit: int) -> str:
-    """slack_escape(text) within `limit` characters, cut on the raw text."""
+    """slack_escape(text) within `limit` characters, cut on the raw text (never inside
+    an escape) with an ellipsis."""
     escaped = slack_escape(text)
-    while len(escaped) > limit:
-        text = text[: max(0, len(text) - (len(escaped) - limit) - 1)]
-        escaped = slack_escape(text) + ELLIPSIS
-    return escaped
+    if len(escaped) <= limit:
+        return escaped
+    low, high = 0, len(text)  # the longest raw prefix whose escape fits beside the ellipsis
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(slack_escape(text[:middle])) < limit:
+            low = middle
+        else:
+            high = middle - 1
+    return slack_escape(text[:low]) + ELLIPSIS
 
 
 def _plain(text: str, limit: int) -> dict[str, Any]:
