@@ -37,6 +37,7 @@ class LeadQuery:
     descending: bool = False
     cursor: str | None = None
     limit: int = 50
+    region: str = "US"  # how `q` reads a phone number written without +country
 
 
 class LeadUnitOfWork(Protocol):

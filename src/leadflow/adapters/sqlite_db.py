@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..domain.search import document
+
 # Each entry moves the schema one version up; never edit a released entry, append one.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -196,6 +198,26 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE outbox ADD COLUMN next_at REAL;
     """,
+    # 13: each lead's folded search text (domain/search.py): inserts bring it (a trigger
+    # fills it for one that does not), a trigger keeps it through updates; both call the
+    # leadflow_search_document function that every connection registers
+    """
+    ALTER TABLE leads ADD COLUMN search TEXT NOT NULL DEFAULT '';
+    UPDATE leads SET search = leadflow_search_document(name, email, company, title, phone);
+    CREATE TRIGGER leads_search_insert AFTER INSERT ON leads WHEN NEW.search = '' BEGIN
+        UPDATE leads
+        SET search = leadflow_search_document(NEW.name, NEW.email, NEW.company, NEW.title,
+                                              NEW.phone)
+        WHERE seq = NEW.seq;
+    END;
+    CREATE TRIGGER leads_search_update AFTER UPDATE OF name, email, company, title, phone
+    ON leads BEGIN
+        UPDATE leads
+        SET search = leadflow_search_document(NEW.name, NEW.email, NEW.company, NEW.title,
+                                              NEW.phone)
+        WHERE seq = NEW.seq;
+    END;
+    """,
 )
 
 
@@ -214,6 +236,8 @@ def connect(path: Path, autocheckpoint: int = 1000) -> sqlite3.Connection:
     conn.execute("PRAGMA cache_size=-16384")  # 16 MB per connection: bounded memory
     conn.execute("PRAGMA temp_store=MEMORY")
     conn.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
+    # the leads' search text is folded in Python (all of Unicode, not SQLite's ASCII)
+    conn.create_function("leadflow_search_document", 5, document, deterministic=True)
     return conn
 
 
@@ -223,15 +247,27 @@ def migrate(conn: sqlite3.Connection) -> int:
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            for statement in script.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            for statement in _statements(script):
+                conn.execute(statement)
             conn.execute(f"PRAGMA user_version={number}")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     return len(MIGRATIONS)
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The script's statements one by one (a trigger's body holds semicolons)."""
+    statement = ""
+    for part in script.split(";"):
+        statement += part + ";"
+        if sqlite3.complete_statement(statement):
+            if statement.strip(" \n;"):
+                yield statement
+            statement = ""
+    if statement.strip(" \n;"):
+        yield statement  # an unfinished statement: SQLite says what is wrong with it
 
 
 class Database:

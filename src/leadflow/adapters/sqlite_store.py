@@ -11,6 +11,8 @@ from typing import Any
 from ..domain.lead import LeadDraft, Rejection
 from ..domain.merge import Update, fields_changed
 from ..domain.names import join_name
+from ..domain.search import document as search_document
+from ..domain.search import parse_query
 from ..ports import LeadQuery, WriteContext
 from .lead_rows import audit_to_api, decode_cursor, lead_to_api, page_of
 from .sqlite_db import Database
@@ -137,7 +139,7 @@ class SqliteUnitOfWork:
             "INSERT INTO leads (lead_id, owner, email, phone, phone_valid, "
             "first_name, last_name, name, title, company, remarks, opt_in, interests, source, "
             "source_file, attributes, created_at, updated_at, import_id, import_row, "
-            "created_import_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "created_import_id, search) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [(lead_id, *rows[d.row]) for d, lead_id in zip(drafts, lead_ids, strict=True)],
         )
 
@@ -259,6 +261,7 @@ def prepare_rows(ctx: WriteContext, drafts: Sequence[LeadDraft]) -> dict[int, tu
             ctx.import_id,
             d.row,
             ctx.import_id,
+            search_document(d.name, d.email, d.company, d.title, d.phone),
         )
         for d in drafts
     }
@@ -406,13 +409,14 @@ class SqliteLeadStore:
         column = _SORTS[query.sort]
         where = ["owner = ?"]
         params: list[Any] = [owner]
-        if query.q:
-            like = "%" + _like(query.q) + "%"
-            where.append(
-                "(name LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\' OR company LIKE ? "
-                "ESCAPE '\\' OR phone LIKE ? ESCAPE '\\' OR title LIKE ? ESCAPE '\\')"
-            )
-            params += [like] * 5
+        if query.q:  # folded text inside the folded search column, or the exact phone
+            search = parse_query(query.q, query.region)
+            if search.phone is not None:
+                where.append("phone = ?")
+                params.append(search.phone)
+            else:
+                where.append("search LIKE ? ESCAPE '\\'")
+                params.append("%" + _like(search.text) + "%")
         if query.company:
             where.append("company = ? COLLATE NOCASE")
             params.append(query.company)
