@@ -148,6 +148,10 @@ class UserStore(Protocol):
 
     def password_hash(self, username: str) -> str | None: ...
 
+    def usernames(self, limit: int = 20) -> list[str]:
+        """The first `limit` user names, in alphabetical order."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Message:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -105,6 +105,19 @@ class Settings(BaseSettings):
     inbox_owner: str = Field(
         "admin", description="User owning inbox files and CLI imports run without --owner."
     )
+
+    @field_validator("default_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        """A region phonenumbers knows, upper-cased (`de` is `DE`)."""
+        import phonenumbers
+
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(
+                f"{value!r} is not a phone region; use a two-letter code such as US, DE or GB"
+            )
+        return region
 
     @property
     def db_path(self) -> Path:

@@ -232,3 +232,6 @@ class MemoryUserStore:
 
     def password_hash(self, username: str) -> str | None:
         return self._hashes.get(username)
+
+    def usernames(self, limit: int = 20) -> list[str]:
+        return sorted(self._hashes)[:limit]

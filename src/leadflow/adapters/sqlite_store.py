@@ -496,6 +496,12 @@ class SqliteUserStore:
         ).fetchone()
         return None if row is None else str(row[0])
 
+    def usernames(self, limit: int = 20) -> list[str]:
+        rows = self.db.conn.execute(
+            "SELECT username FROM users ORDER BY username LIMIT ?", (limit,)
+        ).fetchall()
+        return [str(name) for (name,) in rows]
+
 
 def _like(text: str) -> str:
     """Text for a LIKE pattern, its wildcards escaped."""

@@ -90,6 +90,12 @@ class SqliteStatusStore:
         guard = ""
         if "status" in fields:
             guard = " AND status NOT IN ('completed', 'error', 'cancelled')"
+        elif "stage" in fields:  # a late stage must not hide how the job ended
+            assignments = assignments.replace(
+                "stage = ?",
+                "stage = CASE WHEN status IN ('completed', 'error', 'cancelled') "
+                "THEN stage ELSE ? END",
+            )
         with self.db.transaction() as conn:
             cursor = conn.execute(
                 f"UPDATE jobs SET {assignments} WHERE job_id = ?{guard}",
@@ -189,7 +195,7 @@ class SqliteStatusStore:
             return None
         if job.status in ENDED:
             return False
-        return self.update(job_id, status="cancelled")
+        return self.update(job_id, status="cancelled", stage="cancelled")
 
     def sweep(self) -> int:
         """Forget status documents whose TTL has passed; how many."""

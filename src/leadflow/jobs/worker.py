@@ -140,8 +140,8 @@ class Worker:
             self._split_file(job, path, message)
         except UnreadableFile as exc:  # no retry will make it readable: say so at once
             error = {
-                "message": str(exc),
-                "code": "UNREADABLE_FILE",
+                "message": " ".join(str(exc).split()),  # one line, whatever the parser said
+                "code": "unreadable_file",
                 "timestamp": iso(status.clock()),
             }
             status.update(job_id, status="error", error=error)
@@ -274,7 +274,7 @@ class Worker:
             self.services.status.update(
                 job_id,
                 status="error",
-                error={"message": error, "code": "BATCH_FAILED", "timestamp": now},
+                error={"message": error, "code": "batch_failed", "timestamp": now},
             )
 
 
