@@ -48,6 +48,8 @@ class SlackPeer:
 
     def answer(self, body: dict[str, Any]) -> tuple[int, dict[str, str], str]:
         now = time.monotonic()
+        if not _valid_blocks(body):
+            return 400, {}, "invalid_blocks"
         with self.lock:
             if self.down:
                 self.failed += 1
@@ -68,6 +70,20 @@ class SlackPeer:
     def texts(self) -> list[str]:
         with self.lock:
             return [str(message["text"]) for message in self.received]
+
+
+def _valid_blocks(body: dict[str, Any]) -> bool:
+    """Slack's limits: header text 150, section field 2,000, section text 3,000."""
+    for block in body.get("blocks", []):
+        if block["type"] == "header" and len(block["text"]["text"]) > 150:
+            return False
+        if block["type"] == "section":
+            fields = block.get("fields", [])
+            if len(fields) > 10 or any(len(f["text"]) > 2000 for f in fields):
+                return False
+            if len(block.get("text", {}).get("text", "")) > 3000:
+                return False
+    return 0 < len(str(body.get("text", ""))) <= 40_000
 
 
 def _handler(peer: SlackPeer) -> type[BaseHTTPRequestHandler]:

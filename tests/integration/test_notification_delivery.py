@@ -86,6 +86,20 @@ def test_a_429_is_waited_in_full_and_slack_stays_the_channel(
     assert len(peer.received) == 3 and mailbox.messages == []
 
 
+def test_a_very_long_company_still_reaches_slack(tmp_path: Path) -> None:
+    peer = SlackPeer(rate=100.0, burst=100)  # answers invalid_blocks over Slack's limits
+    company = "Acme & Sons <International> " * 84  # 2,352 characters
+    with slack_peer(peer) as url, live_api(tmp_path / "d", **settings(url, None)) as api:
+        inbox = Inbox(api.services)
+        drop(inbox, "long.ndjson", [{"name": "N" * 300, "email": "a@x.io", "company": company}])
+        inbox.run_once()
+        assert drain(inbox) == {"sent": 1}
+    (message,) = peer.received
+    shown = message["blocks"][1]["fields"][0]["text"].replace("&amp;", "&")
+    assert shown.startswith("Company\nAcme & Sons &lt;International&gt; Acme")
+    assert shown.endswith("…")
+
+
 def test_a_line_break_in_a_name_blocks_nothing_and_the_mail_is_sent(
     tmp_path: Path, smtp: tuple[Mailbox, int]
 ) -> None:
