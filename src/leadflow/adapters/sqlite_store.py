@@ -417,6 +417,11 @@ class SqliteLeadStore:
             else:
                 where.append("search LIKE ? ESCAPE '\\'")
                 params.append("%" + _like(search.text) + "%")
+                if column == "seq":
+                    # A text search reads rows either way: newest first by rowid stops at
+                    # the page's end, where the owner index would sort every match first
+                    # (1M leads: 0.1 ms instead of 1.5 s for a common name).
+                    where[0] = "+owner = ?"
         if query.company:
             where.append("company = ? COLLATE NOCASE")
             params.append(query.company)
