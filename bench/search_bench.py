@@ -94,8 +94,8 @@ def main() -> None:
                 "folded_column_ms": round(ours * 1000, 1),
                 "old_five_column_like_ms": round(old * 1000, 1),
                 "per_row_python_fold_ms": round(per_row * 1000, 1),
-                "ratio_vs_old": round(ours / old, 2) if old else None,
-                "ratio_vs_per_row": round(ours / per_row, 3) if per_row else None,
+                "ratio_vs_old": round(ours / old, 4) if old else None,
+                "ratio_vs_per_row": round(ours / per_row, 5) if per_row else None,
                 "found_first_page": found,
             }
         print(json.dumps({"leads": args.leads, "build_seconds": round(built, 1),
