@@ -198,18 +198,13 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE outbox ADD COLUMN next_at REAL;
     """,
-    # 13: each lead's folded search text (domain/search.py): inserts bring it (a trigger
-    # fills it for one that does not), a trigger keeps it through updates; both call the
-    # leadflow_search_document function that every connection registers
+    # 13: each lead's folded search text (domain/search.py). Inserts bring it (a trigger
+    # would cost half again the insert); a trigger keeps it through updates, and the
+    # backfill fills it for leads stored before, both through leadflow_search_document,
+    # which every connection registers.
     """
     ALTER TABLE leads ADD COLUMN search TEXT NOT NULL DEFAULT '';
     UPDATE leads SET search = leadflow_search_document(name, email, company, title, phone);
-    CREATE TRIGGER leads_search_insert AFTER INSERT ON leads WHEN NEW.search = '' BEGIN
-        UPDATE leads
-        SET search = leadflow_search_document(NEW.name, NEW.email, NEW.company, NEW.title,
-                                              NEW.phone)
-        WHERE seq = NEW.seq;
-    END;
     CREATE TRIGGER leads_search_update AFTER UPDATE OF name, email, company, title, phone
     ON leads BEGIN
         UPDATE leads

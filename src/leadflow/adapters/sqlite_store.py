@@ -135,6 +135,7 @@ class SqliteUnitOfWork:
         prepared: dict[int, tuple[Any, ...]] | None = None,
     ) -> None:
         rows = prepared if prepared is not None else prepare_rows(ctx, drafts)
+        # every insert brings the lead's folded search text (migration 13): no trigger
         self.conn.executemany(
             "INSERT INTO leads (lead_id, owner, email, phone, phone_valid, "
             "first_name, last_name, name, title, company, remarks, opt_in, interests, source, "
