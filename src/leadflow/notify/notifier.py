@@ -9,8 +9,9 @@ crossing of the threshold.
   Slack for a moment, so a dead webhook does not make each entry wait its timeout.
 - One entry that cannot be sent never holds up the others: each is handled on its own,
   waits for its retry after the ones behind it, and ends `sent` or `dead`.
-- `run_once` never sleeps: entries that must wait get a due time in the outbox, and
-  the next call (the inbox watcher calls it about twice a second) sends them.
+- `run_once` sleeps at most a second in all, through short gaps of the pace: entries
+  that must wait longer get a due time in the outbox, and a later call (the inbox
+  watcher calls it about twice a second) sends them.
 
 Each entry is sent at most once by a live process: it is claimed before sending and
 marked sent right after. (A process killed between Slack's 200 and that mark would,
@@ -37,6 +38,10 @@ from .outbox import Entry, SqliteOutbox
 log = logging.getLogger("leadflow.notify")
 ALARM = "dlq_depth"
 MAX_RETRY_SECONDS = 600.0
+# run_once sleeps through pacing gaps this short, at most MAX_PACING_SLEEP in all; longer
+# waits go back to the outbox with a due time for a later call
+SHORT_WAIT = 0.25
+MAX_PACING_SLEEP = 1.0
 _announced_off = False
 
 
@@ -104,13 +109,18 @@ class Notifier:
         return bool(settings.smtp_host and settings.email_to and settings.email_from)
 
     def run_once(self) -> int:
-        """Send what is due without sleeping; check the alarm; how many entries were tried."""
+        """Send what is due (sleeping through short pacing gaps, a second at most); check
+        the alarm; how many entries were tried."""
         with self._lock:  # one sender per process: entries are claimed in order
             tried = 0
             if self.enabled:
                 entries = self.outbox.claim()
+                budget = time.monotonic() + MAX_PACING_SLEEP
                 for index, entry in enumerate(entries):
                     wait = self._slack_wait()
+                    if 0 < wait <= SHORT_WAIT and time.monotonic() + wait <= budget:
+                        time.sleep(wait)  # a short gap of the pace: cheaper than a round trip
+                        wait = self._slack_wait()
                     if wait > 0:  # Slack's turn has not come: the rest wait for it
                         self.outbox.retry_at(entries[index:], time.time() + wait, None, False)
                         break
