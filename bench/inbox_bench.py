@@ -70,7 +70,7 @@ def main() -> None:
         env.update(LEADFLOW_DATA_DIR=f"{tmp}/data", LEADFLOW_SLACK_WEBHOOK_URL=url,
                    LEADFLOW_INBOX_OWNER="bench", LEADFLOW_LOG_LEVEL="WARNING",
                    # a loopback peer without Slack's rate limit: measure latency, not pacing
-                   LEADFLOW_SLACK_MESSAGES_PER_SECOND="100")  # fmt: skip
+                   LEADFLOW_SLACK_MESSAGES_PER_SECOND="1000")  # fmt: skip
         worker = subprocess.Popen([str(LEADFLOW), "worker"], env=env, stderr=subprocess.DEVNULL)
         folder = Path(tmp) / "data" / "inbox" / "leads"
         try:

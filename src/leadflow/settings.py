@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     slack_messages_per_second: float = Field(
         1.0,
         gt=0,
-        le=100,
+        le=1000,
         description="Pace of new-lead messages per Slack webhook (Slack takes about 1 a second).",
     )
     notify_attempts: int = Field(
