@@ -229,3 +229,28 @@ def test_slack_and_smtp_flapping_deliver_each_lead_once_or_dead_letter_it(
     assert all("slack" in error and "email" in error for error in dead.values())
     assert sent and peer.failed > 0  # both things happened during the burst
     assert by_mail and by_slack
+
+
+class RefusingMailbox(Mailbox):
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self, server: object, session: object, envelope: object, address: str, options: object
+    ) -> str:
+        return "550 5.1.1 no such mailbox"
+
+
+def test_a_recipient_the_server_refuses_is_dead_lettered_at_once(tmp_path: Path) -> None:
+    port = free_port()
+    controller = Controller(RefusingMailbox(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with live_api(tmp_path / "d", **settings(None, port)) as api:
+            inbox = Inbox(api.services)
+            drop(inbox, "one.ndjson", leads(2))
+            inbox.run_once()
+            assert drain(inbox) == {"dead": 2}
+            letters = api.services.queue.dead_letters("alice")
+            attempts = api.services.outbox.db.conn.execute("SELECT max(attempts) FROM outbox")
+            assert attempts.fetchone()[0] == 1  # no retry can help: not tried again
+    finally:
+        controller.stop()
+    assert all("550" in (letter.last_error or "") for letter in letters)

@@ -169,9 +169,11 @@ def send_email(
     except smtplib.SMTPResponseException as exc:
         verdict = "failed" if 400 <= exc.smtp_code < 500 else "refused"
         return Delivery(verdict, f"email: SMTP {exc.smtp_code} {one_line(exc.smtp_error)}")
-    except OSError as exc:  # refused, reset, timeout, disconnected
+    except smtplib.SMTPNotSupportedError as exc:  # e.g. a non-ASCII address, no SMTPUTF8
+        return Delivery("refused", f"email: {type(exc).__name__}: {exc}")
+    except OSError as exc:  # refused, reset, timeout, disconnected (SMTPException too)
         return Delivery("failed", f"email: {type(exc).__name__}: {exc}")
-    except (ValueError, UnicodeError, smtplib.SMTPException) as exc:
+    except (ValueError, UnicodeError) as exc:
         return Delivery("refused", f"email: {type(exc).__name__}: {exc}")
     return Delivery("sent")
 
