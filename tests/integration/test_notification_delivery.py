@@ -105,7 +105,8 @@ def test_a_line_break_in_a_name_blocks_nothing_and_the_mail_is_sent(
 ) -> None:
     mailbox, port = smtp
     records = [
-        {"name": "Eve\r\nBcc: victim@evil.io", "email": "eve@x.io"},
+        # a first name keeps its line break through the import (a full name does not)
+        {"firstName": "Eve\r\nBcc: victim@evil.io", "lastName": "Z", "email": "eve@x.io"},
         {"company": "Acme Corp", "email": "nameless@acme.io"},
         {"email": "only@mail.io"},
         {"name": "Bo Ray", "email": "bo@x.io"},
@@ -117,7 +118,7 @@ def test_a_line_break_in_a_name_blocks_nothing_and_the_mail_is_sent(
         assert drain(inbox) == {"sent": 4}
     assert sorted(subjects(mailbox)) == sorted(
         [
-            "New lead: Eve Bcc: victim@evil.io",
+            "New lead: Eve Bcc: victim@evil.io Z",
             "New lead: Acme Corp",
             "New lead: only@mail.io",
             "New lead: Bo Ray",
@@ -127,6 +128,29 @@ def test_a_line_break_in_a_name_blocks_nothing_and_the_mail_is_sent(
         assert message.rcpt_tos == ["sales@test.io"]  # no header came from the lead
         parsed = email.message_from_bytes(message.content, policy=email.policy.default)
         assert parsed["Bcc"] is None
+
+
+def test_a_clean_file_after_a_restart_is_processed_and_every_lead_e_mailed(
+    tmp_path: Path, smtp: tuple[Mailbox, int]
+) -> None:
+    # Before: the CR/LF made the e-mail raise ValueError inside the file's processing, so
+    # that file was rejected and its entries stuck in `sending`; after a restart the
+    # stuck entry was claimed again while a clean file was processed, and rejected it.
+    mailbox, port = smtp
+    with live_api(tmp_path / "d", **settings(None, port)) as api:
+        inbox = Inbox(api.services)
+        bad = {"firstName": "Eve\r\nBcc: x@evil.io", "lastName": "Z", "email": "eve@x.io"}
+        drop(inbox, "a.ndjson", [bad, {"name": "Bo Ray", "email": "bo@x.io"}])
+        inbox.run_once()
+        restarted = Inbox(api.services)
+        drop(restarted, "clean.ndjson", [{"name": "Cy Dee", "email": "cy@x.io"}])
+        restarted.run_once()
+        assert drain(restarted) == {"sent": 3}
+        assert list((inbox.root / "leads" / "rejected").iterdir()) == []
+        assert len(list((inbox.root / "leads" / "processed").iterdir())) == 2
+    assert sorted(subjects(mailbox)) == [
+        "New lead: Bo Ray", "New lead: Cy Dee", "New lead: Eve Bcc: x@evil.io Z"
+    ]  # fmt: skip
 
 
 def test_a_file_is_processed_whatever_its_notifications_do(tmp_path: Path) -> None:
