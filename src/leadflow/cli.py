@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shlex
 import sys
 import threading
 import time
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .domain.merge import ImportMode, MergePolicy
 from .pipelines.importing import PipelineName
@@ -47,7 +50,9 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(
-            f"LEADFLOW_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+            f"LEADFLOW_{'_'.join(map(str, e['loc'])).upper()}: "
+            + str(e["msg"]).removeprefix("Value error, ")
+            for e in exc.errors()
         )
         raise fail(f"invalid configuration: {problems}") from None
 
@@ -69,7 +74,9 @@ def _services(settings: Settings | None = None, bulk: bool = False) -> Services:
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    """Print `message` as one line on stderr; the Exit to raise."""
+    line = " ".join(message.split())  # a parser's multi-line message is still one line
+    err.print(f"[bold red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -87,15 +94,18 @@ def serve(
 
     settings = load_settings(host=host, port=port)
     configure_logging(settings.log_level)
+    _check_port(settings.host, settings.port)
     services = _services(settings)
     app_ = create_app(services)
     err.print(f"leadflow API on http://{settings.host}:{settings.port}  (docs: /docs)")
     err.print(f"web app: http://{settings.host}:{settings.port}/")
     err.print(f"data directory: {settings.data_dir.resolve()}")
     if not services.users.has_users():
+        data_dir = shlex.quote(str(settings.data_dir.resolve()))
         err.print(
             "[yellow]No users yet.[/] Add one with:  "
-            "[bold]echo 'a-long-password' | .venv/bin/leadflow users add admin[/]",
+            f"[bold]echo 'a-long-password' | LEADFLOW_DATA_DIR={escape(data_dir)} "
+            ".venv/bin/leadflow users add admin[/]",
             highlight=False,
             soft_wrap=True,
         )
@@ -126,6 +136,26 @@ def serve(
         for thread in threads:
             thread.join()
         runtime.close()
+
+
+def _check_port(host: str, port: int) -> None:
+    """Exit 2 with one line when the address is taken (before any thread starts)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise fail(f"cannot listen on {host}:{port} (LEADFLOW_HOST): {exc}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            reason = "is already in use" if exc.errno == errno.EADDRINUSE else f"failed: {exc}"
+            raise fail(
+                f"port {port} on {host} {reason}; choose another with --port or LEADFLOW_PORT"
+            ) from None
 
 
 @app.command()
@@ -214,6 +244,18 @@ def import_(
     except InvalidMapping as exc:
         raise fail(str(exc)) from None
     services = _services(settings, bulk=True)
+    owner_name = owner or settings.inbox_owner
+    # a typo in --owner would file the leads under a name nobody logs in as
+    unknown = services.users.password_hash(owner_name) is None
+    if unknown and (owner is not None or services.users.has_users()):
+        known = services.users.usernames()
+        names = ", ".join(known) if known else "none yet (add one with: leadflow users add NAME)"
+        err.print(
+            f"[yellow]warning:[/] there is no user {escape(owner_name)!r}; the leads are stored "
+            f"for that name anyway. Known users: {escape(names)}",
+            highlight=False,
+            soft_wrap=True,
+        )
     standardizer = None
     if standardize is not None:
         from .providers import registry
@@ -249,7 +291,7 @@ def import_(
     if as_json:
         sys.stdout.write(json.dumps(summary.as_dict()) + "\n")
         return
-    _print_summary(summary, options.owner)
+    _print_summary(summary, options.owner, owner is not None)
 
 
 def _run_with_progress(
@@ -310,7 +352,7 @@ def _clock(seconds: float) -> str:
     return f"{minutes}:{secs:02d}"
 
 
-def _print_summary(summary: ImportSummary, owner: str) -> None:
+def _print_summary(summary: ImportSummary, owner: str, owner_given: bool = False) -> None:
     from rich.table import Table
 
     out = Console()
@@ -322,10 +364,13 @@ def _print_summary(summary: ImportSummary, owner: str) -> None:
     out.print(table)
     if summary.invalid:
         rows = "1 row was" if summary.invalid == 1 else f"{summary.invalid:,} rows were"
+        # the follow-up names the same owner, or it would list another user's errors
+        owner_flag = f" --owner {escape(shlex.quote(owner))}" if owner_given else ""
         out.print(
             f"{rows} rejected; the reasons: "
-            f"[bold]leadflow errors list --import {summary.importId}[/]",
+            f"[bold]leadflow errors list --import {summary.importId}{owner_flag}[/]",
             highlight=False,
+            soft_wrap=True,
         )
 
 
@@ -448,7 +493,7 @@ def status(
     if summary:
         err.print("  " + ", ".join(f"{k} {v:,}" for k, v in summary.items()))
     if doc.get("error"):
-        err.print(f"  error: {doc['error']}")
+        err.print(f"  {_error_sentence(doc['error'])}", highlight=False, soft_wrap=True)
     if doc["status"] == "error":
         raise typer.Exit(1)
 
@@ -479,6 +524,16 @@ def _runtime_status(settings: Settings, as_json: bool) -> None:
         err.print("ready" if report["ready"] else "not ready: a component is down")
     if not report["ready"] or not report["processes"]:
         raise typer.Exit(1)
+
+
+def _error_sentence(error: Any) -> str:
+    """A job's error document as one sentence: 'Error (code): message.'"""
+    if not isinstance(error, dict):
+        return escape(f"Error: {' '.join(str(error).split())}")
+    message = " ".join(str(error.get("message") or "no details were recorded").split())
+    code = error.get("code")
+    text = f"Error ({code}): {message}" if code else f"Error: {message}"
+    return escape(text if text.endswith((".", "!", "?")) else text + ".")
 
 
 OwnerFilter = Annotated[

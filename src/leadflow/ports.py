@@ -42,6 +42,7 @@ class LeadQuery:
     limit: int = 50
     opt_in: bool | None = None  # None: either; the web app's filters
     phone_valid: bool | None = None
+    region: str = "US"  # how `q` reads a phone number written without +country
 
 
 class LeadUnitOfWork(Protocol):
@@ -166,6 +167,10 @@ class UserStore(Protocol):
     def has_users(self) -> bool: ...
 
     def password_hash(self, username: str) -> str | None: ...
+
+    def usernames(self, limit: int = 20) -> list[str]:
+        """The first `limit` user names, in alphabetical order."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

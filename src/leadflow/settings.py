@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -67,6 +67,22 @@ class Settings(BaseSettings):
     smtp_port: int = Field(25, ge=1, le=65535, description="Its port.")
     email_from: str | None = Field(None, description="Sender of notification e-mails.")
     email_to: str | None = Field(None, description="Recipient of notification e-mails.")
+    slack_messages_per_second: float = Field(
+        1.0,
+        gt=0,
+        le=1000,
+        description="Pace of new-lead messages per Slack webhook (Slack takes about 1 a second).",
+    )
+    notify_attempts: int = Field(
+        6, ge=1, le=100, description="Tries of a notification before it goes to the DLQ."
+    )
+    notify_retry_seconds: float = Field(
+        15.0,
+        gt=0,
+        le=3600,
+        description="Wait before a notification's next try when every channel failed "
+        "(doubling each time, at most 10 minutes); also how long Slack rests after failing.",
+    )
     dlq_alarm_threshold: int = Field(
         2, ge=0, description="Alert once when the DLQ holds more than this many messages."
     )
@@ -118,6 +134,19 @@ class Settings(BaseSettings):
     inbox_owner: str = Field(
         "admin", description="User owning inbox files and CLI imports run without --owner."
     )
+
+    @field_validator("default_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        """A region phonenumbers knows, upper-cased (`de` is `DE`)."""
+        import phonenumbers
+
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(
+                f"{value!r} is not a phone region; use a two-letter code such as US, DE or GB"
+            )
+        return region
 
     @property
     def db_path(self) -> Path:

@@ -34,9 +34,13 @@ def sign_blob_url(secret: str, key: str, ttl_seconds: int, now: float | None = N
 def verify_blob_url(
     secret: str, key: str, expires: int, signature: str, now: float | None = None
 ) -> None:
-    """BadSignature unless the signature is ours and the URL has not expired."""
+    """BadSignature unless the signature is ours and the URL has not expired.
+
+    Expiry is checked first, so a link past its time says "expired" whatever else is
+    wrong with it (the caller chose that time: saying so reveals nothing).
+    """
+    if (time.time() if now is None else now) > expires:
+        raise BadSignature("this download link has expired; ask for a new one")
     expected = _signature(secret, key, expires)
     if not hmac.compare_digest(expected, signature):
         raise BadSignature("this download link is not valid")
-    if (time.time() if now is None else now) > expires:
-        raise BadSignature("this download link has expired; ask for a new one")

@@ -107,6 +107,10 @@ def test_tampered_expired_and_missing_links(api: LiveApi) -> None:
         assert_envelope(client.get(good.replace("job-9", "job-1")), 403, "forbidden")
         assert_envelope(client.get(good[:-4] + "0000"), 403, "forbidden")
         assert_envelope(client.get(expired), 403, "forbidden")
+        assert "has expired" in client.get(expired).json()["error"]["message"]
+        stale_and_bent = expired.replace("sig=", "sig=0")
+        assert "has expired" in client.get(stale_and_bent).json()["error"]["message"]
+        assert "not valid" in client.get(good[:-4] + "0000").json()["error"]["message"]
         assert_envelope(client.get(gone), 404, "not_found")
         assert client.get(escape).status_code in (403, 404)
         assert client.get("/v1/blobs/results/job-9/result.csv").status_code == 422

@@ -120,8 +120,30 @@ def test_an_llm_chooses_among_the_tools(tmp_path: Path) -> None:
     assert "sql" not in json.dumps(first["tools"]).lower()
 
 
-def test_an_llm_that_is_down_is_a_502_not_a_500(tmp_path: Path) -> None:
+def test_an_llm_that_is_down_gives_the_offline_answer_saying_so(tmp_path: Path) -> None:
     with live_api(tmp_path / "data", llm_base_url="http://127.0.0.1:9/v1", llm_api_key="k") as api:
-        with api.client("alice") as client:
-            response = client.post("/v1/chat", json={"question": "how many leads?"})
-    assert_envelope(response, 502, "llm_unavailable")
+        seed(api)
+        reply = ask(api, "How many leads from Acme?")
+    assert reply["answer"].startswith("The language model did not answer, so the offline")
+    assert "You have 2 leads (from acme)." in reply["answer"]
+    assert reply["tools"] == ["count_leads"]
+
+
+def test_leads_without_email_are_not_answered_wrongly(api: LiveApi) -> None:
+    for question in ("How many leads without email?", "list leads with no phone number",
+                     "how many leads are missing an e-mail?"):  # fmt: skip
+        reply = ask(api, question)
+        assert reply["answer"].startswith("I cannot tell which leads have"), reply
+        assert reply["tools"] == [] and reply["rows"] is None
+
+
+def test_answers_never_show_parameter_names(api: LiveApi) -> None:
+    for question in ("how many leads from Acme were added in the last 30 days?",
+                     "list the CTOs added this week", "how many leads today?"):  # fmt: skip
+        answer = ask(api, question)["answer"]
+        assert "since_days" not in answer and "company " not in answer, answer
+        assert "_" not in answer
+    assert (
+        "(from acme, added in the last 30 days)"
+        in ask(api, "how many leads from Acme were added in the last 30 days?")["answer"]
+    )

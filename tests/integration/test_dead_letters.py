@@ -95,7 +95,7 @@ def test_a_job_whose_every_batch_died_ends_in_error_and_a_redrive_completes_it(
         job_id = upload.json()["uploadId"]
         drain(api)
         status = status_of(client, job_id)
-        assert status["status"] == "error" and status["error"]["code"] == "DEAD_LETTERED"
+        assert status["status"] == "error" and status["error"]["code"] == "dead_lettered"
         script.malformed = 0  # the cause is fixed
         client.post("/v1/dlq/redrive", json={})
         drain(api)
@@ -208,7 +208,7 @@ def test_a_provider_down_for_good_ends_its_job_within_the_outage_budget(tmp_path
         ).json()["jobId"]
         status = run_until_ended(api, client, job_id)
         (letter,) = client.get("/v1/dlq").json()["items"]
-    assert status["status"] == "error" and status["error"]["code"] == "DEAD_LETTERED"
+    assert status["status"] == "error" and status["error"]["code"] == "dead_lettered"
     assert "LEADFLOW_PROVIDER_OUTAGE_BUDGET" in letter["lastError"]
 
 
@@ -255,7 +255,7 @@ def test_a_dead_split_ends_its_job_and_its_redrive_runs_it(tmp_path: Path) -> No
         client.post("/v1/dlq/redrive", json={})
         drain(api)
         status = status_of(client, job_id)
-    assert failed["status"] == "error" and failed["error"]["code"] == "DEAD_LETTERED"
+    assert failed["status"] == "error" and failed["error"]["code"] == "dead_lettered"
     assert status["status"] == "completed" and status["summary"]["created"] == 2
 
 

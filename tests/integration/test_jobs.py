@@ -118,7 +118,7 @@ def test_cancel_skips_the_batches_not_started(api: LiveApi) -> None:
         status = client.get(f"/v1/status/{job_id}").json()
         again = client.post(f"/v1/status/{job_id}/cancel")
         leads = client.get("/v1/leads").json()["items"]
-    assert status["status"] == "cancelled"
+    assert status["status"] == "cancelled" and status["stage"] == "cancelled"
     assert status["progress"]["completedBatches"] == 1
     assert len(leads) == 1  # only the batch that ran before the cancel
     assert_envelope(again, 409, "conflict")
@@ -190,7 +190,7 @@ def test_a_mapped_column_the_file_lacks_ends_the_job_before_any_write(api: LiveA
         status = client.get(f"/v1/status/{job_id}").json()
         leads = client.get("/v1/leads").json()["items"]
     assert status["status"] == "error"
-    assert status["error"]["code"] == "INVALID_MAPPING"
+    assert status["error"]["code"] == "invalid_mapping"
     assert "'Mail', 'Name'" in status["error"]["message"]
     assert leads == []
 
@@ -422,7 +422,7 @@ def test_an_unreadable_upload_fails_at_once_with_its_reason(
         drain(api)
         status = client.get(f"/v1/status/{job_id}").json()
     assert status["status"] == "error"
-    assert status["error"]["code"] == "UNREADABLE_FILE"
+    assert status["error"]["code"] == "unreadable_file"
     assert status["error"]["message"]
     assert api.services.queue.dlq_depth() == 0  # not retried: no retry would help
 
@@ -437,3 +437,6 @@ def test_a_job_cancelled_before_its_split_never_starts(api: LiveApi) -> None:
     assert status["status"] == "cancelled"  # a worker's late "processing" did not win
     assert leads == []
     assert api.services.status.update(job_id, status="processing") is False
+    # a worker's late stage (its split ending) does not hide the cancel either
+    api.services.status.update(job_id, stage="batch_processing", total_batches=3)
+    assert api.services.status.document(job_id, "alice")["stage"] == "cancelled"  # type: ignore[index]

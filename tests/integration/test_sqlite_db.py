@@ -117,3 +117,22 @@ def test_two_databases_on_one_file_lose_no_increment(tmp_path: Path) -> None:
         thread.join()
     assert failures == []
     assert Database(path).conn.execute("SELECT n FROM counter").fetchone()[0] == 2 * rounds
+
+
+def test_the_search_column_is_filled_for_leads_stored_before_it_existed(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    conn = Database(path).conn
+    # back to the schema before the search column, as a database of the last release
+    conn.execute("DROP TRIGGER leads_search_update")
+    conn.execute("ALTER TABLE leads DROP COLUMN search")
+    conn.execute(f"PRAGMA user_version={len(MIGRATIONS) - 1}")
+    conn.execute(
+        "INSERT INTO leads (lead_id, owner, name, company, phone, source, created_at, "
+        "updated_at) VALUES ('l1', 'alice', 'Jörg MÜLLER', 'Ørsted', '+14155550134', 'api', "
+        "'T', 'T')"
+    )
+    again = Database(path)
+    (search,) = again.conn.execute("SELECT search FROM leads").fetchone()
+    assert search.split("\n") == ["jorg muller", "orsted", "+14155550134", "14155550134"]
+    again.conn.execute("UPDATE leads SET company = 'Straße AG'")  # the trigger follows
+    assert "strasse ag" in again.conn.execute("SELECT search FROM leads").fetchone()[0]

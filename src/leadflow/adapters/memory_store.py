@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..domain.lead import LeadDraft
+from ..domain.search import document, matches, parse_query
 from ..domain.undo import AuditEntry, UndoResult, plan_undo
 from ..ports import LeadQuery, WriteContext
 from .lead_rows import audit_to_api, decode_cursor, lead_to_api, page_of
@@ -33,7 +34,7 @@ _SORTS = {
     "email": "email",
     "lastName": "last_name",
 }
-_SEARCHED = ("name", "email", "company", "phone", "title")
+_SEARCHED = ("name", "email", "company", "title", "phone")  # document()'s order
 # SQLite's LIKE and COLLATE NOCASE fold ASCII letters only: 'É' does not match 'é'.
 _ASCII_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -50,9 +51,9 @@ def _matches(row: Row, owner: str, query: LeadQuery) -> bool:
     if row["owner"] != owner:
         return False
     if query.q:
-        needle = _fold(query.q)
-        values = (row[column] for column in _SEARCHED)
-        if not any(value is not None and needle in _fold(value) for value in values):
+        search = parse_query(query.q, query.region)
+        doc = document(*(row[column] for column in _SEARCHED))
+        if not matches(search, doc, row["phone"]):
             return False
     if query.company and _fold(row["company"]) != _fold(query.company):
         return False
@@ -257,3 +258,6 @@ class MemoryUserStore:
 
     def password_hash(self, username: str) -> str | None:
         return self._hashes.get(username)
+
+    def usernames(self, limit: int = 20) -> list[str]:
+        return sorted(self._hashes)[:limit]

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..domain.search import document
+
 # Each entry moves the schema one version up; never edit a released entry, append one.
 MIGRATIONS: tuple[str, ...] = (
     """
@@ -201,6 +203,25 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX leads_owner_seq ON leads(owner, seq);
     """,
+    # 14: an outbox entry waits until next_at (epoch seconds) after a 429 or a failure
+    """
+    ALTER TABLE outbox ADD COLUMN next_at REAL;
+    """,
+    # 15: each lead's folded search text (domain/search.py). Inserts bring it (a trigger
+    # would cost half again the insert); a trigger keeps it through updates, and the
+    # backfill fills it for leads stored before, both through leadflow_search_document,
+    # which every connection registers.
+    """
+    ALTER TABLE leads ADD COLUMN search TEXT NOT NULL DEFAULT '';
+    UPDATE leads SET search = leadflow_search_document(name, email, company, title, phone);
+    CREATE TRIGGER leads_search_update AFTER UPDATE OF name, email, company, title, phone
+    ON leads BEGIN
+        UPDATE leads
+        SET search = leadflow_search_document(NEW.name, NEW.email, NEW.company, NEW.title,
+                                              NEW.phone)
+        WHERE seq = NEW.seq;
+    END;
+    """,
 )
 
 
@@ -225,6 +246,8 @@ def connect(
     conn.execute("PRAGMA cache_size=-16384")  # 16 MB per connection: bounded memory
     conn.execute("PRAGMA temp_store=MEMORY")
     conn.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
+    # the leads' search text is folded in Python (all of Unicode, not SQLite's ASCII)
+    conn.create_function("leadflow_search_document", 5, document, deterministic=True)
     return conn
 
 
@@ -234,9 +257,8 @@ def migrate(conn: sqlite3.Connection) -> int:
     try:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            for statement in script.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            for statement in _statements(script):
+                conn.execute(statement)
             conn.execute(f"PRAGMA user_version={number}")
         conn.execute("COMMIT")
     except BaseException:
@@ -249,6 +271,19 @@ def store_unavailable(exc: BaseException) -> bool:
     """Whether `exc` says the database cannot be used right now (disk I/O error, disk
     full, read-only, locked, cannot open) rather than that the work itself is wrong."""
     return isinstance(exc, sqlite3.OperationalError)
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The script's statements one by one (a trigger's body holds semicolons)."""
+    statement = ""
+    for part in script.split(";"):
+        statement += part + ";"
+        if sqlite3.complete_statement(statement):
+            if statement.strip(" \n;"):
+                yield statement
+            statement = ""
+    if statement.strip(" \n;"):
+        yield statement  # an unfinished statement: SQLite says what is wrong with it
 
 
 class Database:

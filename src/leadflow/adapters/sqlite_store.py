@@ -10,6 +10,8 @@ from typing import Any
 
 from ..domain.lead import LeadDraft, Rejection
 from ..domain.merge import Update, fields_changed
+from ..domain.search import document as search_document
+from ..domain.search import parse_query
 from ..domain.undo import AuditEntry, UndoResult, plan_undo
 from ..ports import DEAD_LETTERED, LeadQuery, WriteContext
 from .lead_rows import audit_to_api, decode_cursor, lead_to_api, page_of
@@ -133,11 +135,12 @@ class SqliteUnitOfWork:
         prepared: dict[int, tuple[Any, ...]] | None = None,
     ) -> None:
         rows = prepared if prepared is not None else prepare_rows(ctx, drafts)
+        # every insert brings the lead's folded search text (migration 13): no trigger
         self.conn.executemany(
             "INSERT INTO leads (lead_id, owner, email, phone, phone_valid, "
             "first_name, last_name, name, title, company, remarks, opt_in, interests, source, "
             "source_file, attributes, created_at, updated_at, import_id, import_row, "
-            "created_import_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "created_import_id, search) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [(lead_id, *rows[d.row]) for d, lead_id in zip(drafts, lead_ids, strict=True)],
         )
 
@@ -359,6 +362,7 @@ def prepare_rows(ctx: WriteContext, drafts: Sequence[LeadDraft]) -> dict[int, tu
             ctx.import_id,
             d.row,
             ctx.import_id,
+            search_document(d.name, d.email, d.company, d.title, d.phone),
         )
         for d in drafts
     }
@@ -491,13 +495,19 @@ class SqliteLeadStore:
         column = _SORTS[query.sort]
         where = ["owner = ?"]
         params: list[Any] = [owner]
-        if query.q:
-            like = "%" + _like(query.q) + "%"
-            where.append(
-                "(name LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\' OR company LIKE ? "
-                "ESCAPE '\\' OR phone LIKE ? ESCAPE '\\' OR title LIKE ? ESCAPE '\\')"
-            )
-            params += [like] * 5
+        if query.q:  # folded text inside the folded search column, or the exact phone
+            search = parse_query(query.q, query.region)
+            if search.phone is not None:
+                where.append("phone = ?")
+                params.append(search.phone)
+            else:
+                where.append("search LIKE ? ESCAPE '\\'")
+                params.append("%" + _like(search.text) + "%")
+                if column == "seq":
+                    # A text search reads rows either way: newest first by rowid stops at
+                    # the page's end, where the owner index would sort every match first
+                    # (1M leads: 0.1 ms instead of 1.5 s for a common name).
+                    where[0] = "+owner = ?"
         if query.company:
             where.append("company = ? COLLATE NOCASE")
             params.append(query.company)
@@ -580,6 +590,12 @@ class SqliteUserStore:
             "SELECT password_hash FROM users WHERE username = ?", (username,)
         ).fetchone()
         return None if row is None else str(row[0])
+
+    def usernames(self, limit: int = 20) -> list[str]:
+        rows = self.db.conn.execute(
+            "SELECT username FROM users ORDER BY username LIMIT ?", (limit,)
+        ).fetchall()
+        return [str(name) for (name,) in rows]
 
 
 def _like(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,9 +16,12 @@ from .tools import SCHEMAS, run_tool
 SYSTEM = (
     "You answer questions about the user's CRM leads using only the tools given. "
     "Call a tool when the question needs data; then answer in one or two sentences. "
-    "If no tool fits, say what you can answer."
+    "The tools cannot tell which leads have or lack an email or a phone: if asked, say "
+    "so. If no tool fits, say what you can answer. Never name tools or their parameters."
 )
+FELL_BACK = "The language model did not answer, so the offline parser answered: "
 MAX_ROUNDS = 3
+log = logging.getLogger("leadflow.chat")
 
 
 @dataclass
@@ -28,14 +32,41 @@ class Answer:
 
 
 def answer_offline(queries: LeadStore, owner: str, question: str, now: dt.datetime) -> Answer:
+    """The offline parser's answer: a common question recognized, or what it can answer."""
+    cannot = intents.unsupported(question)
+    if cannot is not None:
+        return Answer(f"{cannot} {intents.HELP}")
     intent = intents.parse(question)
     if intent is None:
         return Answer(f"I cannot answer that without an LLM. {intents.HELP}")
     result = run_tool(queries, owner, intent.tool, intent.args, now)
-    described = ", ".join(f"{k} {v}" for k, v in intent.args.items() if k != "limit")
+    described = intents.describe(intent.args)
     prefix = {"count_leads": "You have", "list_leads": "Found", "top_companies": "Top companies:"}
     text = f"{prefix[intent.tool]} {result.summary}" + (f" ({described})" if described else "")
     return Answer(text + ".", result.rows, [intent.tool])
+
+
+def answer(
+    client: ProviderClient | None,
+    url: str,
+    model: str,
+    headers: dict[str, str],
+    queries: LeadStore,
+    owner: str,
+    question: str,
+    now: dt.datetime,
+) -> Answer:
+    """The model's answer when one is configured (`client`), else the offline parser's;
+    when the model fails, the offline parser's, saying so."""
+    if client is not None:
+        try:
+            return answer_with_llm(client, url, model, headers, queries, owner, question, now)
+        except ProviderError as exc:
+            log.warning("chat model failed; offline parser answers", extra={"error": str(exc)})
+    offline = answer_offline(queries, owner, question, now)
+    if client is not None:
+        offline.answer = FELL_BACK + offline.answer
+    return offline
 
 
 def answer_with_llm(

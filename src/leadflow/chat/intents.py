@@ -23,11 +23,18 @@ _DAYS = re.compile(r"(?:in )?the last (\d{1,5}) days?")
 _ENDS = r"(?:added|created|from|at|in|this|last|today)"
 _COMPANY = re.compile(
     r"\b(?:from|at|in|of)\s+([a-z0-9][\w&.' -]{0,60}?)"
-    r"(?:\s+(?:added|created|this|last|today|in the)\b|[?.!]*$)"
+    r"(?:\s+(?:added|created|this|last|today|in the|were|was|are|is|that|who)\b|[?.!]*$)"
 )
 _TITLE = re.compile(
     r"\b(?:list|show|who are|find|give me)\s+(?:me\s+)?(?:all\s+)?(?:the\s+|my\s+)?"
     rf"(.{{1,40}}?)s?\s+(?:{_ENDS}\b|$)"
+)
+
+
+# questions about leads that have (or lack) an e-mail or a phone: no tool can filter so
+_PRESENCE = re.compile(
+    r"\b(?:without|with(?:\s+no)?|no|missing|lacking|ha(?:s|ve|ving)(?:\s+no)?|lack)\s+"
+    r"(?:an?\s+|any\s+|the(?:ir)?\s+)?(e-?mail|phone)"
 )
 
 
@@ -45,6 +52,28 @@ def _period(text: str) -> int | None:
         if phrase in text:
             return days
     return None
+
+
+def unsupported(question: str) -> str | None:
+    """Why a question cannot be answered offline, or None when it may be."""
+    match = _PRESENCE.search(" ".join(question.lower().split()))
+    if match is None:
+        return None
+    what = "an e-mail address" if match.group(1).startswith("e") else "a phone number"
+    return f"I cannot tell which leads have {what} or lack one yet."
+
+
+def describe(args: dict[str, Any]) -> str:
+    """A tool's arguments in words: 'from Acme, titled CTO, added in the last 7 days'."""
+    words = []
+    if args.get("company"):
+        words.append(f"from {args['company']}")
+    if args.get("title"):
+        words.append(f"titled {args['title']}")
+    if args.get("since_days"):
+        days = args["since_days"]
+        words.append("added today" if days == 1 else f"added in the last {days} days")
+    return ", ".join(words)
 
 
 def parse(question: str) -> Intent | None:

@@ -13,7 +13,7 @@ from .supervisor import Supervisor
 from .sweeper import sweep_expired
 from .worker import Worker
 
-NOTIFY_EVERY = 1.0  # seconds between looks at the outbox (retries, entries left behind)
+NOTIFY_EVERY = 0.5  # seconds between looks at the outbox (retries, entries left behind)
 SWEEP_EVERY = 60.0  # seconds between sweeps of expired status documents
 
 

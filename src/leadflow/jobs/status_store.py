@@ -18,7 +18,7 @@ from ..adapters.sqlite_db import Database
 
 TTL_SECONDS = 24 * 3600  # a status document lives 24 h after its job ends
 ENDED = ("completed", "error", "cancelled")
-DEAD_LETTERED_CODE = "DEAD_LETTERED"  # a job that ended because nothing could be applied
+DEAD_LETTERED_CODE = "dead_lettered"  # a job that ended because nothing could be applied
 UNDO_STALE_SECONDS = 600.0  # an undo marked running this long ago died with its process
 
 
@@ -92,6 +92,12 @@ class SqliteStatusStore:
         guard = ""
         if "status" in fields:
             guard = " AND status NOT IN ('completed', 'error', 'cancelled')"
+        elif "stage" in fields:  # a late stage must not hide how the job ended
+            assignments = assignments.replace(
+                "stage = ?",
+                "stage = CASE WHEN status IN ('completed', 'error', 'cancelled') "
+                "THEN stage ELSE ? END",
+            )
         with self.db.transaction() as conn:
             cursor = conn.execute(
                 f"UPDATE jobs SET {assignments} WHERE job_id = ?{guard}",
@@ -199,7 +205,7 @@ class SqliteStatusStore:
             return None
         if job.status in ENDED:
             return False
-        return self.update(job_id, status="cancelled")
+        return self.update(job_id, status="cancelled", stage="cancelled")
 
     def reopen(self, job_id: str) -> bool:
         """Make a job that ended in error because its messages were dead-lettered

@@ -36,7 +36,7 @@ def start_upload(
     try:
         size = services.blobs.put_stream(key, chunks, services.settings.max_upload_bytes)
     except BlobTooLarge as exc:
-        error = {"message": str(exc), "code": "FILE_TOO_LARGE", "timestamp": iso(status.clock())}
+        error = {"message": str(exc), "code": "file_too_large", "timestamp": iso(status.clock())}
         status.update(job_id, status="error", error=error)
         raise
     status.update(job_id, status="uploaded", blob_key=key, file_size=size)

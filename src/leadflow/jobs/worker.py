@@ -164,8 +164,8 @@ class Worker:
             self._split_file(job, path, message)
         except (UnreadableFile, InvalidMapping) as exc:  # no retry will fix it: say so now
             error = {
-                "message": str(exc),
-                "code": "INVALID_MAPPING" if isinstance(exc, InvalidMapping) else "UNREADABLE_FILE",
+                "message": " ".join(str(exc).split()),  # one line, whatever the parser said
+                "code": "invalid_mapping" if isinstance(exc, InvalidMapping) else "unreadable_file",
                 "timestamp": iso(status.clock()),
             }
             status.update(job_id, status="error", error=error)

@@ -1,53 +1,189 @@
-"""The two channels: a Slack incoming webhook (Block Kit) and SMTP e-mail."""
+"""The two channels: a Slack incoming webhook (Block Kit) and SMTP e-mail.
+
+Lead data is untrusted text. In Slack it goes into `plain_text` objects (never parsed
+for mentions, links or formatting), and everywhere, the fallback `text` included, it is
+escaped as Slack asks (`&`, `<`, `>`) and defanged so that nothing in it can become a
+mention or a link; Slack shows it as written. Every value is cut to Slack's limits.
+In e-mail, line breaks in a header value are replaced, so a lead can neither add a
+header nor make the message unsendable.
+"""
 
 from __future__ import annotations
 
+import re
 import smtplib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, Literal
 
-from ..providers.client import ProviderClient
+import httpx
+
+from ..providers.client import retry_after_seconds
+
+# Slack's limits (characters): a header's text, a section field's text, a section's text.
+HEADER_LIMIT = 150
+FIELD_LIMIT = 2000
+SECTION_LIMIT = 3000
+ELLIPSIS = "…"
+_JOINER = "\u2060"  # WORD JOINER: invisible, but it breaks Slack's automatic parsing
+# what Slack's automatic parsing turns into a mention or a link in mrkdwn text
+_AUTOLINK = re.compile(r"[@#]|://|\bwww\.|\.(?=[a-z]{2,}\b)", re.IGNORECASE)
+_LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f]")
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, an ellipsis marking a cut."""
+    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
+
+
+def slack_escape(text: str) -> str:
+    """Text for Slack mrkdwn that Slack shows as written and never parses.
+
+    `&`, `<` and `>` are escaped as Slack asks (so `<!here>` or `<http://x|y>` stay
+    text), and a word joiner goes after every `@` and `#`, inside `://` and `www.`, and
+    before the dot of a domain, so no mention, channel, URL or e-mail address is linked
+    automatically (`@channel` included).
+    """
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _AUTOLINK.sub(lambda m: _defang(m.group(0)), escaped)
+
+
+def _defang(token: str) -> str:
+    if token == "://":
+        return ":" + _JOINER + "//"
+    if token.lower() == "www.":
+        return token[:3] + _JOINER + "."
+    return token + _JOINER if token in "@#" else _JOINER + token
+
+
+def _cut_escaped(text: str, limit: int) -> str:
+    """slack_escape(text) within `limit` characters, cut on the raw text (never inside
+    an escape) with an ellipsis."""
+    escaped = slack_escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    low, high = 0, len(text)  # the longest raw prefix whose escape fits beside the ellipsis
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(slack_escape(text[:middle])) < limit:
+            low = middle
+        else:
+            high = middle - 1
+    return slack_escape(text[:low]) + ELLIPSIS
+
+
+def _plain(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "plain_text", "text": _cut_escaped(text, limit) or "—", "emoji": False}
+
+
+def lead_label(lead: Mapping[str, Any]) -> str:
+    """How a lead is named to a person: its name, else company, else e-mail."""
+    for key in ("name", "company", "email", "phone"):
+        value = lead.get(key)
+        if isinstance(value, str) and value.strip():
+            return one_line(value)
+    return "unnamed lead"
+
+
+def one_line(value: Any) -> str:
+    """A value as one line of text: line breaks become spaces, controls go."""
+    text = _CONTROLS.sub("", str(value))
+    return " ".join(_LINE_BREAKS.sub(" ", text).split())
 
 
 def lead_blocks(lead: Mapping[str, Any]) -> dict[str, Any]:
-    """A readable Slack message: the lead's name, company, title, email and source."""
-    name = lead.get("name") or lead.get("email") or "A new lead"
+    """A Slack message naming the lead with its company, title, email and source."""
+    label = lead_label(lead)
     fields = [
         ("Company", lead.get("company")),
         ("Title", lead.get("title")),
         ("Email", lead.get("email")),
+        ("Phone", lead.get("phone")),
         ("Source", lead.get("sourceFile") or lead.get("source")),
     ]
     return {
-        "text": f"New lead: {name}",
+        "text": _cut_escaped(f"New lead: {label}", SECTION_LIMIT),
         "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": f"New lead: {name}"[:150]}},
+            {"type": "header", "text": _plain(f"New lead: {label}", HEADER_LIMIT)},
             {
                 "type": "section",
                 "fields": [
-                    {"type": "mrkdwn", "text": f"*{label}*\n{value or '—'}"}
-                    for label, value in fields
+                    _plain(f"{name}\n{one_line(value) if value else '—'}", FIELD_LIMIT)
+                    for name, value in fields
                 ],
             },
         ],
+        "unfurl_links": False,
+        "unfurl_media": False,
     }
 
 
-def send_slack(client: ProviderClient, url: str, message: Mapping[str, Any]) -> None:
-    """POST to the webhook, with the client's retries; ProviderError when it fails."""
-    client.post(url, message)
+Verdict = Literal["sent", "rate_limited", "failed", "refused"]
 
 
-def send_email(host: str, port: int, sender: str, to: str, subject: str, body: str) -> None:
+@dataclass(frozen=True)
+class Delivery:
+    """What one send gave: sent; rate_limited (wait `retry_after` s); failed (may work
+    later); refused (this message will never be taken)."""
+
+    verdict: Verdict
+    reason: str | None = None
+    retry_after: float | None = None
+
+
+def post_webhook(http: httpx.Client, url: str, message: Mapping[str, Any]) -> Delivery:
+    """POST one message to a Slack incoming webhook, once; never raises for the peer."""
+    try:
+        response = http.post(url, json=dict(message))
+    except httpx.HTTPError as exc:
+        return Delivery("failed", f"slack: {type(exc).__name__}: {exc}")
+    status = response.status_code
+    if status < 300:
+        return Delivery("sent")
+    reason = f"slack: HTTP {status} {one_line(response.text)[:200]}".rstrip()
+    if status == 429:
+        wait = retry_after_seconds(response.headers.get("retry-after"))
+        return Delivery("rate_limited", reason, 1.0 if wait is None else wait)
+    if status >= 500 or status in (408, 425):
+        return Delivery("failed", reason)
+    return Delivery("refused", reason)  # invalid_blocks, no_service, channel_not_found...
+
+
+def send_email(
+    host: str, port: int, sender: str, to: str, subject: str, body: str, timeout: float = 10.0
+) -> Delivery:
+    """Send one e-mail; header values are made one line first. Never raises."""
     message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = sender, to, subject
+    message["From"], message["To"] = one_line(sender), one_line(to)
+    message["Subject"] = cut(one_line(subject), 200)
     message.set_content(body)
-    with smtplib.SMTP(host, port, timeout=10) as smtp:
-        smtp.send_message(message)
+    try:
+        with smtplib.SMTP(host, port, timeout=timeout) as smtp:
+            smtp.send_message(message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        verdict: Verdict = "failed" if all(400 <= c < 500 for c in codes) else "refused"
+        return Delivery(verdict, f"email: recipients refused {exc.recipients}")
+    except smtplib.SMTPResponseException as exc:
+        verdict = "failed" if 400 <= exc.smtp_code < 500 else "refused"
+        return Delivery(verdict, f"email: SMTP {exc.smtp_code} {one_line(exc.smtp_error)}")
+    except smtplib.SMTPNotSupportedError as exc:  # e.g. a non-ASCII address, no SMTPUTF8
+        return Delivery("refused", f"email: {type(exc).__name__}: {exc}")
+    except OSError as exc:  # refused, reset, timeout, disconnected (SMTPException too)
+        return Delivery("failed", f"email: {type(exc).__name__}: {exc}")
+    except (ValueError, UnicodeError) as exc:
+        return Delivery("refused", f"email: {type(exc).__name__}: {exc}")
+    return Delivery("sent")
 
 
 def lead_text(lead: Mapping[str, Any]) -> str:
-    lines = [f"{k}: {lead.get(k) or '-'}" for k in ("name", "company", "title", "email", "phone")]
-    lines.append(f"source: {lead.get('sourceFile') or lead.get('source') or '-'}")
+    """The e-mail body: one line per field."""
+    lines = [
+        f"{k}: {one_line(lead.get(k)) if lead.get(k) else '-'}"
+        for k in ("name", "company", "title", "email", "phone")
+    ]
+    source = lead.get("sourceFile") or lead.get("source")
+    lines.append(f"source: {one_line(source) if source else '-'}")
     return "\n".join(lines) + "\n"

@@ -1,68 +1,199 @@
-"""Send the outbox: Slack first, e-mail when Slack fails after its retries, the DLQ when
-both fail; and the DLQ alarm, once per crossing of the threshold.
+"""Send the outbox: Slack first, e-mail when Slack fails, a later retry while a channel
+may come back, the DLQ with the reasons when none will; and the DLQ alarm, once per
+crossing of the threshold.
+
+- Slack is paced per webhook (LEADFLOW_SLACK_MESSAGES_PER_SECOND). A 429 is honoured in
+  full: the webhook gets nothing until its Retry-After has passed, and the entries wait
+  for Slack (a rate limit is not a failure, so they do not go by e-mail).
+- Slack failing (5xx, refused connection, timeout) sends that entry by e-mail and rests
+  Slack for a moment, so a dead webhook does not make each entry wait its timeout.
+- One entry that cannot be sent never holds up the others: each is handled on its own,
+  waits for its retry after the ones behind it, and ends `sent` or `dead`.
+- `run_once` sleeps at most a second in all, through short gaps of the pace: entries
+  that must wait longer get a due time in the outbox, and a later call (the inbox
+  watcher calls it about twice a second) sends them.
 
 Each entry is sent at most once by a live process: it is claimed before sending and
 marked sent right after. (A process killed between Slack's 200 and that mark would,
-after the claim times out, send the entry again: webhooks take no idempotency key.)
+after the claim times out, send the entry again: webhooks take no idempotency key. A
+webhook that times out after Slack took the message gives the same duplicate by e-mail.)
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
+
+import httpx
 
 from ..bootstrap import Services
 from ..providers.client import ProviderClient, ProviderError
-from .channels import lead_blocks, lead_text, send_email, send_slack
+from ..settings import Settings
+from .channels import lead_blocks, lead_label, lead_text, post_webhook, send_email
 from .outbox import Entry, SqliteOutbox
 
 log = logging.getLogger("leadflow.notify")
 ALARM = "dlq_depth"
+MAX_RETRY_SECONDS = 600.0
+# run_once sleeps through pacing gaps this short, at most MAX_PACING_SLEEP in all; longer
+# waits go back to the outbox with a due time for a later call
+SHORT_WAIT = 0.25
+MAX_PACING_SLEEP = 1.0
+_announced_off = False
+
+
+def notifications_enabled(settings: Settings) -> bool:
+    """True when a channel is configured: a Slack webhook, or SMTP with sender and recipient."""
+    return bool(
+        settings.slack_webhook_url
+        or (settings.smtp_host and settings.email_to and settings.email_from)
+    )
+
+
+class WebhookPacer:
+    """Per webhook URL: at most `rate` messages a second, none during a 429's Retry-After."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 1.0 / rate
+        self.clock = clock
+        self._next: dict[str, float] = {}  # url -> monotonic time the next message may go
+
+    def wait(self, url: str) -> float:
+        """Seconds until a message may go to `url` (0: now)."""
+        return max(0.0, self._next.get(url, 0.0) - self.clock())
+
+    def sent(self, url: str) -> None:
+        self._next[url] = max(self._next.get(url, 0.0), self.clock() + self.interval)
+
+    def pause(self, url: str, seconds: float) -> None:
+        self._next[url] = max(self._next.get(url, 0.0), self.clock() + seconds)
 
 
 class Notifier:
-    def __init__(self, services: Services, outbox: SqliteOutbox) -> None:
+    def __init__(
+        self,
+        services: Services,
+        outbox: SqliteOutbox,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        global _announced_off
         self.services = services
         self.outbox = outbox
+        settings = services.settings
+        self.enabled = notifications_enabled(settings)
+        if not self.enabled and not _announced_off:
+            _announced_off = True  # once per process, not once per lead
+            log.warning(
+                "notifications are off: no channel is configured (set "
+                "LEADFLOW_SLACK_WEBHOOK_URL, or LEADFLOW_SMTP_HOST with LEADFLOW_EMAIL_FROM "
+                "and LEADFLOW_EMAIL_TO)"
+            )
         # a webhook answers in well under a second: a slow one falls back to e-mail soon
-        self.slack = ProviderClient("slack", timeout=5.0, attempts=3, backoff=0.2, max_backoff=2.0)
-        # its own client: a lead webhook that is down (circuit open) must not mute alarms
+        self.http = httpx.Client(timeout=5.0, transport=transport)
+        self.pacer = WebhookPacer(settings.slack_messages_per_second)
+        self.max_attempts = settings.notify_attempts
+        self.retry_seconds = settings.notify_retry_seconds
+        self._slack_rests_until = 0.0  # monotonic: Slack failed, e-mail goes first till then
+        # its own client: a lead webhook that is down must not mute alarms
         self.alerts = ProviderClient(
             "slack-alerts", timeout=5.0, attempts=3, backoff=0.2, max_backoff=2.0
         )
         self._lock = threading.Lock()
 
+    @property
+    def email_configured(self) -> bool:
+        settings = self.services.settings
+        return bool(settings.smtp_host and settings.email_to and settings.email_from)
+
     def run_once(self) -> int:
-        """Send what is pending; check the alarm; how many entries were handled."""
+        """Send what is due (sleeping through short pacing gaps, a second at most); check
+        the alarm; how many entries were tried."""
         with self._lock:  # one sender per process: entries are claimed in order
-            entries = self.outbox.claim()
-            for entry in entries:
-                self._deliver(entry)
+            tried = 0
+            if self.enabled:
+                entries = self.outbox.claim()
+                budget = time.monotonic() + MAX_PACING_SLEEP
+                for index, entry in enumerate(entries):
+                    wait = self._slack_wait()
+                    if 0 < wait <= SHORT_WAIT and time.monotonic() + wait <= budget:
+                        time.sleep(wait)  # a short gap of the pace: cheaper than a round trip
+                        wait = self._slack_wait()
+                    if wait > 0:  # Slack's turn has not come: the rest wait for it
+                        self.outbox.retry_at(entries[index:], time.time() + wait, None, False)
+                        break
+                    self._deliver_safely(entry)
+                    tried += 1
             self.check_alarm()
-            return len(entries)
+            return tried
+
+    def _slack_wait(self) -> float:
+        """Seconds before the next entry may be tried (0 when e-mail would take it)."""
+        url = self.services.settings.slack_webhook_url
+        if not url:
+            return 0.0
+        resting = self._slack_rests_until - time.monotonic()
+        if resting > 0:
+            return 0.0 if self.email_configured else resting
+        return self.pacer.wait(url)
+
+    def _deliver_safely(self, entry: Entry) -> None:
+        try:
+            self._deliver(entry)
+        except Exception as exc:  # a bug for one entry must not hold up the others
+            log.exception("notification failed", extra={"leadId": entry.payload.get("leadId")})
+            try:
+                self._bury(entry, f"internal error: {type(exc).__name__}: {exc}")
+            except Exception:  # the store itself fails: the claim runs out, it comes back
+                log.exception("notification could not be dead-lettered")
 
     def _deliver(self, entry: Entry) -> None:
         settings = self.services.settings
         lead = entry.payload
-        errors = []
-        if settings.slack_webhook_url:
-            try:
-                send_slack(self.slack, settings.slack_webhook_url, lead_blocks(lead))
+        reasons: list[str] = []
+        may_recover = False
+        url = settings.slack_webhook_url
+        if url and time.monotonic() >= self._slack_rests_until:
+            result = post_webhook(self.http, url, lead_blocks(lead))
+            self.pacer.sent(url)
+            if result.verdict == "sent":
                 self.outbox.finish(entry, "sent", "slack", None)
                 return
-            except ProviderError as exc:
-                errors.append(f"slack: {exc}")
-        if settings.smtp_host and settings.email_to and settings.email_from:
-            try:
-                subject = f"New lead: {lead.get('name') or lead.get('email')}"
-                send_email(settings.smtp_host, settings.smtp_port, settings.email_from,
-                           settings.email_to, subject, lead_text(lead))  # fmt: skip
-                self.outbox.finish(entry, "sent", "email", "; ".join(errors) or None)
+            if result.verdict == "rate_limited":  # Slack stays the channel: wait in full
+                wait = result.retry_after or 0.0
+                self.pacer.pause(url, wait)
+                self.outbox.retry_at([entry], time.time() + wait, result.reason, counts=False)
+                log.info("slack rate limit", extra={"retryAfter": wait})
                 return
-            except OSError as exc:
-                errors.append(f"email: {exc}")
-        error = "; ".join(errors) or "no notification channel is configured"
+            reasons.append(result.reason or "slack: failed")
+            if result.verdict == "failed":
+                may_recover = True
+                self._slack_rests_until = time.monotonic() + self.retry_seconds
+        elif url:
+            reasons.append("slack: resting after a failure moments ago")
+            may_recover = True
+        if self.email_configured:
+            assert settings.smtp_host and settings.email_from and settings.email_to
+            result = send_email(
+                settings.smtp_host, settings.smtp_port, settings.email_from, settings.email_to,
+                f"New lead: {lead_label(lead)}", lead_text(lead),
+            )  # fmt: skip
+            if result.verdict == "sent":
+                self.outbox.finish(entry, "sent", "email", "; ".join(reasons) or None)
+                return
+            reasons.append(result.reason or "email: failed")
+            may_recover = may_recover or result.verdict == "failed"
+        error = "; ".join(reasons)
+        if may_recover and entry.attempts < self.max_attempts:
+            delay = min(self.retry_seconds * 2 ** (entry.attempts - 1), MAX_RETRY_SECONDS)
+            self.outbox.retry_at([entry], time.time() + delay, error)
+            return
+        self._bury(entry, f"after {entry.attempts} attempts: {error}")
+
+    def _bury(self, entry: Entry, error: str) -> None:
+        lead = entry.payload
         self.services.queue.bury([{"kind": "notification", "lead": lead}], entry.owner, error)
         self.outbox.finish(entry, "dead", None, error)
         log.warning(
@@ -78,14 +209,17 @@ class Notifier:
             return
         limit = settings.dlq_alarm_threshold
         text = f"leadflow: the dead-letter queue holds {depth} messages (threshold {limit})"
-        try:
-            if settings.slack_alert_webhook_url:
+        if settings.slack_alert_webhook_url:
+            try:
                 self.alerts.post(settings.slack_alert_webhook_url, {"text": text})
-            elif settings.smtp_host and settings.email_to and settings.email_from:
-                send_email(settings.smtp_host, settings.smtp_port, settings.email_from,
-                           settings.email_to, "leadflow DLQ alarm", text + "\n")  # fmt: skip
-        except (ProviderError, OSError):
-            log.exception("the DLQ alarm could not be sent")
+            except ProviderError:
+                log.exception("the DLQ alarm could not be sent")
+        elif self.email_configured:
+            assert settings.smtp_host and settings.email_from and settings.email_to
+            result = send_email(settings.smtp_host, settings.smtp_port, settings.email_from,
+                                settings.email_to, "leadflow DLQ alarm", text + "\n")  # fmt: skip
+            if result.verdict != "sent":
+                log.error("the DLQ alarm could not be sent", extra={"error": result.reason})
 
 
 def payloads(leads: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -38,14 +38,16 @@ class SqliteOutbox:
             )
             return conn.total_changes - before
 
-    def claim(self, limit: int = 20) -> list[Entry]:
-        """Pending entries (and ones whose sender died), now claimed by this process."""
-        now = time.time()
+    def claim(self, limit: int = 20, now: float | None = None) -> list[Entry]:
+        """Pending entries that are due (and ones whose sender died), now claimed by this
+        process, oldest first."""
+        now = time.time() if now is None else now
         with self.db.transaction() as conn:
             rows = conn.execute(
-                "SELECT id, owner, payload, attempts FROM outbox WHERE status = 'pending' "
+                "SELECT id, owner, payload, attempts FROM outbox "
+                "WHERE (status = 'pending' AND COALESCE(next_at, 0) <= ?) "
                 "OR (status = 'sending' AND claimed_at < ?) ORDER BY id LIMIT ?",
-                (now - CLAIM_SECONDS, limit),
+                (now, now - CLAIM_SECONDS, limit),
             ).fetchall()
             conn.executemany(
                 "UPDATE outbox SET status = 'sending', claimed_at = ?, attempts = attempts + 1 "
@@ -58,6 +60,7 @@ class SqliteOutbox:
         ]
 
     def finish(self, entry: Entry, status: str, channel: str | None, error: str | None) -> None:
+        """The entry's end: `sent` by `channel`, or `dead` with its reason."""
         with self.db.transaction() as conn:
             conn.execute(
                 "UPDATE outbox SET status = ?, channel = ?, last_error = ?, sent_at = ? "
@@ -71,7 +74,20 @@ class SqliteOutbox:
                 ),
             )
 
+    def retry_at(
+        self, entries: Sequence[Entry], when: float, error: str | None, counts: bool = True
+    ) -> None:
+        """Put claimed entries back, due at `when` (epoch seconds); an attempt that did
+        not count (a rate limit, a pause) is given back."""
+        with self.db.transaction() as conn:
+            conn.executemany(
+                "UPDATE outbox SET status = 'pending', next_at = ?, claimed_at = NULL, "
+                "attempts = attempts - ?, last_error = COALESCE(?, last_error) WHERE id = ?",
+                [(when, 0 if counts else 1, error, entry.id) for entry in entries],
+            )
+
     def counts(self) -> dict[str, int]:
+        """How many entries are in each status (pending, sending, sent, dead)."""
         rows = self.db.conn.execute("SELECT status, count(*) FROM outbox GROUP BY status")
         return {status: int(n) for status, n in rows}
 

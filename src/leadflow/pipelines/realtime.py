@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..bootstrap import Services
-from ..notify.notifier import payloads
+from ..notify.notifier import notifications_enabled, payloads
 from ..notify.outbox import lead_entries
 from ..providers.offline import OfflineProvider
 from ..readers import open_records
@@ -75,5 +75,6 @@ def process_lead_file(services: Services, owner: str, path: Path, name: str) -> 
         key = f"enriched/{owner}/{lead['leadId']}.json"
         services.blobs.put_stream(key, [json.dumps(lead, ensure_ascii=False).encode()])
         enriched_keys.append(key)
-    services.outbox.add_many(owner, lead_entries(payloads(leads), import_id), utc_now())
+    if notifications_enabled(services.settings):  # off without a channel: nothing queued
+        services.outbox.add_many(owner, lead_entries(payloads(leads), import_id), utc_now())
     return FileResult(import_id, counts, enriched_keys)

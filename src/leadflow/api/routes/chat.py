@@ -9,8 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, ValidationError
 
-from ...chat.bot import answer_offline, answer_with_llm
-from ...providers.client import ProviderClient, ProviderError
+from ...chat.bot import answer
+from ...providers.client import ProviderClient
 from ..deps import CurrentUser, ServicesDep
 from ..errors import ApiError
 from ..json_body import parse_json_body
@@ -35,7 +35,8 @@ async def chat(request: Request, user: CurrentUser, services: ServicesDep) -> di
     """Answer a question about the caller's leads: {answer, rows?, tools}.
 
     With LEADFLOW_LLM_API_KEY set, the model chooses among fixed query tools (never
-    SQL); without it, common questions are recognized offline.
+    SQL); without it, or when the model fails, common questions are recognized offline
+    (the answer then says the model did not answer).
     """
     try:
         question = Question.model_validate(parse_json_body(await request.body())).question
@@ -43,19 +44,13 @@ async def chat(request: Request, user: CurrentUser, services: ServicesDep) -> di
         raise ApiError(422, "invalid_request", 'send {"question": "..."}') from None
     now = dt.datetime.now(dt.UTC)
     settings = services.settings
+    client: ProviderClient | None = None
     if settings.llm_api_key:
-        client: ProviderClient = request.app.state.chat_client
-        url = settings.llm_base_url.rstrip("/") + "/chat/completions"
-        headers = {"Authorization": f"Bearer {settings.llm_api_key}"}
-        try:
-            answer = await run_in_threadpool(
-                answer_with_llm, client, url, settings.llm_model, headers, services.leads,
-                user, question, now,
-            )  # fmt: skip
-        except ProviderError as exc:
-            raise ApiError(
-                502, "llm_unavailable", f"the language model did not answer: {exc}"
-            ) from None
-    else:
-        answer = await run_in_threadpool(answer_offline, services.leads, user, question, now)
-    return {"answer": answer.answer, "rows": answer.rows, "tools": answer.tools}
+        client = request.app.state.chat_client
+    url = settings.llm_base_url.rstrip("/") + "/chat/completions"
+    headers = {"Authorization": f"Bearer {settings.llm_api_key}"}
+    # a model that fails is answered by the offline parser, which says so
+    reply = await run_in_threadpool(
+        answer, client, url, settings.llm_model, headers, services.leads, user, question, now
+    )
+    return {"answer": reply.answer, "rows": reply.rows, "tools": reply.tools}

@@ -47,6 +47,7 @@ def list_leads(
         descending=descending,
         cursor=cursor,
         limit=limit,
+        region=services.settings.default_region,
     )
     try:
         items, next_cursor = services.leads.list_leads(user, query)

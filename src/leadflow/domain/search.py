@@ -1,0 +1,112 @@
+"""Lead search, store-independent: what a lead is found by and what a query asks for.
+
+Text is folded for all of Unicode: case folded (`ß` reads `ss`), accents and other
+combining marks removed after compatibility decomposition (`MÜLLER`, `müller` and
+`Muller` all read `muller`; `ﬁ` reads `fi`), plus the few Latin letters that carry
+their stroke in the letter itself (`ø`, `ł`, `đ`, `æ`...). A store keeps each lead's
+folded text (its `document`) and matches a query's folded text inside it.
+
+A query that looks like a phone number is a phone search: one that parses as a valid
+number (in any format, with the default region for numbers without +country) finds the
+leads with exactly that number; a shorter run of digits finds the phones containing it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+
+from .phones import normalize_phone
+
+# Letters with no decomposition that people type without their mark.
+_LETTERS = str.maketrans(
+    {
+        "ø": "o",
+        "đ": "d",
+        "ð": "d",
+        "ħ": "h",
+        "ı": "i",
+        "ł": "l",
+        "ŀ": "l",
+        "ŧ": "t",
+        "ƀ": "b",
+        "ɨ": "i",
+        "æ": "ae",
+        "œ": "oe",
+        "þ": "th",
+        "ŋ": "n",
+    }
+)
+_NOT_DIGIT = re.compile(r"\D")
+_PHONE_LIKE = re.compile(r"\+?[\d\s().\-/]+")
+MIN_PHONE_DIGITS = 7  # shorter digit runs are searched as text (zip codes, years...)
+SEPARATOR = "\n"  # between a document's fields: a query never matches across two
+
+
+def fold(text: str) -> str:
+    """`text` case-folded and without accents, for matching; '' stays ''."""
+    if text.isascii():
+        return text.lower()
+    # decomposed first (so `℠` is `SM`, then `sm`), and again after folding
+    folded = unicodedata.normalize("NFKD", text).casefold()
+    decomposed = unicodedata.normalize("NFKD", folded)
+    return unicodedata.normalize("NFC", decomposed.translate(_fold_table()))
+
+
+@cache
+def _fold_table() -> dict[int, str | None]:
+    """Every combining mark (Mn, Mc, Me) of Python's Unicode database removed, the
+    stroked letters replaced; built on first use (all marks lie in these ranges)."""
+    marks = itertools.chain(range(0x1F000), range(0xE0000, 0xE1000))
+    table: dict[int, str | None] = {
+        c: None for c in marks if unicodedata.category(chr(c)) in ("Mn", "Mc", "Me")
+    }
+    table.update(_LETTERS)
+    return table
+
+
+def document(
+    name: str | None,
+    email: str | None,
+    company: str | None,
+    title: str | None,
+    phone: str | None,
+) -> str:
+    """A lead's folded search text: its name, email, company, title and phone, with the
+    phone's digits alone too (so `4155550134` finds `+14155550134`)."""
+    parts = [fold(value) for value in (name, email, company, title, phone) if value]
+    if phone:
+        parts.append(_NOT_DIGIT.sub("", phone))
+    return SEPARATOR.join(parts)
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What `q` asks for: `phone` (E.164, an exact match), else `text` (folded, found
+    inside a lead's document)."""
+
+    text: str
+    phone: str | None = None
+
+
+def parse_query(q: str, region: str = "US") -> SearchQuery:
+    """The search a `q` asks for; `region` reads numbers written without +country."""
+    q = q.strip()
+    if _PHONE_LIKE.fullmatch(q):
+        digits = "".join(c for c in q if c.isdigit())
+        if len(digits) >= MIN_PHONE_DIGITS:
+            phone = normalize_phone(q, region)
+            if phone is not None and phone.valid:
+                return SearchQuery(digits, phone.value)
+            return SearchQuery(digits)
+    return SearchQuery(fold(q))
+
+
+def matches(query: SearchQuery, doc: str, phone: str | None) -> bool:
+    """Whether a lead (its document and stored phone) is found by `query`."""
+    if query.phone is not None:
+        return phone == query.phone
+    return query.text in doc
