@@ -22,7 +22,7 @@ from ..bootstrap import Services
 from ..notify.notifier import Notifier
 from ..pipelines.orders import run_orders
 from ..pipelines.realtime import process_lead_file
-from ..readers import UnreadableFile, open_records
+from ..readers import UnreadableFile, open_records, read_options
 
 log = logging.getLogger("leadflow.inbox")
 KINDS = ("leads", "orders")
@@ -90,7 +90,11 @@ class Inbox:
                 self.notifier.run_once()  # at once: seed 002 waited 10 minutes
             else:
                 records = [
-                    r for batch in open_records(claimed, 100_000).batches() for _, r in batch
+                    r
+                    for batch in open_records(
+                        claimed, 100_000, read_options(self.services.settings), name
+                    ).batches()
+                    for _, r in batch
                 ]
                 orders = (
                     records[0].get("orders")

@@ -232,7 +232,7 @@ def import_file(
         source_file=path.name,
         headers=None,
         spreadsheet=stream.format in ("csv", "xlsx"),
-        text_only=stream.format == "csv",
+        text_only=stream.text_only,
     )
     workers = _pool_size(options, path.stat().st_size)
     for counts in _run_batches(store, store_factory, stream, job, workers):
