@@ -185,7 +185,8 @@ class JsonRecords(RecordStream):
             else:  # one record
                 yield build_value(first[0], first[1], events, self.limits)
         except ijson.JSONError as exc:
-            raise UnreadableFile(f"{self.name} is not valid JSON: {exc}") from None
+            reason = " ".join(str(exc).split())  # ijson's message spans lines
+            raise UnreadableFile(f"{self.name} is not valid JSON: {reason}") from None
 
     def records(self) -> Iterator[Any]:
         with self.path.open("rb") as raw:
