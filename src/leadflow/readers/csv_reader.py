@@ -141,16 +141,41 @@ class CsvRecords(RecordStream):
 
     def records(self) -> Iterator[dict[str, str] | InvalidLine]:
         limits = self.options.limits
+        max_chars = limits.max_field_chars
+        delimiter = self.delimiter
         with self.path.open("rb") as raw:
             self._raw = raw
             text = open_text(raw, self.text_encoding)
             lines = _Lines(text, limits.max_line_bytes)
-            reader = csv.reader(lines, delimiter=self.delimiter)
+            reader = csv.reader(lines, delimiter=delimiter)
             try:
                 headers = self._read_header(reader, lines)
                 if headers is None:
                     return
-                yield from self._rows(reader, lines, headers)
+                width = len(headers)
+                # the hot loop of large imports: one pass, no nested generator
+                for cells in reader:
+                    joined = "".join(cells)
+                    if "\x00" in joined:  # NULs are dropped from lines: a line over the limit
+                        yield InvalidLine(
+                            preview(delimiter.join(cells).replace("\x00", "")),
+                            line_too_long(lines.last_size, limits),
+                        )
+                        continue
+                    if not joined.strip():  # blank or whitespace-only line
+                        continue
+                    if len(joined) > max_chars or len(cells) > width:
+                        reason = row_limit_reason(cells, limits)
+                        if reason is not None:
+                            yield InvalidLine(preview(delimiter.join(cells)), reason)
+                            continue
+                    if len(cells) == width:
+                        yield dict(zip(headers, cells))  # noqa: B905 - widths are equal
+                        continue
+                    record = dict(zip(headers, cells, strict=False))
+                    for extra in range(width, len(cells)):
+                        record[f"column_{extra + 1}"] = cells[extra]
+                    yield record
             except csv.Error as exc:
                 raise UnreadableFile(
                     f"{self.name}: malformed CSV near line {reader.line_num}: {exc}"
@@ -186,34 +211,3 @@ class CsvRecords(RecordStream):
             self.headers = headers
             return headers
         return None
-
-    def _rows(
-        self, reader: Any, lines: _Lines, headers: list[str]
-    ) -> Iterator[dict[str, str] | InvalidLine]:
-        limits = self.options.limits
-        max_chars = limits.max_field_chars
-        width = len(headers)
-        oversized = lines.oversized
-        for cells in reader:
-            joined = "".join(cells)
-            if lines.oversized != oversized:  # this row held a line over the limit
-                oversized = lines.oversized
-                yield InvalidLine(
-                    preview(self.delimiter.join(cells).replace("\x00", "")),
-                    line_too_long(lines.last_size, limits),
-                )
-                continue
-            if not joined.strip():  # blank or whitespace-only line
-                continue
-            if len(joined) > max_chars or len(cells) > width:
-                reason = row_limit_reason(cells, limits)
-                if reason is not None:
-                    yield InvalidLine(preview(self.delimiter.join(cells)), reason)
-                    continue
-            if len(cells) == width:
-                yield dict(zip(headers, cells, strict=True))
-                continue
-            record = dict(zip(headers, cells, strict=False))
-            for extra in range(width, len(cells)):
-                record[f"column_{extra + 1}"] = cells[extra]
-            yield record
