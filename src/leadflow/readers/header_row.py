@@ -3,8 +3,9 @@
 Exports do not always start with their header: Excel writes a `sep=;` hint line, and
 LinkedIn's Connections export opens with a `Notes:` block and a blank line. A row is
 scored by how many distinct lead fields its cells name (`resolve_field`); the best row
-wins, the earliest on a tie. A later row must name at least two fields to beat the first
-non-blank row, so one data cell that happens to read "Mobile" does not move the header.
+wins, the earliest on a tie. A later row beats the first non-blank row only when it names
+at least two fields, or one and is wider than every row above it (a preamble of notes is
+narrow): one data cell that happens to read "Mobile" does not move the header.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ def is_blank(cells: Sequence[Any]) -> bool:
     return not any(cell is not None and str(cell).strip() for cell in cells)
 
 
+def _filled(cells: Sequence[Any]) -> int:
+    return sum(1 for cell in cells if cell is not None and str(cell).strip())
+
+
 def find_header(rows: Sequence[Sequence[Any]]) -> int | None:
     """Index (into `rows`) of the header among the first SCAN_ROWS rows; None if all blank."""
     first: int | None = None
@@ -47,9 +52,10 @@ def find_header(rows: Sequence[Sequence[Any]]) -> int | None:
         score = header_score(cells)
         if score > best_score:
             best, best_score = index, score
-    if best is None or (best != first and best_score < 2):
-        return first
-    return best
+    if best is None or best == first or best_score >= 2:
+        return first if best is None else best
+    widest_above = max(_filled(cells) for cells in rows[:best])
+    return best if _filled(rows[best]) > widest_above else first
 
 
 def skipped_warning(name: str, skipped: Sequence[tuple[int, str]], header_line: int) -> str:
