@@ -206,3 +206,18 @@ def test_a_huge_xlsx_cell_is_not_a_name(tmp_path: Path) -> None:
     assert (status["summary"]["valid"], status["summary"]["invalid"]) == (1, 1)
     assert "LEADFLOW_MAX_FIELD_CHARS" in errors
     assert "big@example.com" in errors
+
+
+def test_an_api_record_over_a_limit_is_listed_invalid_with_its_reason(api: LiveApi) -> None:
+    valid = {"name": "Amy Doe", "email": "amy@example.com", "optIn": True, "interests": ["x"]}
+    huge = {**valid, "email": "huge@example.com", "name": "N" * 200_000}
+    with api.client("alice") as client:
+        response = client.post("/v1/records", json=[huge, valid])
+        leads = leads_of(client)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["received"], body["valid"], body["saved"]) == (2, 1, 1)
+    (invalid,) = body["invalid"]
+    assert invalid["index"] == 0
+    assert "LEADFLOW_MAX_FIELD_CHARS" in invalid["errors"][0]["message"]
+    assert [lead["email"] for lead in leads] == ["amy@example.com"]
