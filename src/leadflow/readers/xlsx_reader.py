@@ -67,9 +67,13 @@ class _CalamineBook:
         self.names = [
             m.name for m in self._book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet
         ]
+        self._loaded: tuple[str, Any] | None = None
 
     def rows(self, name: str) -> Iterator[Row]:
-        sheet = self._book.get_sheet_by_name(name)
+        # the sheet the default-sheet search just loaded is read again at once: keep it
+        if self._loaded is None or self._loaded[0] != name:
+            self._loaded = (name, self._book.get_sheet_by_name(name))
+        sheet = self._loaded[1]
         # iter_rows starts at the sheet's first row but its first used column: pad back
         start = sheet.start
         pad = [""] * start[1] if start is not None else []
@@ -77,6 +81,7 @@ class _CalamineBook:
             yield number, [*pad, *map(cell_text, cells)] if pad else list(map(cell_text, cells))
 
     def close(self) -> None:
+        self._loaded = None
         self._book.close()
 
 
@@ -171,6 +176,8 @@ class XlsxRecords(RecordStream):
                 f"{self.name} has no sheet {wanted!r}; its sheets are "
                 + ", ".join(f"{i} {n!r}" for i, n in enumerate(names, start=1))
             )
+        if len(names) == 1:
+            return names[0]
         first_filled: str | None = None
         for name in names:
             head = [cells for _, cells in _take(book.rows(name), SCAN_ROWS)]
