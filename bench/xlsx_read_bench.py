@@ -69,6 +69,13 @@ def _import(path: Path, tmp: str, env: dict[str, str]) -> tuple[float, float, di
     return result.seconds, result.peak_rss_mb, summary
 
 
+def env_settings(args: argparse.Namespace) -> dict[str, int]:
+    """The settings the XLSX import ran with, as Settings keyword arguments."""
+    if args.calamine_max_bytes is None:
+        return {}
+    return {"xlsx_calamine_max_bytes": args.calamine_max_bytes}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=50_000)
@@ -99,13 +106,12 @@ def main() -> None:
             xlsx_runs.append(_import(book, tmp, env))
     csv_s = statistics.median(r[0] for r in csv_runs)
     xlsx_s = statistics.median(r[0] for r in xlsx_runs)
+    from leadflow.readers import read_options
+    from leadflow.readers.xlsx_reader import XlsxRecords
     from leadflow.settings import Settings
 
-    threshold = (
-        args.calamine_max_bytes
-        if args.calamine_max_bytes is not None
-        else Settings(_env_file=None).xlsx_calamine_max_bytes  # type: ignore[call-arg]
-    )
+    options = read_options(Settings(_env_file=None, **env_settings(args)))  # type: ignore[call-arg]
+    engine = XlsxRecords(book, 1, options).engine  # chosen by the sheets' uncompressed size
     print(
         json.dumps(
             {
@@ -114,7 +120,7 @@ def main() -> None:
                 "xlsx_mb": round(book.stat().st_size / 1e6, 1),
                 "csv_mb": round(source.stat().st_size / 1e6, 1),
                 "runs": args.repeat,
-                "xlsx_reader": "calamine" if book.stat().st_size <= threshold else "openpyxl",
+                "xlsx_reader": engine,
                 "csv_seconds": round(csv_s, 3),
                 "xlsx_seconds": round(xlsx_s, 3),
                 "ratio_xlsx_to_csv": round(xlsx_s / csv_s, 2),
