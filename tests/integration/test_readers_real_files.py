@@ -283,3 +283,10 @@ def test_ndjson_line_over_the_limit_is_skipped_not_held(tmp_path: Path) -> None:
     assert records[2] == {"name": "[[[[[[["}
     assert isinstance(records[3], InvalidLine) and "NESTING" in records[3].error
     assert records[4] == {"name": "b"}
+
+
+def test_ndjson_in_utf16_is_read_line_by_line(tmp_path: Path) -> None:
+    lines = "".join(json.dumps({"name": f"n{i}", "city": "Zürich"}) + "\n" for i in range(300))
+    records, _ = read(write(tmp_path / "x.ndjson", lines.encode("utf-16")))
+    assert len(records) == 300
+    assert records[299] == {"name": "n299", "city": "Zürich"}

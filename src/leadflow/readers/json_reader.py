@@ -10,6 +10,7 @@ so memory grew with the square of the depth: 100,000 brackets took gigabytes.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -145,7 +146,8 @@ class JsonRecords(RecordStream):
         if self.text_encoding.codec == "utf-8":
             raw.seek(self.text_encoding.bom)
             return raw
-        return Utf8Bytes(open_text(raw, self.text_encoding))  # type: ignore[return-value]
+        # buffered: readline on a bare raw stream would read one byte at a time
+        return io.BufferedReader(Utf8Bytes(open_text(raw, self.text_encoding)))
 
     def _lines(self, source: BinaryIO) -> Iterator[Any]:
         limit = self.limits.max_line_bytes
