@@ -242,6 +242,7 @@ class XlsxRecords(RecordStream):
         self, rows: Iterator[Row], headers: list[str]
     ) -> Iterator[dict[str, str] | InvalidLine]:
         limits = self.options.limits
+        max_chars, max_columns = limits.max_field_chars, limits.max_columns
         width = len(headers)
         for number, cells in rows:
             self._done = number
@@ -250,11 +251,12 @@ class XlsxRecords(RecordStream):
                     cells.pop()
             if not any(cells) or is_blank(cells):
                 continue
-            reason = row_limit_reason(cells, limits)
-            if reason is not None:
-                text = ", ".join(c[:200] for c in cells)
-                yield InvalidLine(preview(f"row {number}: {text}"), reason)
-                continue
+            if len(cells) > max_columns or max(map(len, cells)) > max_chars:
+                reason = row_limit_reason(cells, limits)
+                if reason is not None:
+                    text = ", ".join(c[:200] for c in cells)
+                    yield InvalidLine(preview(f"row {number}: {text}"), reason)
+                    continue
             if len(cells) < width:
                 cells.extend([""] * (width - len(cells)))
             record = dict(zip(headers, cells, strict=False))
