@@ -229,12 +229,27 @@ def import_(
             min=0,
         ),
     ] = None,
+    header_row: Annotated[
+        int | None,
+        typer.Option(
+            "--header-row",
+            help="1-based line (CSV) or row (XLSX) holding the header; found when absent.",
+            min=1,
+        ),
+    ] = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option(
+            help="XLSX sheet by name or 1-based position; default: the first sheet "
+            "that has a header row.",
+        ),
+    ] = None,
 ) -> None:
     """Import a file in-process and print what happened to its rows."""
     from .pipelines.importing import ImportOptions
     from .pipelines.mapping import InvalidMapping, parse_column_mapping
     from .providers.client import ProviderError
-    from .readers import UnreadableFile, open_records
+    from .readers import UnreadableFile, open_records, read_options
 
     settings = load_settings()
     if not file.is_file():
@@ -280,7 +295,7 @@ def import_(
         standardizer=standardizer,
     )
     try:
-        stream = open_records(file, options.chunk_rows)
+        stream = open_records(file, options.chunk_rows, read_options(settings, header_row, sheet))
         summary = _run_with_progress(services, file, options, stream)
     except (UnreadableFile, InvalidMapping) as exc:
         raise fail(str(exc)) from None

@@ -39,6 +39,38 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         1024**3, ge=1024, description="Largest file `POST /v1/uploads` accepts (413 above)."
     )
+    max_nesting_depth: int = Field(
+        32,
+        ge=2,
+        le=1000,
+        description="Deepest nesting of lists/objects in one record (JSON files, NDJSON, "
+        "API bodies); a deeper record is rejected with its reason.",
+    )
+    max_field_chars: int = Field(
+        100_000,
+        ge=100,
+        description="Characters in one cell or JSON string; a row with a longer one is "
+        "rejected with its reason.",
+    )
+    max_columns: int = Field(
+        2_000,
+        ge=10,
+        description="Cells in one row (keys in one record); a wider row is rejected, a "
+        "wider header makes the file unreadable.",
+    )
+    max_line_bytes: int = Field(
+        4 * 1024 * 1024,
+        ge=1024,
+        description="Characters in one line of CSV or NDJSON; a longer line is skipped "
+        "without being held in memory and rejected with its reason.",
+    )
+    xlsx_calamine_max_bytes: int = Field(
+        100 * 1024 * 1024,
+        ge=0,
+        description="XLSX workbooks whose sheets are at most this many bytes uncompressed "
+        "are read by python-calamine (fast, holds the sheet in memory); larger ones "
+        "stream through openpyxl in bounded memory.",
+    )
     provider_concurrency: int = Field(
         16, ge=1, le=256, description="Calls in flight to one enrichment provider."
     )

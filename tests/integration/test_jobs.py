@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,14 @@ def upload(
     body = response.json()
     assert body["status"] == "uploaded"
     return str(body["uploadId"])
+
+
+def _zip_of(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
 
 
 def drain(api: LiveApi) -> int:
@@ -412,7 +421,12 @@ def test_an_ndjson_line_that_is_not_json_keeps_its_text_in_the_error_file(api: L
 
 @pytest.mark.parametrize(
     ("name", "content"),
-    [("empty.csv", b""), ("blank.csv", b"\n\n  \n"), ("fake.xlsx", b"PK\x03\x04 not a zip")],
+    [
+        ("fake.xlsx", b"PK\x03\x04 not a zip"),
+        ("photo.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4),
+        ("noise.csv", bytes((i * 73 + 11) % 256 for i in range(4096))),
+        ("archive.xlsx", _zip_of({"readme.txt": b"not a workbook"})),
+    ],
 )
 def test_an_unreadable_upload_fails_at_once_with_its_reason(
     api: LiveApi, name: str, content: bytes
@@ -425,6 +439,22 @@ def test_an_unreadable_upload_fails_at_once_with_its_reason(
     assert status["error"]["code"] == "unreadable_file"
     assert status["error"]["message"]
     assert api.services.queue.dlq_depth() == 0  # not retried: no retry would help
+
+
+@pytest.mark.parametrize(
+    ("name", "content"), [("empty.csv", b""), ("blank.csv", b"\n\n  \n"), ("head.csv", b"Email\n")]
+)
+def test_an_upload_without_records_completes_with_zeros_and_a_warning(
+    api: LiveApi, name: str, content: bytes
+) -> None:
+    with api.client("alice") as client:
+        job_id = upload(client, content, name=name)
+        drain(api)
+        status = client.get(f"/v1/status/{job_id}").json()
+    assert status["status"] == "completed", status
+    assert status["summary"]["received"] == 0
+    assert status["summary"]["created"] == 0
+    assert any(f"{name} has no records" in w for w in status["warnings"])
 
 
 def test_a_job_cancelled_before_its_split_never_starts(api: LiveApi) -> None:

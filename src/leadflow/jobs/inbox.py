@@ -28,7 +28,7 @@ from ..bootstrap import Services
 from ..notify.notifier import Notifier
 from ..pipelines.orders import run_orders
 from ..pipelines.realtime import process_lead_file
-from ..readers import UnreadableFile, open_records
+from ..readers import UnreadableFile, open_records, read_options
 from .supervisor import pid_alive
 
 log = logging.getLogger("leadflow.inbox")
@@ -201,7 +201,8 @@ class Inbox:
             self._notify()
 
     def _orders(self, claimed: Path, name: str) -> None:
-        records = [r for batch in open_records(claimed, 100_000).batches() for _, r in batch]
+        stream = open_records(claimed, 100_000, read_options(self.services.settings), name)
+        records = [r for batch in stream.batches() for _, r in batch]
         orders = (
             records[0].get("orders")
             if len(records) == 1 and isinstance(records[0], dict) and "orders" in records[0]

@@ -8,6 +8,7 @@ message in hand; one killed leaves its lease to run out, and the message runs ag
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -27,13 +28,14 @@ from ..pipelines.importing import (
 )
 from ..pipelines.mapping import InvalidMapping, check_mapped_columns
 from ..pipelines.shaping import RecordShaper
+from ..pipelines.summary import BatchCounts
 from ..ports import DEAD_LETTERED, Message
 from ..providers import registry
 from ..providers.base import Provider
 from ..providers.cached import CachedProvider
 from ..providers.client import CircuitOpen
-from ..readers import UnreadableFile, open_records
-from ..readers.json_reader import InvalidLine
+from ..readers import UnreadableFile, job_read_options, open_records
+from ..readers.base import InvalidLine
 from .enrichment import run_enrichment_batch, write_enrichment_results
 from .metrics import BATCHES, JOB_SECONDS
 from .redrive import REDRIVEN
@@ -173,8 +175,10 @@ class Worker:
     def _split_file(self, job: Job, path: Path, message: Message | None) -> None:
         status = self.services.status
         job_id = job.job_id
-        stream = open_records(path, self.services.settings.batch_size)
-        text_only = stream.format == "csv"
+        settings = self.services.settings
+        options = job_read_options(settings, job.options)
+        stream = open_records(path, settings.batch_size, options, job.file_name or path.name)
+        text_only = stream.text_only
         pending: list[dict[str, Any]] = []
         batches = rows = 0
         mapping = job.options.get("mapping")
@@ -189,9 +193,10 @@ class Worker:
                     "jobId": job_id,
                     "batchNo": batch[0][0],
                     "format": stream.format,
+                    "textOnly": text_only,
                     "headers": stream.headers,
-                    # CSV cells are strings already: only other formats need converting
-                    "records": [r for _, r in batch]
+                    # spreadsheet cells are strings already: only other records need converting
+                    "records": [r if type(r) is dict else _portable(r) for _, r in batch]
                     if text_only
                     else [_portable(r) for _, r in batch],
                 }
@@ -205,12 +210,15 @@ class Worker:
                     )
         if pending:
             self.services.queue.send_many(pending, job.owner)
+        # a file without records completes at once, with a summary of zeros
+        empty = {"totals": json.dumps(_zero_counts())} if batches == 0 else {}
         status.update(
             job_id,
             stage="batch_processing",
             total_batches=batches,
             total_leads=rows,
             warnings=stream.warnings or None,
+            **empty,
         )
         self._finish_if_done(job)
 
@@ -264,7 +272,7 @@ class Worker:
             source_file=job.file_name,
             headers=tuple(headers) if headers else None,
             spreadsheet=fmt in ("csv", "xlsx"),
-            text_only=fmt == "csv",
+            text_only=bool(body.get("textOnly", fmt == "csv")),
         )
 
     def _runnable(self, job_id: str) -> Job | None:
@@ -390,6 +398,10 @@ class Worker:
             status="error",
             error={"message": error, "code": DEAD_LETTERED_CODE, "timestamp": now},
         )
+
+
+def _zero_counts() -> dict[str, int]:
+    return dataclasses.asdict(BatchCounts())
 
 
 def _epoch(stamp: str) -> float:

@@ -11,6 +11,7 @@ Small files skip the pool, which would cost more than it saves.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import multiprocessing
 import os
 import time
@@ -25,10 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from ..domain.lead import LeadDraft, Rejection
+from ..domain.limits import InputLimits, preview, record_limit_reason
 from ..domain.merge import ImportMode, MergePolicy, last_occurrences
 from ..ports import LeadStore, WriteContext
 from ..readers import RecordStream, open_records
-from ..readers.base import Batch
+from ..readers.base import Batch, InvalidLine
 from .mapping import check_mapped_columns
 from .shaping import RecordShaper, shape_leads, shape_optin
 from .standardize import standardize_batch
@@ -58,6 +60,7 @@ class ImportOptions:
     chunk_rows: int = 10_000
     workers: int = 0  # 0: one per core when the file is large enough; 1: no pool
     standardizer: Any = None  # a Provider (the LLM) that maps messy rows to lead fields
+    limits: InputLimits | None = None  # records in memory (API bodies) checked against these
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +237,7 @@ def import_file(
         source_file=path.name,
         headers=None,
         spreadsheet=stream.format in ("csv", "xlsx"),
-        text_only=stream.format == "csv",
+        text_only=stream.text_only,
     )
     workers = _pool_size(options, path.stat().st_size)
     for counts in _run_batches(store, store_factory, stream, job, workers):
@@ -250,7 +253,12 @@ def import_file(
 def import_records(
     store: LeadStore, records: Sequence[Any], options: ImportOptions, source_file: str | None
 ) -> tuple[ImportSummary, list[Rejection]]:
-    """Run a pipeline over records already in memory (an API request body)."""
+    """Run a pipeline over records already in memory (an API request body).
+
+    With `options.limits`, a record over a limit is rejected with its reason.
+    """
+    if options.limits is not None:
+        records = [_within_limits(record, options.limits) for record in records]
     summary = ImportSummary(importId=str(uuid.uuid4()))
     job = BatchJob(options, summary.importId, source_file, None, spreadsheet=False)
     shaped = shape_batch(list(enumerate(records)), job, RecordShaper(options.mapping))
@@ -258,3 +266,11 @@ def import_records(
     assert counts is not None  # no ledger, so never a replay
     summary.add(counts)
     return summary, shaped[1]
+
+
+def _within_limits(record: Any, limits: InputLimits) -> Any:
+    """The record, or an InvalidLine (a preview and the reason) when it is over a limit."""
+    reason = record_limit_reason(record, limits)
+    if reason is None:
+        return record
+    return InvalidLine(preview(json.dumps(record, default=str)[:2000]), reason)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..domain.limits import InputLimits
 from ..domain.optin_schema import check_body
 from ..ports import LeadStore
 from .importing import ImportOptions, PipelineName, import_records
@@ -21,10 +22,19 @@ class OptinResult:
     importId: str = ""  # noqa: N815 - the JSON field name
 
 
-def run_optin(store: LeadStore, owner: str, body: Any, source: str = "api") -> OptinResult:
-    """POST /v1/records: NotAList for a bad body; otherwise the seed's summary."""
+def run_optin(
+    store: LeadStore,
+    owner: str,
+    body: Any,
+    source: str = "api",
+    limits: InputLimits | None = None,
+) -> OptinResult:
+    """POST /v1/records: NotAList for a bad body; otherwise the seed's summary.
+
+    A record over one of `limits` is listed as invalid with its reason.
+    """
     records = check_body(body)
-    options = ImportOptions(owner=owner, pipeline=PipelineName.OPTIN, source=source)
+    options = ImportOptions(owner=owner, pipeline=PipelineName.OPTIN, source=source, limits=limits)
     summary, rejections = import_records(store, records, options, None)
     return OptinResult(
         received=summary.received,

@@ -17,7 +17,7 @@ from ..bootstrap import Services
 from ..notify.notifier import notifications_enabled, payloads
 from ..notify.outbox import lead_entries
 from ..providers.offline import OfflineProvider
-from ..readers import open_records
+from ..readers import open_records, read_options
 from .importing import (
     BatchJob,
     ImportOptions,
@@ -48,7 +48,7 @@ def file_import_id(path: Path) -> str:
 def process_lead_file(services: Services, owner: str, path: Path, name: str) -> FileResult:
     """Run one lead file; UnreadableFile when it is not a readable file of records."""
     import_id = file_import_id(path)
-    stream = open_records(path, 100_000)
+    stream = open_records(path, 100_000, read_options(services.settings), name)
     batch = [pair for chunk in stream.batches() for pair in chunk]  # inbox files are small
     job = BatchJob(
         ImportOptions(owner=owner, source="inbox", region=services.settings.default_region),
@@ -56,7 +56,7 @@ def process_lead_file(services: Services, owner: str, path: Path, name: str) -> 
         name,
         tuple(stream.headers) if stream.headers else None,
         spreadsheet=stream.format in ("csv", "xlsx"),
-        text_only=stream.format == "csv",
+        text_only=stream.text_only,
     )
     drafts, rejections = shape_batch(batch, job, RecordShaper())
     write = batch_write(job, (drafts, rejections), 0)

@@ -142,7 +142,7 @@ def _shape_text_records(
     width = len(headers)
     others: Batch = []
     for index, record in batch:
-        if len(record) != width:
+        if not isinstance(record, dict) or len(record) != width:  # ragged, or over a limit
             others.append((index, record))
             continue
         texts = [record[h].strip() if h is not None else "" for h in text_headers]

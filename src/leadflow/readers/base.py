@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
+
+from ..domain.limits import InputLimits
 
 Batch = list[tuple[int, Any]]
 
@@ -12,14 +15,44 @@ class UnreadableFile(ValueError):
     """The file cannot be read as any supported format; the message says why."""
 
 
+class InvalidLine:
+    """A row or line that is not a record (not JSON, over a limit): kept, with its text
+    and why, so it reaches the error file."""
+
+    def __init__(self, text: str, error: str) -> None:
+        self.text = text
+        self.error = error
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """How to read a file: which header row and sheet, and the input limits.
+
+    `header_row` is 1-based (the line of a text file as an editor numbers it, the row of
+    a sheet as the spreadsheet shows it); None finds it. `sheet` is a sheet's name or its
+    1-based position; None takes the first sheet that has a header row.
+    """
+
+    header_row: int | None = None
+    sheet: str | None = None
+    limits: InputLimits = field(default_factory=InputLimits)
+    calamine_max_bytes: int = 64 * 1024 * 1024  # XLSX files up to this use python-calamine
+
+    def as_job_options(self) -> dict[str, Any]:
+        """What an upload job keeps so that its worker reads the file the same way."""
+        return {"headerRow": self.header_row, "sheet": self.sheet}
+
+
 class RecordStream:
     """Batches of (index, record), plus what a progress bar and a summary need."""
 
     format: str = ""
     encoding: str | None = None
+    text_only: bool = False  # every record is a dict of strings keyed by `headers`
 
-    def __init__(self, batch_rows: int) -> None:
+    def __init__(self, batch_rows: int, name: str = "the file") -> None:
         self.batch_rows = batch_rows
+        self.name = name
         self.warnings: list[str] = []
         self.headers: list[str] | None = None
         self.rows_read = 0  # records handed out so far
@@ -32,7 +65,10 @@ class RecordStream:
         return max(self.rows_read, round(self.rows_read * total / done))
 
     def batches(self) -> Iterator[Batch]:
-        """Lists of up to `batch_rows` (index, record) pairs, in file order."""
+        """Lists of up to `batch_rows` (index, record) pairs, in file order.
+
+        A file without a single record adds a "no records" warning once read through.
+        """
         batch: Batch = []
         for index, record in enumerate(self.records()):
             batch.append((index, record))
@@ -43,6 +79,9 @@ class RecordStream:
         if batch:
             self.rows_read += len(batch)
             yield batch
+        if self.rows_read == 0:
+            what = "only a header row" if self.headers else "nothing"
+            self.warnings.append(f"{self.name} has no records ({what}): nothing was imported")
 
     def records(self) -> Iterator[Any]:
         """The file's records, one at a time."""
@@ -65,3 +104,8 @@ def unique_headers(cells: list[Any]) -> list[str]:
         seen[name] = count
         names.append(name if count == 1 else f"{name}_{count}")
     return names
+
+
+def row_text(cells: list[str], delimiter: str = ",") -> str:
+    """A row's cells joined back into one line (for the error file)."""
+    return delimiter.join(cells)

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from ...domain.optin_schema import NotAList
 from ...pipelines.optin import OptinResult, run_optin
+from ...readers import input_limits
 from ..deps import CurrentUser, ServicesDep
 from ..errors import ApiError
 from ..json_body import parse_json_body
@@ -78,7 +79,8 @@ async def post_records(request: Request, user: CurrentUser, services: ServicesDe
     try:
         # Run on the event loop, not in a thread: writes are serialized by SQLite anyway,
         # and handing each one to a thread pool costs more than the write itself.
-        result: OptinResult = run_optin(services.leads, user, body)
+        limits = input_limits(services.settings)
+        result: OptinResult = run_optin(services.leads, user, body, limits=limits)
     except NotAList as exc:
         raise ApiError(422, "invalid_body", str(exc)) from None
     return {

@@ -50,6 +50,24 @@ async def upload(
         str | None,
         Query(pattern="^llm$", description="llm: the LLM maps messy rows to lead fields."),
     ] = None,
+    header_row: Annotated[
+        int | None,
+        Query(
+            alias="headerRow",
+            ge=1,
+            le=1_048_576,
+            description="1-based line (CSV) or row (XLSX) of the header; found when absent.",
+        ),
+    ] = None,
+    sheet: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=200,
+            description="XLSX sheet by name or 1-based position; default: the first sheet "
+            "that has a header row.",
+        ),
+    ] = None,
 ) -> JSONResponse:
     """Store the file and start a job; poll GET /v1/status/{uploadId} for its progress."""
     try:
@@ -62,6 +80,9 @@ async def upload(
         "merge": merge.value,
         "mapping": mapping,
         "standardize": standardize,
+        # how the worker reads the file: the same header row and sheet as asked here
+        "headerRow": header_row,
+        "sheet": sheet,
     }
     if standardize:
         try:
