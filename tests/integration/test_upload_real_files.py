@@ -126,7 +126,7 @@ def test_a_sheet_that_is_not_there_ends_the_job_as_unreadable(api: LiveApi) -> N
     with api.client("alice") as client:
         status = run_upload(api, client, "book.xlsx", _workbook(), sheet="Nope")
     assert status["status"] == "error"
-    assert status["error"]["code"] == "UNREADABLE_FILE"
+    assert status["error"]["code"] == "unreadable_file"
     assert "'Leads 2024'" in status["error"]["message"]
 
 
