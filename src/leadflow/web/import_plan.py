@@ -8,7 +8,6 @@ decide exactly as the job will.
 
 from __future__ import annotations
 
-import inspect
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -80,36 +79,18 @@ class DryRun:
 def open_stream(
     path: Path,
     batch_rows: int,
-    sheet: str | None = None,
-    header_row: int | None = None,
-    settings: Settings | None = None,
+    sheet: str | None,
+    header_row: int | None,
+    settings: Settings | None,
 ) -> RecordStream:
-    """The file's records, read with the chosen sheet and header row.
-
-    Readers take them either as keywords or as a ReadOptions built by
-    `readers.read_options(settings, header_row, sheet)`; when the readers of this build
-    take neither, the stream says so in a warning instead of silently ignoring them.
-    """
-    accepted = inspect.signature(open_records).parameters
-    make_options = getattr(readers, "read_options", None)
-    kwargs: dict[str, Any] = {}
-    ignored: list[str] = []
-    if "options" in accepted and make_options is not None and settings is not None:
-        kwargs["options"] = make_options(settings, header_row, sheet)
+    """The file's records, read with the chosen sheet and header row and the settings'
+    input limits, exactly as the upload job will read them (`readers.read_options`);
+    without settings, the readers' default limits."""
+    if settings is None:
+        options = readers.ReadOptions(header_row=header_row, sheet=sheet)
     else:
-        for name, value, label in (
-            ("sheet", sheet, "sheet"),
-            ("header_row", header_row, "header row"),
-        ):
-            if value and name in accepted:
-                kwargs[name] = value
-            elif value:
-                ignored.append(label)
-    stream = open_records(path, batch_rows, **kwargs)
-    if ignored:
-        chosen = " and ".join(ignored)
-        stream.warnings.append(f"this version reads the file without the chosen {chosen}")
-    return stream
+        options = readers.read_options(settings, header_row, sheet)
+    return open_records(path, batch_rows, options)
 
 
 def sheet_names(path: Path, fmt: str) -> list[str]:
