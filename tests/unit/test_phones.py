@@ -368,3 +368,17 @@ def test_float_renderings_of_a_number_agree_with_its_digits(number: int) -> None
         # the same number, or flagged as given when the digits are not a valid number
         expected = plain if plain.valid else Phone(rendering, False)
         assert normalize_phone(rendering) == expected
+
+
+@given(
+    st.from_regex(r"0[0-9]{6,14}", fullmatch=True),
+    st.sampled_from([" ", "", "-", "."]),
+    st.sampled_from(["US", "CA", "PR", "JM"]),
+)
+@example("02079460958", " ", "US")
+@example("0114420794609", " ", "US")
+def test_leading_zero_numbers_in_nanp_regions_agree_with_the_library(
+    digits: str, separator: str, region: str
+) -> None:
+    text = separator.join([digits[:3], digits[3:7], digits[7:]]).strip(separator)
+    assert _normalize_uncached(text, region) == slow_normalize_phone(text, region)

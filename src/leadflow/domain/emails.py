@@ -68,7 +68,11 @@ def normalize_email(raw: str | None) -> str | None:
     """
     if raw is None:
         return None
-    value = clean_email_text(raw).lower()
+    return _normalize_clean(clean_email_text(raw).lower())
+
+
+def _normalize_clean(value: str) -> str | None:
+    """normalize_email of text that is cleaned and lower-cased already."""
     if value in NO_EMAIL_MARKERS:
         return None
     local, at, domain = value.rpartition("@")
@@ -133,7 +137,7 @@ def parse_email_cell(raw: str | None) -> EmailCell:
         return EmailCell(None)
     text = raw.strip()
     if text.isascii() and _NEEDS_SPLIT.search(text) is None:
-        return EmailCell(normalize_email(text))  # one plain address: the hot path
+        return EmailCell(_normalize_clean(text.lower()))  # one plain address: the hot path
     cleaned = clean_email_text(text) if text.count("@") <= 1 else text
     if cleaned.count("@") <= 1:
         return EmailCell(normalize_email(cleaned))

@@ -12,6 +12,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -54,6 +55,7 @@ def _load() -> tuple[dict[str, str], frozenset[str], frozenset[str]]:
 _LOOKUP, _COURTESY_HEADERS, COURTESY_TITLES = _load()
 
 
+@lru_cache(maxsize=4096)  # a file repeats few titles: each is folded once
 def is_courtesy_title(value: str) -> bool:
     """True for a salutation such as 'Dr.', 'Mrs', 'Mme', 'Herr' (never a job title)."""
     return header_key(value) in COURTESY_TITLES if len(value) <= 12 else False

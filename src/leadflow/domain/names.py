@@ -82,9 +82,24 @@ def _parse_with_nameparser(text: str) -> ParsedName:
         last = " ".join(p for p in (name.middle, name.last) if p)
     if not first and last:  # 'Dr. Roe': a lone name is a first name, as without a title
         first, last = last, ""
-    if not first and not last and not salutation and not suffix:
-        first = text  # nothing nameparser recognised (all punctuation): keep it as given
-    return ParsedName(first, last, salutation, suffix)
+    parsed = ParsedName(first, last, salutation, suffix)
+    if _words(" ".join(parsed)) != _words(text):
+        # nameparser set something aside (a nickname in quotes, a symbol): a name is
+        # never cut, so fall back to the plain split, first word / the rest
+        return _plain_split(text)
+    return parsed
+
+
+def _words(text: str) -> list[str]:
+    return sorted(text.replace(",", " ").split())
+
+
+def _plain_split(text: str) -> ParsedName:
+    if "," in text:
+        last, _, first = text.partition(",")
+        return ParsedName(first.strip(), last.strip())
+    first, _, last = text.partition(" ")
+    return ParsedName(first, last)
 
 
 def _is_last_comma_first(text: str, last: str) -> bool:

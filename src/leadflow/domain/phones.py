@@ -93,7 +93,7 @@ def spreadsheet_number(text: str) -> str:
     '4155550107.0' -> '4155550107', '4,155,550,142' -> '4155550142',
     '4.155550112E9' -> '4155550112'; LossyNumber for '4.16E+09' (digits were dropped).
     """
-    if not text[:1].isdigit():
+    if not text[:1].isdigit() or text.isdigit():
         return text
     match = _DECIMAL_ZERO.fullmatch(text)
     if match is not None:
@@ -117,6 +117,8 @@ def spreadsheet_number(text: str) -> str:
 
 def split_extension(text: str) -> tuple[str, str]:
     """'(415) 555-0109 x101' -> ('(415) 555-0109', '101'); no extension: (text, '')."""
+    if "x" not in text and "X" not in text and "#" not in text:  # every form has one
+        return text, ""
     match = _EXTENSION.search(text)
     if match is None or match.start() == 0:
         return text, ""
@@ -154,7 +156,17 @@ def _normalize_number(text: str, region: str) -> Phone | None:
                 return Phone("+1" + national, True)
         elif plus and "(" not in text and ")" not in text and _international_is_valid(digits):
             return Phone("+" + digits, True)
+        elif _nanp_never_valid(digits, plus, region):
+            return Phone(text, False)
     return slow_normalize_phone(text, region)
+
+
+def _nanp_never_valid(digits: str, plus: bool, region: str) -> bool:
+    """A number written nationally for another country ('020 7946 0958') read in a North
+    American region: a leading 0 that is not the 011 international prefix is never valid
+    there (a property test checks this against the library), and the library's answer
+    costs the most of all (it tries every NANP region)."""
+    return not plus and digits[:1] == "0" and digits[:3] != "011" and region in _NANP_REGIONS
 
 
 def _nanp_national(digits: str, plus: bool, region: str) -> str | None:
