@@ -29,6 +29,8 @@ _INVISIBLE = {
 }
 _DISPLAY_FORM = re.compile(r"<([^<>]*)>")
 _SEPARATORS = re.compile(r":::|[;,\s]+")
+# a display name (quoted, or up to the previous separator) and its <address>
+_NAMED_ADDRESS = re.compile(r'(?:"[^"]*"|[^;,<>"])*<([^<>]*)>')
 _NEEDS_SPLIT = re.compile(r"[\s;,<:]")
 
 
@@ -165,8 +167,5 @@ def parse_email_cell(raw: str | None) -> EmailCell:
 
 def _candidates(text: str) -> list[str]:
     """The addresses a multi-address cell holds, display names and mailto: removed."""
-    value = text.translate(_INVISIBLE)
-    bracketed = _DISPLAY_FORM.findall(value)
-    if bracketed:
-        return [b.strip() for b in bracketed if b.strip()]
+    value = _NAMED_ADDRESS.sub(r" \1 ", text.translate(_INVISIBLE))  # 'Jane <j@x>' -> 'j@x'
     return [part for part in _SEPARATORS.split(value) if part and part.lower() != "mailto"]
