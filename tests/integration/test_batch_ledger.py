@@ -61,6 +61,7 @@ def test_a_redelivered_batch_changes_nothing_and_counts_once(store: LeadStore) -
         "created": 2,
         "updated": 0,
         "ignored": 0,
+        "rowWarnings": 0,
     }
 
 

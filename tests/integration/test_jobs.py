@@ -79,6 +79,7 @@ def test_an_upload_runs_to_completed_with_the_import_counts(api: LiveApi) -> Non
         "created": 3,
         "updated": 0,
         "ignored": 0,
+        "rowWarnings": 0,
     }
     assert status["ttl"] > time.time() + 23 * 3600
     assert status["error"] is None
