@@ -148,7 +148,6 @@ def _fast_path(addr: str) -> tuple[bool, str | None]:
     test follows the guard as it changes.
     """
     emails._domains.clear()
-    emails._unicode_domains.clear()
     calls: list[str] = []
     real = emails.validate_email
 

@@ -382,3 +382,20 @@ def test_leading_zero_numbers_in_nanp_regions_agree_with_the_library(
 ) -> None:
     text = separator.join([digits[:3], digits[3:7], digits[7:]]).strip(separator)
     assert _normalize_uncached(text, region) == slow_normalize_phone(text, region)
+
+
+@given(
+    st.sampled_from(["ext ", "ext. ", "x", "X", "#", ";ext=", "extension ", " ext "]),
+    st.from_regex(r"[0-9]{1,7}", fullmatch=True),
+    st.sampled_from(["US", "CA", "GB"]),
+)
+def test_an_extension_alone_agrees_with_the_library(form: str, digits: str, region: str) -> None:
+    text = f"{form}{digits}"
+    assert _normalize_uncached(text, region) == slow_normalize_phone(text.strip(), region)
+
+
+def test_an_extension_alone_is_never_a_number() -> None:
+    # where the library would read 'ext 30000' as the (German) number 30000, we do not:
+    # the digits after 'ext' are an extension, and there is no number to dial
+    assert slow_normalize_phone("ext 30000", "DE").valid
+    assert normalize_phone("ext 30000", "DE") == Phone("ext 30000", False)

@@ -78,10 +78,10 @@ def _normalize_clean(value: str) -> str | None:
     if value in NO_EMAIL_MARKERS:
         return None
     local, at, domain = value.rpartition("@")
-    if at and len(local) <= 64 and _LOCAL.fullmatch(local) is not None:
-        ascii_domain = _domain(domain)
-        if ascii_domain is not None and _short_enough(local, domain, ascii_domain):
-            return f"{local}@{ascii_domain}"
+    if at and _LOCAL.fullmatch(local) is not None:
+        known = _domains.get(domain) or _domain(domain)
+        if known is not None and len(local) <= known[1]:
+            return f"{local}@{known[0]}"
     return slow_normalize_email(value)
 
 
@@ -94,39 +94,30 @@ def slow_normalize_email(value: str) -> str:
     return f"{result.local_part.lower()}@{result.ascii_domain.lower()}"
 
 
-def _short_enough(local: str, domain: str, ascii_domain: str) -> bool:
-    if domain.isascii() and domain == ascii_domain:
-        return len(local) + 1 + len(domain) <= _MAX_LENGTH
-    unicode_domain = _unicode_domains.get(domain, domain)
-    return all(
-        len(local) + 1 + len(d.encode()) <= _MAX_LENGTH
-        for d in (domain, unicode_domain, ascii_domain)
-    )
+# domain as written -> (its lower-case IDNA ASCII form, the longest local part it allows),
+# or None when email-validator rejects it
+_domains: dict[str, tuple[str, int] | None] = {}
 
 
-_domains: dict[str, str | None] = {}  # domain as written -> its IDNA ASCII form, or None
-_unicode_domains: dict[str, str] = {}  # domain as written -> its normalized Unicode form
-
-
-def _domain(domain: str) -> str | None:
-    """The domain's lower-case ASCII form when email-validator accepts it, else None."""
-    known = _domains.get(domain, _UNSEEN)
-    if known is not _UNSEEN:
-        return known  # type: ignore[return-value]
+def _domain(domain: str) -> tuple[str, int] | None:
+    """What email-validator says of a domain, checked once (see _domains)."""
+    if domain in _domains:
+        return _domains[domain]
     if len(_domains) >= _DOMAIN_CACHE_LIMIT:
         _domains.clear()  # bounded on files of ever-new domains; refills quickly
-        _unicode_domains.clear()
     try:
         result = validate_email(f"a@{domain}", check_deliverability=False)
     except EmailNotValidError:
         _domains[domain] = None
         return None
-    _domains[domain] = ascii_domain = result.ascii_domain.lower()
-    _unicode_domains[domain] = result.domain
-    return ascii_domain
+    ascii_domain = result.ascii_domain.lower()
+    # email-validator checks the address as written, normalized and in ASCII form, each
+    # at most 254 UTF-8 bytes, and a local part of at most 64 characters
+    longest = max(len(d.encode()) for d in (domain, result.domain, ascii_domain))
+    _domains[domain] = known = (ascii_domain, min(64, _MAX_LENGTH - 1 - longest))
+    return known
 
 
-_UNSEEN = object()
 
 
 def parse_email_cell(raw: str | None) -> EmailCell:

@@ -116,11 +116,12 @@ def spreadsheet_number(text: str) -> str:
 
 
 def split_extension(text: str) -> tuple[str, str]:
-    """'(415) 555-0109 x101' -> ('(415) 555-0109', '101'); no extension: (text, '')."""
+    """'(415) 555-0109 x101' -> ('(415) 555-0109', '101'); ('ext 11' -> ('', '11'));
+    no extension: (text, '')."""
     if "x" not in text and "X" not in text and "#" not in text:  # every form has one
         return text, ""
     match = _EXTENSION.search(text)
-    if match is None or match.start() == 0:
+    if match is None:
         return text, ""
     return text[: match.start()].rstrip(), match.group(1)
 
@@ -134,6 +135,8 @@ def _normalize_uncached(raw: str, region: str) -> Phone | None:
     except LossyNumber:
         return Phone(text, False)
     base, extension = split_extension(number)
+    if not base:  # an extension alone ('ext 11'): no number to dial
+        return Phone(text, False)
     phone = _normalize_number(base, region)
     if phone is None or not phone.valid:
         return Phone(text, False)
