@@ -192,6 +192,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX outbox_pending ON outbox(status, id);
     CREATE TABLE alarms (name TEXT PRIMARY KEY, raised INTEGER NOT NULL);
     """,
+    # 12: how an upload's columns were mapped (header -> field, null: kept in attributes)
+    """
+    ALTER TABLE jobs ADD COLUMN columns TEXT;
+    """,
 )
 
 

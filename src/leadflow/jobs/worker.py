@@ -25,6 +25,7 @@ from ..pipelines.importing import (
     store_batches,
 )
 from ..pipelines.shaping import RecordShaper
+from ..pipelines.summary import column_report
 from ..ports import Message
 from ..providers import registry
 from ..providers.base import Provider
@@ -184,6 +185,9 @@ class Worker:
             total_batches=batches,
             total_leads=rows,
             warnings=stream.warnings or None,
+            columns=None
+            if stream.headers is None
+            else column_report(stream.headers, job.options.get("mapping")),
         )
         self._finish_if_done(job_id)
 
