@@ -399,3 +399,22 @@ def test_an_extension_alone_is_never_a_number() -> None:
     # the digits after 'ext' are an extension, and there is no number to dial
     assert slow_normalize_phone("ext 30000", "DE").valid
     assert normalize_phone("ext 30000", "DE") == Phone("ext 30000", False)
+
+
+@given(
+    area=st.integers(200, 999),
+    exchange=st.integers(200, 999),
+    line=st.integers(0, 9999),
+    shape=st.sampled_from(
+        ["({a}) {e}-{l}", "+1 {a} {e} {l}", "{a}{e}{l}", "+44 20 {e}{l}", "+49 30 {a}{l}"]
+    ),
+    before=st.sampled_from(["", " ", "  ", "\t"]),
+    after=st.sampled_from(["", " ", "\n", "  "]),
+    region=st.sampled_from(["US", "GB", "DE"]),
+)
+def test_surrounding_spaces_never_change_the_answer(
+    area: int, exchange: int, line: int, shape: str, before: str, after: str, region: str
+) -> None:
+    text = shape.format(a=area, e=exchange, l=f"{line:04d}")
+    expected = slow_normalize_phone(text, region)
+    assert normalize_phone(before + text + after, region) == expected
