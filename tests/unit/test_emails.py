@@ -385,3 +385,15 @@ def test_one_address_with_a_space_is_not_split() -> None:
     """Splitting needs two @: 'john doe@x.com' is one malformed address, not 'doe@x.com'."""
     with pytest.raises(InvalidEmail):
         emails.parse_email_cell("john doe@example.com")
+
+
+@given(
+    st.from_regex(r"[a-z0-9.]{0,6}@[a-z0-9.@]{0,6}@[a-z0-9.]{0,8}", fullmatch=True),
+)
+@example("user1@@broken")
+@example("a@b@example.com")
+def test_two_at_signs_without_quotes_are_rejected_like_email_validator(addr: str) -> None:
+    with pytest.raises(EmailNotValidError):
+        validate_email(addr, check_deliverability=False)
+    with pytest.raises(InvalidEmail):
+        normalize_email(addr)

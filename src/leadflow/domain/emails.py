@@ -82,6 +82,8 @@ def _normalize_clean(value: str) -> str | None:
         known = _domains.get(domain) or _domain(domain)
         if known is not None and len(local) <= known[1]:
             return f"{local}@{known[0]}"
+    elif "@" in local and '"' not in local:  # 'a@@b', 'a@b@c': only quotes allow a 2nd @
+        raise InvalidEmail("The email address has more than one @-sign.")
     return slow_normalize_email(value)
 
 
@@ -116,8 +118,6 @@ def _domain(domain: str) -> tuple[str, int] | None:
     longest = max(len(d.encode()) for d in (domain, result.domain, ascii_domain))
     _domains[domain] = known = (ascii_domain, min(64, _MAX_LENGTH - 1 - longest))
     return known
-
-
 
 
 def parse_email_cell(raw: str | None) -> EmailCell:
