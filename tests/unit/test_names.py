@@ -74,7 +74,7 @@ def test_split_parts_are_trimmed_and_keep_every_word(full: str) -> None:
     assert sorted(" ".join(parsed).replace(",", " ").split()) == sorted(
         full.replace(",", " ").split()
     )
-    if "," not in full:  # without a comma, a lone name is a first name
+    if "," not in full and not parsed.salutation:  # a lone name is a first name
         assert not (parsed.last and not parsed.first)
 
 
@@ -133,7 +133,7 @@ def test_every_word_of_a_name_lands_in_one_part(
         ("Smith, John Jr.", ("John", "Smith", "", "Jr.")),
         ("Ms Sara Lee PhD", ("Sara", "Lee", "Ms", "PhD")),
         ("Prof. Dr. Hans Müller", ("Hans", "Müller", "Prof. Dr.", "")),
-        ("Dr. Roe", ("Roe", "", "Dr.", "")),
+        ("Dr. Roe", ("", "Roe", "Dr.", "")),  # 'Mr Smith': Smith is the last name
         ("José García López", ("José", "García López", "", "")),
     ],
 )

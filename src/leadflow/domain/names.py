@@ -80,8 +80,8 @@ def _parse_with_nameparser(text: str) -> ParsedName:
     else:
         first = name.first
         last = " ".join(p for p in (name.middle, name.last) if p)
-    if not first and last:  # 'Dr. Roe': a lone name is a first name, as without a title
-        first, last = last, ""
+    if not first and last and not salutation:  # a lone name is a first name ('Jr Smith')
+        first, last = last, ""  # but 'Dr. Roe' / 'Mr Smith' keep Roe / Smith as last name
     parsed = ParsedName(first, last, salutation, suffix)
     if _words(" ".join(parsed)) != _words(text):
         # nameparser set something aside (a nickname in quotes, a symbol): a name is
