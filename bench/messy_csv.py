@@ -1,8 +1,12 @@
-"""Deterministic messy lead CSVs for the benchmarks and the large-file tests.
+"""Deterministic messy lead CSVs for the benchmarks, shaped like real files.
 
-About 10% of rows repeat an earlier lead with the email in another case or with spaces,
-phones come in mixed formats (a few international, a few unparseable), a few emails are
-malformed, and some rows have a phone but no email.
+- about 10% of rows repeat an earlier lead (its email in another case, with spaces);
+- about 30% of emails are in mixed case with surrounding spaces;
+- about 15% of emails have an internationalized domain (bücher.de, münchen.de ...);
+  as in real files, a few distinct domains cover every address;
+- US and UK phones in mixed formats, some as spreadsheets write numbers (4155550107.0,
+  4,155,550,142), some with an extension (x101, ext. 230), a few unparseable;
+- about 3% of rows are malformed (a broken email) and some have a phone but no email.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ MAIL_LAST = ["doe", "roe", "smith", "nguyen", "garcia", "mueller", "khan", "ross
 COMPANIES = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark", "Wayne", "Tyrell"]
 TITLES = ["CTO", "CEO", "VP Sales", "Engineer", "Head of Marketing", "", "Buyer"]
 DOMAINS = ["example.com", "acme.io", "globex.net", "mail.co.uk", "hooli.dev"]
+IDN_DOMAINS = ["bücher.de", "münchen.de", "café.fr", "straße.de", "españa.es"]
 HEADER = ["First Name", "Last Name", "E-mail", "Phone", "Company Name", "Job Title", "Notes"]
 
 
@@ -48,19 +53,39 @@ def phone_for(rng: random.Random, n: int) -> str:
     exchange = 200 + (n // len(AREA_CODES)) % 700
     line = n % 10000
     shape = rng.random()
-    if shape < 0.3:
+    if shape < 0.25:
         return f"({area}) {exchange}-{line:04d}"
-    if shape < 0.5:
+    if shape < 0.4:
         return f"{area}.{exchange}.{line:04d}"
-    if shape < 0.7:
+    if shape < 0.55:
         return f"+1 {area} {exchange} {line:04d}"
-    if shape < 0.85:
+    if shape < 0.65:
         return f"{area}{exchange}{line:04d}"
-    if shape < 0.95:
+    if shape < 0.7:
+        return f"{area}{exchange}{line:04d}.0"  # a spreadsheet's float
+    if shape < 0.73:
+        return f"{int(f'{area}{exchange}{line:04d}'):,}"  # thousands separators
+    if shape < 0.76:
+        return f"({area}) {exchange}-{line:04d} x{n % 900 + 100}"
+    if shape < 0.86:
         return f"+44 20 7946 {line:04d}"
-    if shape < 0.98:
+    if shape < 0.93:
+        return f"020 7946 {line:04d}"  # UK national format: the US default region rejects it
+    if shape < 0.97:
         return f"ext {line}"
     return ""
+
+
+def email_for(rng: random.Random, k: int) -> str:
+    """Lead k's address as a person typed it: a fixed address, case and spaces vary."""
+    if k % 7 == 3:  # about 15% of leads are at an internationalized domain
+        domain = IDN_DOMAINS[k % len(IDN_DOMAINS)]
+    else:
+        domain = DOMAINS[k % len(DOMAINS)]
+    address = f"user{k}.{MAIL_LAST[k % 10]}@{domain}"
+    if rng.random() < 0.3:  # mixed case, with spaces around
+        address = f"  User{k}.{MAIL_LAST[k % 10].title()}@{domain.title()} "
+    return address
 
 
 def write_messy_csv(path: Path, rows: int, seed: int = 42) -> None:
@@ -71,16 +96,14 @@ def write_messy_csv(path: Path, rows: int, seed: int = 42) -> None:
         for n in range(rows):
             if n > 10 and rng.random() < 0.10:
                 k = rng.randrange(n)  # a duplicate of an earlier row, email case/space mangled
-                email = (
-                    f"  User{k}.{MAIL_LAST[k % 10].title()}@{DOMAINS[k % len(DOMAINS)].upper()} "
-                )
+                email = email_for(rng, k).upper()
             else:
                 k = n
-                email = f"user{k}.{MAIL_LAST[k % 10]}@{DOMAINS[k % len(DOMAINS)]}"
+                email = email_for(rng, k)
                 roll = rng.random()
-                if roll < 0.01:
+                if roll < 0.03:
                     email = f"user{k}@@broken"
-                elif roll < 0.04:
+                elif roll < 0.06:
                     email = ""
             writer.writerow(
                 [

@@ -506,7 +506,8 @@ def status(
     err.print(f"{job_id}: {doc['status']} ({doc['stage']}), {progress['percentage']}%")
     summary = doc.get("summary")
     if summary:
-        err.print("  " + ", ".join(f"{k} {v:,}" for k, v in summary.items()))
+        counts = {k: v for k, v in summary.items() if isinstance(v, int)}  # not `columns`
+        err.print("  " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     if doc.get("error"):
         err.print(f"  {_error_sentence(doc['error'])}", highlight=False, soft_wrap=True)
     if doc["status"] == "error":

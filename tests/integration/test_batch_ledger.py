@@ -62,6 +62,7 @@ def test_a_redelivered_batch_changes_nothing_and_counts_once(store: LeadStore) -
         "updated": 0,
         "unchanged": 0,
         "ignored": 0,
+        "rowWarnings": 0,
     }
 
 

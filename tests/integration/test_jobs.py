@@ -91,6 +91,14 @@ def test_an_upload_runs_to_completed_with_the_import_counts(api: LiveApi) -> Non
         "updated": 0,
         "unchanged": 0,
         "ignored": 0,
+        "rowWarnings": 0,
+        "columns": {
+            "First Name": "firstName",
+            "Last Name": "lastName",
+            "E-mail": "email",
+            "Phone": "phone",
+            "Company": "company",
+        },
     }
     assert status["ttl"] > time.time() + 23 * 3600
     assert status["error"] is None
@@ -470,3 +478,29 @@ def test_a_job_cancelled_before_its_split_never_starts(api: LiveApi) -> None:
     # a worker's late stage (its split ending) does not hide the cancel either
     api.services.status.update(job_id, stage="batch_processing", total_batches=3)
     assert api.services.status.document(job_id, "alice")["stage"] == "cancelled"  # type: ignore[index]
+
+
+def test_an_upload_reports_its_column_mapping_and_row_warnings(api: LiveApi) -> None:
+    """Issue 8: the status summary says how each column was mapped (null: attributes)."""
+    content = (
+        "Name,E-mail 1 - Value,Phone 1 - Value,Organization 1 - Title,Birthday\n"
+        "Dr. Jane Roe,jane@x.com ::: jane@y.org,(415) 555-0109 x101,Head of Sales,1990-01-02\n"
+    )
+    with api.client("alice") as client:
+        job_id = upload(client, content, "google.csv")
+        drain(api)
+        status = client.get(f"/v1/status/{job_id}").json()
+        leads = client.get("/v1/leads").json()
+    assert status["status"] == "completed"
+    assert status["summary"]["columns"] == {
+        "Name": "name",
+        "E-mail 1 - Value": "email",
+        "Phone 1 - Value": "phone",
+        "Organization 1 - Title": "title",
+        "Birthday": None,
+    }
+    assert status["summary"]["rowWarnings"] == 1
+    (lead,) = leads["items"]
+    assert lead["phone"] == "+14155550109;ext=101"
+    assert lead["attributes"]["otherEmails"] == ["jane@y.org"]
+    assert lead["attributes"]["salutation"] == "Dr."

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from leadflow.domain.headers import (
     LEAD_FIELDS,
+    MAPPABLE_FIELDS,
     header_key,
     map_headers,
     parse_mapping,
@@ -91,8 +92,8 @@ def test_explicit_mapping_wins_over_the_guess() -> None:
 
 
 def test_explicit_mapping_matches_headers_loosely() -> None:
-    result = map_headers(["CONTACT-E-MAIL", "Firma"], explicit={"contact e mail": "email"})
-    assert result == {"CONTACT-E-MAIL": "email", "Firma": None}
+    result = map_headers(["CONTACT-E-MAIL", "Colour"], explicit={"contact e mail": "email"})
+    assert result == {"CONTACT-E-MAIL": "email", "Colour": None}
 
 
 def test_explicit_mapping_can_rename_a_known_header() -> None:
@@ -153,7 +154,7 @@ def test_each_field_is_mapped_at_most_once(headers: list[str]) -> None:
 
 @given(st.text(max_size=20))
 def test_resolve_field_is_none_or_a_lead_field(name: str) -> None:
-    assert resolve_field(name) in (*LEAD_FIELDS, None)
+    assert resolve_field(name) in (*MAPPABLE_FIELDS, None)
 
 
 def test_each_json_record_is_mapped_on_its_own() -> None:
@@ -171,3 +172,152 @@ def test_each_json_record_is_mapped_on_its_own() -> None:
         {"email": "a@x.com"},
         {"e-mail": "b@x.com"},
     )
+
+
+# --- the headers of well-known exports and languages --------------------------------------
+
+GOOGLE_CONTACTS = {
+    "Given Name": "firstName",
+    "Family Name": "lastName",
+    "Name Prefix": "salutation",
+    "Name Suffix": "nameSuffix",
+    "E-mail 1 - Value": "email",
+    "E-mail 1 - Type": None,
+    "E-mail 2 - Value": None,
+    "Phone 1 - Value": "phone",
+    "Organization 1 - Name": "company",
+    "Organization 1 - Title": "title",
+    "Birthday": None,
+}
+OUTLOOK = {
+    "Title": "salutation",  # beside Job Title it is the courtesy title
+    "First Name": "firstName",
+    "Last Name": "lastName",
+    "Suffix": "nameSuffix",
+    "Company": "company",
+    "Job Title": "title",
+    "Business Phone": "phone",
+    "Mobile Phone": None,
+    "E-mail Address": "email",
+    "Notes": "remarks",
+}
+LINKEDIN = {
+    "First Name": "firstName",
+    "Last Name": "lastName",
+    "URL": None,
+    "Email Address": "email",
+    "Company": "company",
+    "Position": "title",
+    "Connected On": None,
+}
+SALESFORCE = {
+    "Salutation": "salutation",
+    "First Name": "firstName",
+    "Last Name": "lastName",
+    "Title": "title",  # no job-title column beside it: Salesforce's Title is the job
+    "Account Name": "company",
+    "Phone": "phone",
+    "Email": "email",
+    "Description": "remarks",
+}
+PIPEDRIVE = {
+    "Person - Name": "name",
+    "Person - Email - Work": "email",
+    "Person - Phone - Work": "phone",
+    "Person - Organization": "company",
+    "Person - Job title": "title",
+}
+HUBSPOT = {
+    "First Name": "firstName",
+    "Last Name": "lastName",
+    "Email": "email",
+    "Phone Number": "phone",
+    "Company Name": "company",
+    "Job Title": "title",
+    "Lifecycle Stage": None,
+}
+MAILCHIMP = {
+    "Email Address": "email",
+    "First Name": "firstName",
+    "Last Name": "lastName",
+    "Phone Number": "phone",
+    "TAGS": "interests",
+    "MEMBER_RATING": None,
+}
+ZOHO = {
+    "Salutation": "salutation",
+    "First Name": "firstName",
+    "Last Name": "lastName",
+    "Email": "email",
+    "Phone": "phone",
+    "Designation": "title",
+    "Company": "company",
+    "Email Opt Out": None,  # the opposite of an opt-in: never mapped to optIn
+}
+
+
+@pytest.mark.parametrize(
+    "export",
+    [GOOGLE_CONTACTS, OUTLOOK, LINKEDIN, SALESFORCE, PIPEDRIVE, HUBSPOT, MAILCHIMP, ZOHO],
+    ids=[
+        "google",
+        "outlook",
+        "linkedin",
+        "salesforce",
+        "pipedrive",
+        "hubspot",
+        "mailchimp",
+        "zoho",
+    ],
+)
+def test_well_known_exports_map_automatically(export: dict[str, str | None]) -> None:
+    assert map_headers(export) == export
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (
+            ["Prénom", "Nom", "Téléphone", "Courriel", "Société", "Civilité"],
+            ["firstName", "lastName", "phone", "email", "company", "salutation"],
+        ),
+        (
+            ["Vorname", "Nachname", "E-Mail-Adresse", "Telefonnummer", "Firma", "Anrede"],
+            ["firstName", "lastName", "email", "phone", "company", "salutation"],
+        ),
+        (
+            ["Nombre", "Apellidos", "Correo electrónico", "Teléfono", "Empresa", "Cargo"],
+            ["firstName", "lastName", "email", "phone", "company", "title"],
+        ),
+        (
+            ["Nome", "Sobrenome", "E-mail", "Telemóvel", "Organização", "Função"],
+            ["firstName", "lastName", "email", "phone", "company", "title"],
+        ),
+        (
+            ["Nome", "Cognome", "Indirizzo email", "Cellulare", "Azienda", "Ruolo"],
+            ["firstName", "lastName", "email", "phone", "company", "title"],
+        ),
+        (
+            ["Voornaam", "Achternaam", "E-mailadres", "Telefoonnummer", "Bedrijf", "Functie"],
+            ["firstName", "lastName", "email", "phone", "company", "title"],
+        ),
+    ],
+    ids=["fr", "de", "es", "pt", "it", "nl"],
+)
+def test_localized_headers_map_accent_blind(headers: list[str], expected: list[str]) -> None:
+    assert list(map_headers(headers).values()) == expected
+    # the same headers without their accents, or in capitals, map the same way
+    stripped = [header_key(h) for h in headers]
+    assert list(map_headers(stripped).values()) == expected
+    assert list(map_headers([h.upper() for h in headers]).values()) == expected
+
+
+def test_header_key_folds_accents() -> None:
+    assert header_key("Prénom") == "prenom"
+    assert header_key("Téléphone") == "telephone"
+    assert header_key("Straße") == "strasse"
+
+
+def test_a_bare_title_column_alone_is_the_job_title() -> None:
+    assert map_headers(["Name", "Title"]) == {"Name": "name", "Title": "title"}
+    assert map_headers(["Title", "Job Title"]) == {"Title": "salutation", "Job Title": "title"}

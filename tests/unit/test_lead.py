@@ -338,3 +338,56 @@ def test_as_text_rejects_other_types(value: Any) -> None:
 @given(st.integers(min_value=-(10**15), max_value=10**15))
 def test_integral_floats_read_like_integers(number: int) -> None:
     assert as_text(float(number)) == str(number)
+
+
+# --- issue 8: extensions, names, titles and email cells -------------------------------------
+
+
+def test_the_extension_is_part_of_the_phone_key() -> None:
+    one = accepted({"phone": "(415) 555-0109 x101"})
+    two = accepted({"phone": "(415) 555-0109 x102"})
+    assert (one.key, two.key) == ("+14155550109;ext=101", "+14155550109;ext=102")
+    assert accepted({"phone": "415-555-0109;ext=101"}).key == one.key
+
+
+@pytest.mark.parametrize("value", [4155550107.0, 4.155550107e9, "4.155550107E9", "4,155,550,107"])
+def test_xlsx_and_csv_numbers_are_read_back(value: Any) -> None:
+    assert accepted({"phone": value}).phone == "+14155550107"
+
+
+def test_a_lossy_spreadsheet_number_is_flagged_never_guessed() -> None:
+    draft = accepted({"phone": "4.16E+09", "name": "Jane Roe"})
+    assert (draft.phone, draft.phone_valid, draft.key) == ("4.16E+09", False, None)
+
+
+def test_salutation_and_suffix_of_a_full_name_are_attributes() -> None:
+    draft = accepted({"name": "Dr. John Smith, Jr."})
+    assert (draft.first_name, draft.last_name, draft.name) == ("John", "Smith", "John Smith")
+    assert draft.attributes == {"salutation": "Dr.", "nameSuffix": "Jr."}
+
+
+def test_a_mapped_salutation_column_wins_over_the_parsed_one() -> None:
+    draft = accepted({"name": "Dr. Jane Roe"}, attributes={"salutation": "Prof."})
+    assert draft.attributes["salutation"] == "Prof."
+
+
+@pytest.mark.parametrize("title", ["Dr.", "Mr", "MRS.", "Mme", "Herr", "Sra."])
+def test_a_courtesy_title_is_never_the_job_title(title: str) -> None:
+    draft = accepted({"name": "Jane Roe", "title": title})
+    assert draft.title == ""
+    assert draft.attributes["salutation"] == title
+
+
+@pytest.mark.parametrize("title", ["CTO", "Director", "Head of Sales", "Dr. of Physics"])
+def test_a_job_title_stays_the_title(title: str) -> None:
+    draft = accepted({"name": "Jane Roe", "title": title})
+    assert draft.title == title
+    assert "salutation" not in draft.attributes
+
+
+def test_an_email_cell_with_several_addresses_warns_and_keeps_them_all() -> None:
+    draft = accepted({"email": "jane@x.com ::: jane@y.org; Jane <j@z.net>"})
+    assert draft.email == "jane@x.com"
+    assert draft.attributes["otherEmails"] == ["jane@y.org", "j@z.net"]
+    assert len(draft.warnings) == 1 and "otherEmails" in draft.warnings[0]
+    assert accepted({"email": "jane@x.com"}).warnings == []

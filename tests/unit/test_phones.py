@@ -280,3 +280,141 @@ def test_nanp_fast_path_agrees_with_the_library(
 ) -> None:
     text = shape.format(a=area, e=exchange, l=f"{line:04d}")
     assert _normalize_uncached(text, region) == slow_normalize_phone(text, region)
+
+
+# --- numbers as spreadsheets write them, and extensions ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("4155550107.0", "+14155550107"),
+        ("4155550107.00", "+14155550107"),
+        ("4,155,550,142", "+14155550142"),
+        ("4.155550112E9", "+14155550112"),
+        ("4.155550112e+09", "+14155550112"),
+        ("14155550112.0", "+14155550112"),
+    ],
+)
+def test_spreadsheet_numbers_are_read_back_when_no_digit_is_lost(raw: str, expected: str) -> None:
+    assert normalize_phone(raw) == Phone(expected, True)
+
+
+@pytest.mark.parametrize("raw", ["4.16E+09", "4.1555501E9", "4.2e9", "1E10"])
+def test_lossy_scientific_numbers_are_kept_as_given_and_flagged(raw: str) -> None:
+    assert normalize_phone(raw) == Phone(raw, False)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("(415) 555-0109 x101", "+14155550109;ext=101"),
+        ("(415) 555-0109 X101", "+14155550109;ext=101"),
+        ("415.555.0109x7", "+14155550109;ext=7"),
+        ("(415) 555-0109 ext. 230", "+14155550109;ext=230"),
+        ("(415) 555-0109 ext 230", "+14155550109;ext=230"),
+        ("(415) 555-0109 Ext.230", "+14155550109;ext=230"),
+        ("415-555-0109;ext=230", "+14155550109;ext=230"),
+        ("415 555 0109 #230", "+14155550109;ext=230"),
+        ("+1 415 555 0109 extension 12", "+14155550109;ext=12"),
+        ("+44 20 7946 0958 x12", "+442079460958;ext=12"),
+        ("+14155550109;ext=101", "+14155550109;ext=101"),  # the stored form reads back
+    ],
+)
+def test_extensions_are_kept_with_the_number(raw: str, expected: str) -> None:
+    assert normalize_phone(raw) == Phone(expected, True)
+
+
+@pytest.mark.parametrize("raw", ["x101", "ext 123", "#230", "4.16E+09 x1"])
+def test_an_extension_without_a_valid_number_is_flagged(raw: str) -> None:
+    assert normalize_phone(raw) == Phone(raw, False)
+
+
+_extension_form = st.sampled_from([" x", " X", "x", " ext. ", " ext ", " ext.", ";ext=", " #"])
+
+
+@given(
+    st.sampled_from(
+        ["(415) 555-0109", "415.555.0134", "+1 212 555 0100", "+44 20 7946 0958", "020 7946 0958"]
+    ),
+    _extension_form,
+    st.from_regex(r"[0-9]{1,6}", fullmatch=True),
+    st.sampled_from(["US", "GB"]),
+)
+def test_extensions_agree_with_phonenumbers(
+    number: str, form: str, extension: str, region: str
+) -> None:
+    """Our extension split + fast paths give what phonenumbers parses from the whole text."""
+    raw = f"{number}{form}{extension}"
+    ours = normalize_phone(raw, region)
+    try:
+        parsed = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        assert ours == Phone(raw, False)
+        return
+    if not phonenumbers.is_valid_number(parsed):
+        assert ours == Phone(raw, False)
+        return
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    assert parsed.extension == extension
+    assert ours == Phone(f"{e164};ext={extension}", True)
+
+
+@given(st.integers(min_value=2_000_000_000, max_value=9_999_999_999))
+def test_float_renderings_of_a_number_agree_with_its_digits(number: int) -> None:
+    plain = normalize_phone(str(number))
+    assert plain is not None
+    for rendering in (f"{number}.0", f"{number:,}", f"{number / 1e9:.9f}E9"):
+        # the same number, or flagged as given when the digits are not a valid number
+        expected = plain if plain.valid else Phone(rendering, False)
+        assert normalize_phone(rendering) == expected
+
+
+@given(
+    st.from_regex(r"0[0-9]{6,14}", fullmatch=True),
+    st.sampled_from([" ", "", "-", "."]),
+    st.sampled_from(["US", "CA", "PR", "JM"]),
+)
+@example("02079460958", " ", "US")
+@example("0114420794609", " ", "US")
+def test_leading_zero_numbers_in_nanp_regions_agree_with_the_library(
+    digits: str, separator: str, region: str
+) -> None:
+    text = separator.join([digits[:3], digits[3:7], digits[7:]]).strip(separator)
+    assert _normalize_uncached(text, region) == slow_normalize_phone(text, region)
+
+
+@given(
+    st.sampled_from(["ext ", "ext. ", "x", "X", "#", ";ext=", "extension ", " ext "]),
+    st.from_regex(r"[0-9]{1,7}", fullmatch=True),
+    st.sampled_from(["US", "CA", "GB"]),
+)
+def test_an_extension_alone_agrees_with_the_library(form: str, digits: str, region: str) -> None:
+    text = f"{form}{digits}"
+    assert _normalize_uncached(text, region) == slow_normalize_phone(text.strip(), region)
+
+
+def test_an_extension_alone_is_never_a_number() -> None:
+    # where the library would read 'ext 30000' as the (German) number 30000, we do not:
+    # the digits after 'ext' are an extension, and there is no number to dial
+    assert slow_normalize_phone("ext 30000", "DE").valid
+    assert normalize_phone("ext 30000", "DE") == Phone("ext 30000", False)
+
+
+@given(
+    area=st.integers(200, 999),
+    exchange=st.integers(200, 999),
+    line=st.integers(0, 9999),
+    shape=st.sampled_from(
+        ["({a}) {e}-{l}", "+1 {a} {e} {l}", "{a}{e}{l}", "+44 20 {e}{l}", "+49 30 {a}{l}"]
+    ),
+    before=st.sampled_from(["", " ", "  ", "\t"]),
+    after=st.sampled_from(["", " ", "\n", "  "]),
+    region=st.sampled_from(["US", "GB", "DE"]),
+)
+def test_surrounding_spaces_never_change_the_answer(
+    area: int, exchange: int, line: int, shape: str, before: str, after: str, region: str
+) -> None:
+    text = shape.format(a=area, e=exchange, l=f"{line:04d}")
+    expected = slow_normalize_phone(text, region)
+    assert normalize_phone(before + text + after, region) == expected

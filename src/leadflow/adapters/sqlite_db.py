@@ -222,6 +222,10 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE seq = NEW.seq;
     END;
     """,
+    # 16: how an upload's columns were mapped (header -> field, null: kept in attributes)
+    """
+    ALTER TABLE jobs ADD COLUMN columns TEXT;
+    """,
 )
 
 

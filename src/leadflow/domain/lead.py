@@ -8,8 +8,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .emails import InvalidEmail, normalize_email
-from .names import split_name
+from .emails import InvalidEmail, parse_email_cell
+from .fields import LEAD_TEXT_FIELDS as LEAD_TEXT_FIELDS  # re-exported: callers import it here
+from .headers import is_courtesy_title
+from .names import parse_name
 from .phones import normalize_phone
 
 # SPEC: spreadsheet booleans are true/false, yes/no and 1/0, in any case; nothing else.
@@ -41,16 +43,6 @@ class Rejection:
         return "; ".join(f"{e.field}: {e.message}" for e in self.errors)
 
 
-LEAD_TEXT_FIELDS = (
-    "name",
-    "firstName",
-    "lastName",
-    "email",
-    "phone",
-    "title",
-    "company",
-    "remarks",
-)
 # Every canonical lead field a record may have (the targets of a column mapping).
 LEAD_FIELDS = frozenset((*LEAD_TEXT_FIELDS, "optIn", "interests"))
 
@@ -75,6 +67,9 @@ class LeadDraft:
     # The lead fields (LEAD_FIELDS names) the record had, empty or not: a field it did
     # not have never replaces a stored value (a file without a Phone column keeps phones).
     present: frozenset[str] = LEAD_FIELDS
+    # What the row made us decide that a person may want to check (several addresses in
+    # the email cell ...); counted in the summary's rowWarnings.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> str | None:
@@ -174,20 +169,40 @@ def lead_from_texts(
     """The leads-pipeline rule, over stripped texts in LEAD_TEXT_FIELDS order.
 
     A lead needs a name, a company, an email or a phone. A malformed email rejects the
-    row; an unparseable phone is kept as given and flagged. `present` names the lead
-    fields the record had (a missing one is '' in `texts` but replaces nothing).
+    row; an unparseable phone is kept as given and flagged. An email cell with several
+    addresses keeps the first valid one and the others in attributes.otherEmails (with a
+    row warning). A full name's salutation and suffix go to attributes.salutation and
+    attributes.nameSuffix, as does a courtesy title ('Dr.') found in the title column.
+    `present` names the lead fields the record had (a missing one is '' in `texts` but
+    replaces nothing).
     """
     full_name, first, last, raw_email, raw_phone, title, company, remarks = texts
     errors = errors if errors is not None else []
+    warnings: list[str] = []
     email: str | None = None
     if raw_email:
         try:
-            email = normalize_email(raw_email)
+            email, others = parse_email_cell(raw_email)
         except InvalidEmail as exc:
             errors.append(FieldError("email", f"{raw_email!r} is not a valid email: {exc}"))
+        else:
+            if others:
+                attributes["otherEmails"] = list(others)
+                warnings.append(
+                    f"email: {len(others) + 1} addresses in one cell; kept {email}, "
+                    "the others are in attributes.otherEmails"
+                )
     phone = normalize_phone(raw_phone, region) if raw_phone else None
     if not first and not last and full_name:
-        first, last = split_name(full_name)
+        parsed = parse_name(full_name)
+        first, last = parsed.first, parsed.last
+        if parsed.salutation:
+            attributes.setdefault("salutation", parsed.salutation)
+        if parsed.suffix:
+            attributes.setdefault("nameSuffix", parsed.suffix)
+    if title and is_courtesy_title(title):
+        attributes.setdefault("salutation", title)
+        title = ""
     opt_in: bool | None = None
     interests: list[str] | None = None
     if raw_opt_in is not None and raw_opt_in != "":
@@ -219,4 +234,5 @@ def lead_from_texts(
         interests,
         attributes,
         present,
+        warnings,
     )

@@ -9,11 +9,19 @@ Each fast path only ever says "valid, and this is its E.164"; whenever it is uns
 (national prefixes, leading zeros, shared country codes with leading-digit rules) the
 number goes through the library. A property test checks both paths agree.
 Results are cached by raw string.
+
+Spreadsheet renderings of a number are read back when no digit is lost: `4155550107.0`,
+`4,155,550,142` and `4.155550112E9` are 4155550107 / 4155550142 / 4155550112; a lossy
+scientific form (`4.16E+09`) is kept as given and flagged (valid False), never guessed.
+
+Extensions (`x101`, `ext. 230`, `ext 230`, `;ext=230`, `#230`) are kept: a valid number
+is stored as E.164 plus the RFC 3966 extension parameter, `+14155550109;ext=101`.
 """
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
 import phonenumbers
@@ -48,7 +56,10 @@ _cache: dict[str, dict[str, Phone | None]] = {}  # region -> raw text -> result
 
 
 def normalize_phone(raw: str | None, region: str = "US") -> Phone | None:
-    """None for an empty value; Phone(e164, True) when parseable; Phone(raw, False) if not."""
+    """None for an empty value; Phone(e164, True) when parseable; Phone(raw, False) if not.
+
+    A valid number with an extension is 'E.164;ext=DIGITS' ('+14155550109;ext=101').
+    """
     if raw is None:
         return None
     cache = _cache.get(region)
@@ -63,8 +74,80 @@ def normalize_phone(raw: str | None, region: str = "US") -> Phone | None:
     return result  # type: ignore[return-value]
 
 
+_EXTENSION = re.compile(
+    r"(?:\s*;\s*ext=|\s*(?:extension|ext\.?|x|#)\s*)(\d{1,7})\s*$", re.IGNORECASE
+)
+_DECIMAL_ZERO = re.compile(r"(\d+)\.0+")
+_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
+_SCIENTIFIC = re.compile(r"(\d+)(?:\.(\d+))?[eE]\+?(\d{1,2})")
+EXTENSION_SEPARATOR = ";ext="
+
+
+class LossyNumber(ValueError):
+    """A spreadsheet number that lost digits (4.16E+09): the phone cannot be known."""
+
+
+def spreadsheet_number(text: str) -> str:
+    """The digits of a number a spreadsheet wrote as one, or the text unchanged.
+
+    '4155550107.0' -> '4155550107', '4,155,550,142' -> '4155550142',
+    '4.155550112E9' -> '4155550112'; LossyNumber for '4.16E+09' (digits were dropped).
+    """
+    if not text[:1].isdigit() or text.isdigit():
+        return text
+    match = _DECIMAL_ZERO.fullmatch(text)
+    if match is not None:
+        return match.group(1)
+    if _THOUSANDS.fullmatch(text) is not None:
+        return text.replace(",", "")
+    match = _SCIENTIFIC.fullmatch(text)
+    if match is not None:
+        whole, fraction, _ = match.groups()
+        try:
+            value = Decimal(text)
+        except InvalidOperation:  # pragma: no cover - the regex admits only numbers
+            return text
+        digits = str(int(value)) if value == value.to_integral_value() else ""
+        written = (whole + (fraction or "")).lstrip("0")
+        if not digits or len(written) < len(digits):
+            raise LossyNumber(text)
+        return digits
+    return text
+
+
+def split_extension(text: str) -> tuple[str, str]:
+    """'(415) 555-0109 x101' -> ('(415) 555-0109', '101'); ('ext 11' -> ('', '11'));
+    no extension: (text, '')."""
+    if "x" not in text and "X" not in text and "#" not in text:  # every form has one
+        return text, ""
+    match = _EXTENSION.search(text)
+    if match is None:
+        return text, ""
+    return text[: match.start()].rstrip(), match.group(1)
+
+
 def _normalize_uncached(raw: str, region: str) -> Phone | None:
     text = raw.strip()
+    if not text:
+        return None
+    try:
+        number = spreadsheet_number(text)
+    except LossyNumber:
+        return Phone(text, False)
+    base, extension = split_extension(number)
+    if not base:  # an extension alone ('ext 11'): no number to dial
+        return Phone(text, False)
+    phone = _normalize_number(base, region)
+    if phone is None or not phone.valid:
+        return Phone(text, False)
+    if extension:
+        if EXTENSION_SEPARATOR in phone.value:  # the library found one too: ours is it
+            return Phone(text, False)
+        return Phone(f"{phone.value}{EXTENSION_SEPARATOR}{extension}", True)
+    return phone
+
+
+def _normalize_number(text: str, region: str) -> Phone | None:
     if not text:
         return None
     plus = text[0] == "+"
@@ -76,7 +159,17 @@ def _normalize_uncached(raw: str, region: str) -> Phone | None:
                 return Phone("+1" + national, True)
         elif plus and "(" not in text and ")" not in text and _international_is_valid(digits):
             return Phone("+" + digits, True)
+        elif _nanp_never_valid(digits, plus, region):
+            return Phone(text, False)
     return slow_normalize_phone(text, region)
+
+
+def _nanp_never_valid(digits: str, plus: bool, region: str) -> bool:
+    """A number written nationally for another country ('020 7946 0958') read in a North
+    American region: a leading 0 that is not the 011 international prefix is never valid
+    there (a property test checks this against the library), and the library's answer
+    costs the most of all (it tries every NANP region)."""
+    return not plus and digits[:1] == "0" and digits[:3] != "011" and region in _NANP_REGIONS
 
 
 def _nanp_national(digits: str, plus: bool, region: str) -> str | None:
@@ -169,4 +262,7 @@ def slow_normalize_phone(text: str, region: str) -> Phone:
         return Phone(text, False)
     if not phonenumbers.is_valid_number(number):
         return Phone(text, False)
-    return Phone(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), True)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if number.extension:  # a form the extension pattern above does not know ('anexo 12')
+        return Phone(f"{e164}{EXTENSION_SEPARATOR}{number.extension}", True)
+    return Phone(e164, True)

@@ -51,6 +51,7 @@ class Job:
     warnings: list[str] | None = None
     done_batches: int = 0  # running totals, kept by the lead store with each batch
     totals: str | None = None
+    columns: dict[str, str | None] | None = None  # header -> field (None: attributes)
 
 
 class SqliteStatusStore:
@@ -82,7 +83,7 @@ class SqliteStatusStore:
         """
         now = self.clock()
         fields["updated_at"] = iso(now)
-        for name in ("error", "undo", "warnings"):
+        for name in ("error", "undo", "warnings", "columns"):
             if fields.get(name) is not None:
                 fields[name] = json.dumps(fields[name])
         if fields.get("status") in ENDED:
@@ -138,6 +139,7 @@ class SqliteStatusStore:
         data["error"] = json.loads(data["error"]) if data["error"] else None
         data["undo"] = json.loads(data["undo"]) if data["undo"] else None
         data["warnings"] = json.loads(data["warnings"]) if data["warnings"] else None
+        data["columns"] = json.loads(data["columns"]) if data.get("columns") else None
         return Job(**data)
 
     def list_jobs(self, owner: str, limit: int = 100) -> list[str]:
@@ -179,7 +181,7 @@ class SqliteStatusStore:
                 "estimatedCompletion": self._estimate(job, processed),
             },
             "error": job.error,
-            "summary": totals,
+            "summary": totals if job.columns is None else {**totals, "columns": job.columns},
             "undo": job.undo,
             "warnings": job.warnings or [],
             "createdAt": job.created_at,

@@ -28,7 +28,7 @@ from ..pipelines.importing import (
 )
 from ..pipelines.mapping import InvalidMapping, check_mapped_columns
 from ..pipelines.shaping import RecordShaper
-from ..pipelines.summary import BatchCounts
+from ..pipelines.summary import BatchCounts, column_report
 from ..ports import DEAD_LETTERED, Message
 from ..providers import registry
 from ..providers.base import Provider
@@ -219,6 +219,9 @@ class Worker:
             total_leads=rows,
             warnings=stream.warnings or None,
             **empty,
+            columns=None
+            if stream.headers is None
+            else column_report(stream.headers, job.options.get("mapping")),
         )
         self._finish_if_done(job)
 

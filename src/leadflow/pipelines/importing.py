@@ -34,7 +34,7 @@ from ..readers.base import Batch, InvalidLine
 from .mapping import check_mapped_columns
 from .shaping import RecordShaper, shape_leads, shape_optin
 from .standardize import standardize_batch
-from .summary import BatchCounts, ImportSummary
+from .summary import BatchCounts, ImportSummary, column_report, row_warnings_message
 from .upsert import BatchWrite, LedgerEntry, upsert_batches
 
 Shaped = tuple[list[LeadDraft], list[Rejection]]
@@ -99,6 +99,7 @@ def batch_write(job: BatchJob, shaped: Shaped, batch_no: int | None = None) -> B
     drafts, rejections = shaped
     base = {"received": len(drafts) + len(rejections), "valid": len(drafts)}
     base["invalid"] = len(rejections)
+    base["rowWarnings"] = sum(1 for d in drafts if d.warnings)
     decided: list[tuple[int, str, str | None]] = [(r.row, "invalid", None) for r in rejections]
     if options.pipeline is PipelineName.OPTIN:
         survivors, losers = last_occurrences(drafts)
@@ -246,6 +247,10 @@ def import_file(
         if on_progress is not None:
             on_progress(stream, summary)
     summary.warnings = list(stream.warnings)
+    if summary.rowWarnings:
+        summary.warnings.append(row_warnings_message(summary.rowWarnings))
+    if stream.headers is not None:
+        summary.columns = column_report(stream.headers, options.mapping)
     summary.seconds = time.perf_counter() - started
     return summary
 

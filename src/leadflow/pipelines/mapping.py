@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from ..domain.headers import header_key
-from ..domain.lead import LEAD_TEXT_FIELDS
+from ..domain.headers import MAPPABLE_FIELDS, header_key
 
-FIELDS = (*LEAD_TEXT_FIELDS, "optIn", "interests")  # the canonical targets, in this order
+FIELDS = MAPPABLE_FIELDS  # the canonical targets (lead fields and name parts), in this order
 _MAX_LISTED = 30  # columns named in an error message, at most
 
 

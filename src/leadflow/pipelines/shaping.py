@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..domain.headers import map_headers
+from ..domain.headers import NAME_PART_FIELDS, map_headers
 from ..domain.lead import (
     LEAD_TEXT_FIELDS,
     FieldError,
@@ -24,29 +24,35 @@ from ..domain.optin_schema import validate_optin_record
 from ..readers.base import Batch
 from ..readers.json_reader import InvalidLine
 
+# A record layout's mapping: (header, field) pairs; (header, attribute name) pairs.
+Plan = tuple[list[tuple[str, str]], list[tuple[str, str]]]
+_PARTS = frozenset(NAME_PART_FIELDS)
+
 
 class RecordShaper:
     """Splits records into known lead fields and `attributes`.
 
     Each distinct set of keys (a spreadsheet's header row, or a JSON record's keys) is
     mapped once, on its own: the first key that maps to a field takes it, and a later key
-    of the same record that maps to the same field stays an attribute.
+    of the same record that maps to the same field stays an attribute. Columns mapped to
+    a name part (salutation, nameSuffix) are attributes under that name.
     """
 
     _MAX_PLANS = 1024  # JSON records with ever-new key sets must not grow this forever
 
     def __init__(self, explicit: Mapping[str, str] | None = None) -> None:
         self.explicit = dict(explicit or {})
-        self._plans: dict[tuple[str, ...], tuple[list[tuple[str, str]], list[str]]] = {}
+        self._plans: dict[tuple[str, ...], Plan] = {}
 
-    def plan(self, headers: Sequence[str]) -> tuple[list[tuple[str, str]], list[str]]:
-        """For records that have exactly these keys: (header, field) pairs, attribute keys."""
+    def plan(self, headers: Sequence[str]) -> Plan:
+        """For records that have exactly these keys: (header, field) pairs, and
+        (header, attribute name) pairs for the rest."""
         key = tuple(headers)
         cached = self._plans.get(key)
         if cached is None:
             mapped = map_headers(key, self.explicit)
-            pairs = [(h, f) for h, f in mapped.items() if f is not None]
-            rest = [h for h, f in mapped.items() if f is None]
+            pairs = [(h, f) for h, f in mapped.items() if f is not None and f not in _PARTS]
+            rest = [(h, f or h) for h, f in mapped.items() if f is None or f in _PARTS]
             if len(self._plans) >= self._MAX_PLANS:
                 self._plans.clear()
             cached = self._plans[key] = (pairs, rest)
@@ -54,9 +60,9 @@ class RecordShaper:
 
     def text_plan(
         self, headers: Sequence[str]
-    ) -> tuple[list[str | None], str | None, str | None, list[str]]:
+    ) -> tuple[list[str | None], str | None, str | None, list[tuple[str, str]]]:
         """For text-only records with these keys: the header of each LEAD_TEXT_FIELDS
-        entry (None when absent), of optIn, of interests, and the attribute headers."""
+        entry (None when absent), of optIn, of interests, and the attribute pairs."""
         pairs, rest = self.plan(headers)
         header_of = {field: header for header, field in pairs}
         texts = [header_of.get(field) for field in LEAD_TEXT_FIELDS]
@@ -85,12 +91,10 @@ class RecordShaper:
         return self._apply(self.plan(tuple(record)), record)
 
     @staticmethod
-    def _apply(
-        plan: tuple[list[tuple[str, str]], list[str]], record: Mapping[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _apply(plan: Plan, record: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         pairs, rest = plan
         fields = {f: record[h] for h, f in pairs}
-        attributes = {h: v for h in rest if (v := record[h]) is not None and v != ""}
+        attributes = {a: v for h, a in rest if (v := record[h]) is not None and v != ""}
         return fields, attributes
 
 
@@ -151,7 +155,7 @@ def _shape_text_records(
             texts,
             record[opt_in_header] if opt_in_header is not None else None,
             record[interests_header] if interests_header is not None else None,
-            {h: v for h in rest if (v := record[h])},
+            {a: v for h, a in rest if (v := record[h])},
             record,
             region,
             None,

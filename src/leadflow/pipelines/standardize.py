@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..domain.headers import NAME_PART_FIELDS
 from ..providers.base import Provider
 from ..readers.base import Batch
 from .shaping import RecordShaper
@@ -23,7 +24,8 @@ def standardize_batch(batch: Batch, provider: Provider, shaper: RecordShaper) ->
     positions = [
         i
         for i, (_, record) in enumerate(batch)
-        if isinstance(record, dict) and shaper.plan(tuple(record))[1]
+        if isinstance(record, dict)
+        and any(name not in NAME_PART_FIELDS for _, name in shaper.plan(tuple(record))[1])
     ]
     if not positions:
         return batch
