@@ -36,7 +36,9 @@ def verify_blob_url(
 ) -> None:
     """BadSignature unless the signature is ours and the URL has not expired."""
     expected = _signature(secret, key, expires)
-    if not hmac.compare_digest(expected, signature):
+    # compare_digest refuses non-ASCII text with a TypeError: compare bytes instead, so a
+    # signature such as "é" is simply not ours.
+    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
         raise BadSignature("this download link is not valid")
     if (time.time() if now is None else now) > expires:
         raise BadSignature("this download link has expired; ask for a new one")

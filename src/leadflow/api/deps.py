@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..bootstrap import Services
-from ..security import InvalidToken, read_token
+from ..security import InvalidToken, password_mark, read_token_claims
 from .errors import ApiError, too_many_requests
 from .limits import RateLimiter
 
@@ -41,11 +41,24 @@ async def current_user(
         )
     services: Services = request.app.state.services
     try:
-        username = read_token(services.secret, token.strip())
+        claims = read_token_claims(services.secret, token.strip())
     except InvalidToken as exc:
         raise ApiError(
             401, "unauthorized", str(exc), headers={"WWW-Authenticate": "Bearer"}
         ) from None
+    username = claims.username
+    # Tokens from POST /v1/auth/token carry the password's mark. One primary-key read per
+    # request: a reset password (or a removed user) ends every token issued before, at
+    # once and in every process. (Tokens the server issues to itself carry no mark.)
+    if claims.password_mark is not None:
+        stored = services.users.password_hash(username)
+        if stored is None or claims.password_mark != password_mark(stored):
+            raise ApiError(
+                401,
+                "unauthorized",
+                "the token is no longer valid (the password was changed); ask for a new one",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
     limiter: RateLimiter = request.app.state.rate_limiter
     wait = limiter.retry_after(username)
     if wait is not None:

@@ -23,6 +23,7 @@ from ...providers.base import UnknownProvider
 from ...signed_urls import sign_blob_url
 from ..deps import CurrentUser, ServicesDep
 from ..errors import ApiError
+from ..links import public_base_url
 
 router = APIRouter(prefix="/v1", tags=["uploads"])
 URL_TTL = 3600  # result links stay valid an hour after each status read
@@ -87,9 +88,10 @@ def job_status(
         raise ApiError(404, "not_found", f"no job {job_id}")
     job = services.status.get_job(job_id, user)
     if job is not None and job.result_key is not None:
+        base = public_base_url(request, services.settings)
         for name, suffix in (("resultUrl", ".csv"), ("resultJsonUrl", ".json")):
             path = sign_blob_url(services.secret, job.result_key + suffix, URL_TTL)
-            document[name] = str(request.base_url).rstrip("/") + path
+            document[name] = base + path
     return document
 
 
