@@ -96,11 +96,11 @@ def _join_stopped_servers() -> None:
 
 
 @contextmanager
-def run_server(services: Services) -> Iterator[str]:
-    """Serve create_app(services) on 127.0.0.1 in a thread; yields the base URL."""
+def run_server(services: Services, app: Any = None) -> Iterator[str]:
+    """Serve create_app(services) (or `app`) on 127.0.0.1 in a thread; yields the base URL."""
     _stopping[:] = [thread for thread in _stopping if thread.is_alive()]
     config = uvicorn.Config(
-        create_app(services),
+        create_app(services) if app is None else app,
         host="127.0.0.1",
         port=0,
         log_config=None,

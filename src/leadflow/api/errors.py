@@ -9,10 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
@@ -126,37 +124,22 @@ _DESCRIPTIONS = {
 }
 
 
-def _uses(dependant: Dependant, name: str) -> bool:
-    stack = [dependant]
-    while stack:
-        current = stack.pop()
-        if getattr(current.call, "__name__", None) == name:
-            return True
-        stack.extend(current.dependencies)
-    return False
-
-
-def _error_codes(route: APIRoute) -> set[int]:
-    """The error answers an operation can give, from its shape and dependencies."""
+def _error_codes(path: str, method: str, operation: dict[str, Any]) -> set[int]:
+    """The error answers an operation can give, read from its own description."""
     codes = {422, 431}
-    methods = route.methods or set()
-    if methods & {"POST", "PUT", "PATCH", "DELETE"}:
+    if method in ("post", "put", "patch", "delete"):
         codes |= {400, 413}
-    if _uses(route.dependant, "current_user"):
+    if operation.get("security"):  # the bearer token: refused, or over the rate limit
         codes |= {401, 429}
-    if "{" in route.path_format:
+    if "{" in path:
         codes.add(404)
-    return codes | set(getattr(route.endpoint, "error_codes", ()))
+    return codes
 
 
 def document_errors(app: FastAPI) -> None:
     """List each operation's error answers, with the envelope schema, in the OpenAPI
-    document (`app.openapi()`). Call once every router is included."""
-    codes: dict[tuple[str, str], set[int]] = {}
-    for route in app.routes:
-        if isinstance(route, APIRoute) and route.include_in_schema:
-            for method in route.methods or ():
-                codes[(route.path_format, method.lower())] = _error_codes(route)
+    document (`app.openapi()`, built on first use). Routes declare their own extra
+    ones with `responses=answers(...)`."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -171,7 +154,8 @@ def document_errors(app: FastAPI) -> None:
         for path, operations in document.get("paths", {}).items():
             for method, operation in operations.items():
                 responses = operation.setdefault("responses", {})
-                for status in sorted(codes.get((path, method), ())):
+                declared = {int(code) for code in responses if code.isdigit() and code >= "400"}
+                for status in sorted(_error_codes(path, method, operation) | declared):
                     responses[str(status)] = {
                         "description": _DESCRIPTIONS[status],
                         "content": {"application/json": {"schema": envelope_ref}},
@@ -182,11 +166,6 @@ def document_errors(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def answers(*codes: int) -> Any:
-    """Decorator: the endpoint can also answer these error statuses (documented)."""
-
-    def mark(endpoint: Any) -> Any:
-        endpoint.error_codes = (*getattr(endpoint, "error_codes", ()), *codes)
-        return endpoint
-
-    return mark
+def answers(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: the error statuses it answers beyond the usual ones."""
+    return {code: {"description": _DESCRIPTIONS[code]} for code in codes}

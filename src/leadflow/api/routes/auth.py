@@ -12,7 +12,7 @@ from ...bootstrap import Services
 from ...security import issue_token, verify_password
 from ..client_address import client_address
 from ..deps import ServicesDep
-from ..errors import ApiError, too_many_requests
+from ..errors import ApiError, answers, too_many_requests
 from ..json_body import parse_json_body
 from ..limits import LoginThrottle
 
@@ -66,6 +66,7 @@ async def _credentials(request: Request) -> Credentials:
             "content": {"application/json": {"schema": Credentials.model_json_schema()}},
         }
     },
+    responses=answers(400, 401, 429),
 )
 async def token(
     request: Request,

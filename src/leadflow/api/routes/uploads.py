@@ -22,7 +22,7 @@ from ...providers import registry
 from ...providers.base import UnknownProvider
 from ...signed_urls import sign_blob_url
 from ..deps import CurrentUser, ServicesDep
-from ..errors import ApiError
+from ..errors import ApiError, answers
 from ..links import public_base_url
 
 router = APIRouter(prefix="/v1", tags=["uploads"])
@@ -35,7 +35,7 @@ def _chunks(upload: UploadFile) -> Iterator[bytes]:
         yield chunk
 
 
-@router.post("/uploads", status_code=202)
+@router.post("/uploads", status_code=202, responses=answers(413))
 async def upload(
     user: CurrentUser,
     services: ServicesDep,
@@ -95,7 +95,7 @@ def job_status(
     return document
 
 
-@router.post("/status/{job_id}/cancel")
+@router.post("/status/{job_id}/cancel", responses=answers(404, 409))
 def cancel(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     """Cancel a job: batches already running finish, the others are skipped."""
     cancelled = services.status.cancel(job_id, user)
@@ -110,7 +110,7 @@ def cancel(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, A
     }
 
 
-@router.post("/uploads/{job_id}/undo")
+@router.post("/uploads/{job_id}/undo", responses=answers(404, 409))
 def undo(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     """Delete the leads the upload created; give the leads it updated their old values."""
     job = services.status.get_job(job_id, user)
