@@ -107,6 +107,7 @@ def run_server(services: Services, app: Any = None) -> Iterator[str]:
         log_level="warning",
         access_log=False,
         lifespan="off",
+        proxy_headers=False,  # as `leadflow serve`: X-Forwarded-For is leadflow's to read
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="leadflow-test-server", daemon=True)
