@@ -6,7 +6,9 @@ import datetime as dt
 import hashlib
 import os
 import secrets
+import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import jwt
@@ -97,6 +99,30 @@ def read_token_claims(secret: str, token: str) -> TokenClaims:
         raise InvalidToken("the token names no user")
     mark = claims.get("pwd")
     return TokenClaims(subject, mark if isinstance(mark, str) else None)
+
+
+@lru_cache(maxsize=4096)
+def _verified(secret: str, token: str) -> tuple[TokenClaims | None, float, str]:
+    try:
+        claims = read_token_claims(secret, token)
+    except InvalidToken as exc:
+        return None, 0.0, str(exc)
+    expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+    return claims, float(expires), ""
+
+
+def read_token_claims_cached(secret: str, token: str) -> TokenClaims:
+    """read_token_claims, remembering the last 4,096 tokens' verdicts.
+
+    A client sends the same token with every request: checking its HMAC and parsing it
+    once is enough. The expiry is still compared with the clock on every call.
+    """
+    claims, expires, problem = _verified(secret, token)
+    if claims is None:
+        raise InvalidToken(problem)
+    if time.time() >= expires:
+        raise InvalidToken("the token has expired; ask for a new one at /v1/auth/token")
+    return claims
 
 
 def load_or_create_secret(data_dir: Path) -> str:

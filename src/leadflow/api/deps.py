@@ -8,12 +8,14 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..bootstrap import Services
-from ..security import InvalidToken, password_mark, read_token_claims
+from ..security import InvalidToken, password_mark, read_token_claims_cached
 from .errors import ApiError, too_many_requests
 from .limits import RateLimiter
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async on purpose: FastAPI runs a plain `def` dependency in the thread pool, and that
+    # hop cost more than the rest of the dependency work on every request.
     services: Services = request.app.state.services
     return services
 
@@ -41,7 +43,7 @@ async def current_user(
         )
     services: Services = request.app.state.services
     try:
-        claims = read_token_claims(services.secret, token.strip())
+        claims = read_token_claims_cached(services.secret, token.strip())
     except InvalidToken as exc:
         raise ApiError(
             401, "unauthorized", str(exc), headers={"WWW-Authenticate": "Bearer"}

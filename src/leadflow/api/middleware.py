@@ -173,6 +173,9 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, access_log: bool = True) -> None:
         self.app = app
         self.access_log = access_log
+        # route templates and statuses are few, so these stay small
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._histograms: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -194,8 +197,16 @@ class MetricsMiddleware:
             template = getattr(route, "path", None) or "unmatched"
             method = scope["method"]
             seconds = time.perf_counter() - started
-            REQUESTS.labels(method, template, str(status)).inc()
-            LATENCY.labels(method, template).observe(seconds)
+            counter = self._counters.get((method, template, status))
+            if counter is None:  # labels() takes a lock and builds a key: once per series
+                counter = REQUESTS.labels(method, template, str(status))
+                self._counters[(method, template, status)] = counter
+            histogram = self._histograms.get((method, template))
+            if histogram is None:
+                histogram = LATENCY.labels(method, template)
+                self._histograms[(method, template)] = histogram
+            counter.inc()
+            histogram.observe(seconds)
             if self.access_log:
                 client = scope.get("client")
                 ACCESS.info(
