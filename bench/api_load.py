@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -227,9 +228,27 @@ def server_2xx(client: httpx.Client) -> int:
     return int(sum(float(value) for value in pattern.findall(text)))
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ms_per_request(pid: int, run: Callable[[], WrkResult]) -> tuple[WrkResult, float]:
+    """Runs `run` and divides the server's CPU time by the requests it answered.
+
+    On a shared, busy machine requests/s swing with the neighbours' load; the CPU each
+    request costs the server barely does, so the ratio is also given from it.
+    """
+    before = cpu_seconds(pid)
+    result = run()
+    spent = cpu_seconds(pid) - before
+    return result, 1000 * spent / max(1, result.requests)
+
+
 def run_peer(
     wrk: str, script: Path, tmp: Path, connections: int, seconds: int, warmup: int
-) -> tuple[WrkResult, int]:
+) -> tuple[WrkResult, int, float]:
     """wrk against the minimal FastAPI peer; its result and the rows it stored."""
     port = free_port()
     log = tmp / "peer.log"
@@ -254,12 +273,14 @@ def run_peer(
             url = f"http://{HOST}:{port}/records"
             if warmup:
                 run_wrk(wrk, url, script, connections, warmup, "peerwarm")
-            result = run_wrk(wrk, url, script, connections, seconds, "peer")
+            result, cpu_ms = cpu_ms_per_request(
+                peer.pid, lambda: run_wrk(wrk, url, script, connections, seconds, "peer")
+            )
             time.sleep(0.5)
             stored = int(client.get("/count").json()["leads"])
     finally:
         stop(peer)
-    return result, stored
+    return result, stored, cpu_ms
 
 
 def main() -> None:
@@ -318,7 +339,10 @@ def main() -> None:
                 runs = []
                 if args.warmup:
                     runs.append(run_wrk(wrk, url, script, args.connections, args.warmup, "warm"))
-                result = run_wrk(wrk, url, script, args.connections, args.duration, "load")
+                result, cpu_ms = cpu_ms_per_request(
+                    server.pid,
+                    lambda: run_wrk(wrk, url, script, args.connections, args.duration, "load"),
+                )
                 runs.append(result)
                 time.sleep(0.5)  # let requests wrk abandoned at its deadline finish
                 leads = client.get(
@@ -331,9 +355,9 @@ def main() -> None:
                 answered = server_2xx(client)
         finally:
             stop(server)
-        peer, peer_stored = (None, 0)
+        peer, peer_stored, peer_cpu_ms = (None, 0, 0.0)
         if not args.no_peer:
-            peer, peer_stored = run_peer(
+            peer, peer_stored, peer_cpu_ms = run_peer(
                 wrk, script, Path(tmp), args.connections, args.duration, args.warmup
             )
         db = sqlite3.connect(data / "leadflow.db")
@@ -386,8 +410,11 @@ def main() -> None:
                     "latency_ms": peer.latency_ms,
                     "non_2xx": peer.non_2xx,
                     "stored_rows": peer_stored,
+                    "cpu_ms_per_request": round(peer_cpu_ms, 3),
                 },
+                "cpu_ms_per_request": round(cpu_ms, 3),
                 "ratio_to_peer": None if ratio is None else round(ratio, 2),
+                "ratio_to_peer_by_cpu": round(peer_cpu_ms / cpu_ms, 2) if peer else None,
                 "targets": TARGETS,
                 "meets_targets": meets,
             }

@@ -27,7 +27,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-EXAMPLES_PER_OPERATION = 30
+EXAMPLES_PER_OPERATION = 50
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
