@@ -24,6 +24,7 @@ from ...signed_urls import sign_blob_url
 from ..deps import CurrentUser, ServicesDep
 from ..errors import ApiError, answers
 from ..links import public_base_url
+from ..schemas import CancelResult, UploadAccepted
 
 router = APIRouter(prefix="/v1", tags=["uploads"])
 URL_TTL = 3600  # result links stay valid an hour after each status read
@@ -35,7 +36,7 @@ def _chunks(upload: UploadFile) -> Iterator[bytes]:
         yield chunk
 
 
-@router.post("/uploads", status_code=202, responses=answers(413))
+@router.post("/uploads", status_code=202, response_model=UploadAccepted, responses=answers(413))
 async def upload(
     user: CurrentUser,
     services: ServicesDep,
@@ -95,7 +96,7 @@ def job_status(
     return document
 
 
-@router.post("/status/{job_id}/cancel", responses=answers(404, 409))
+@router.post("/status/{job_id}/cancel", response_model=CancelResult, responses=answers(404, 409))
 def cancel(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     """Cancel a job: batches already running finish, the others are skipped."""
     cancelled = services.status.cancel(job_id, user)
