@@ -52,8 +52,8 @@ class LiveApi:
     ) -> httpx.Client:
         """An httpx client for this server, authenticated as `username` or with `token`.
 
-        keepalive=False sends `Connection: close`: after a 500 the server drops the
-        connection, and a reused one would fail the next request with a transport error.
+        keepalive=False sends `Connection: close`, a fresh connection per request (the
+        server keeps a connection usable after any error, a 500 included).
         """
         headers: dict[str, str] = {}
         if not keepalive:
