@@ -24,6 +24,7 @@ import json
 import logging
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import IO, Annotated, Any
 
 import xlsxwriter
@@ -70,11 +71,15 @@ class _Cells:
         self.removed += removed
         return neutralize(text)
 
-    def rows_of(self, store: LeadStore, owner: str) -> Iterator[list[str]]:
+    def rows_of(
+        self, store: LeadStore, owner: str, query: LeadQuery | None = None
+    ) -> Iterator[list[str]]:
+        """The rows of every lead `query` matches (default: all), read a page at a time."""
         cell = self.cell
+        base = query or LeadQuery()
         cursor = None
         while True:
-            items, cursor = store.list_leads(owner, LeadQuery(limit=PAGE, cursor=cursor))
+            items, cursor = store.list_leads(owner, replace(base, limit=PAGE, cursor=cursor))
             for lead in items:
                 self.rows += 1
                 yield [cell(lead.get(c)) for c in COLUMNS]
@@ -82,13 +87,16 @@ class _Cells:
                 return
 
 
-def _csv(store: LeadStore, owner: str, bom: bool) -> Iterator[bytes]:
+def csv_chunks(
+    store: LeadStore, owner: str, bom: bool = True, query: LeadQuery | None = None
+) -> Iterator[bytes]:
+    """The CSV export of `owner`'s leads (those `query` matches), a page of rows a chunk."""
     cells = _Cells()
     buffer = io.StringIO()
     buffer.write(UTF8_BOM if bom else "")
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
-    for n, row in enumerate(cells.rows_of(store, owner), start=1):
+    for n, row in enumerate(cells.rows_of(store, owner, query), start=1):
         writer.writerow(row)
         if n % PAGE == 0:
             yield buffer.getvalue().encode()
@@ -98,8 +106,11 @@ def _csv(store: LeadStore, owner: str, bom: bool) -> Iterator[bytes]:
     _log_done("csv", owner, cells)
 
 
-def write_xlsx(store: LeadStore, owner: str, out: IO[bytes]) -> _Cells:
-    """Write every lead of `owner` as an XLSX workbook into `out`; memory stays bounded."""
+def write_xlsx(
+    store: LeadStore, owner: str, out: IO[bytes], query: LeadQuery | None = None
+) -> _Cells:
+    """Write `owner`'s leads (those `query` matches) as an XLSX workbook into `out`;
+    memory stays bounded. Returns the counts (rows, removed control characters)."""
     cells = _Cells()
     book = xlsxwriter.Workbook(
         out,
@@ -115,7 +126,7 @@ def write_xlsx(store: LeadStore, owner: str, out: IO[bytes]) -> _Cells:
     write_string = sheet.write_string
     for col, name in enumerate(COLUMNS):
         write_string(0, col, name)
-    for r, row in enumerate(cells.rows_of(store, owner), start=1):
+    for r, row in enumerate(cells.rows_of(store, owner, query), start=1):
         for col, text in enumerate(row):
             if text:  # an empty string would only be a blank cell
                 write_string(r, col, text[:XLSX_MAX_CELL])
@@ -178,5 +189,5 @@ def export(
         headers["X-Removed-Control-Characters"] = str(cells.removed)
         return StreamingResponse(_file_chunks(handle), media_type=XLSX_MEDIA, headers=headers)
     return StreamingResponse(
-        _csv(services.leads, user, bom), media_type="text/csv; charset=utf-8", headers=headers
+        csv_chunks(services.leads, user, bom), media_type="text/csv; charset=utf-8", headers=headers
     )
