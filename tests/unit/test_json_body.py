@@ -16,7 +16,11 @@ from leadflow.domain.json_values import MAX_DEPTH, unstorable_reason
 
 texts = st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from('\ud800\udfff\\[]{}"'))
 values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | texts,
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | texts,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(texts, inner, max_size=3),
     max_leaves=60,
 )
