@@ -5,16 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, ValidationError
 
-from ...bootstrap import Services
-from ...security import issue_token, verify_password
-from ..client_address import client_address
+from ...security import issue_token
 from ..deps import ServicesDep
 from ..errors import ApiError, answers, too_many_requests
 from ..json_body import parse_json_body
-from ..limits import LoginThrottle
+from ..login import login_attempt
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
@@ -74,32 +71,11 @@ async def token(
 ) -> Token:
     """Exchange a username and password for a bearer token."""
     credentials = await _credentials(request)
-    throttle: LoginThrottle = request.app.state.login_throttle
-    address = client_address(request, services.settings.trusted_proxy_networks)
-    # Failures count per (username, address) and per address, never per username alone:
-    # failing from one address cannot lock the user out from another, and a spray of
-    # names from one address is still stopped.
-    pair, from_address = f"pair:{credentials.username}\n{address}", f"addr:{address}"
-    for key in (pair, from_address):
-        wait = throttle.retry_after(key)
-        if wait is not None:
-            raise too_many_requests("too many failed logins", wait)
-    # argon2 takes tens of milliseconds of CPU on purpose: in a thread, so that logins
-    # never stall the event loop (and every other request with it).
-    stored = await run_in_threadpool(_check_password, services, credentials)
-    if stored is None:
-        for key in (pair, from_address):
-            throttle.failed(key)
+    outcome = await login_attempt(request, services, credentials.username, credentials.password)
+    if outcome.retry_after is not None:
+        raise too_many_requests("too many failed logins", outcome.retry_after)
+    if outcome.password_hash is None:
         raise ApiError(401, "unauthorized", "unknown user or wrong password")
-    throttle.succeeded(pair)
     ttl = services.settings.token_ttl_seconds
-    return Token(
-        access_token=issue_token(services.secret, credentials.username, ttl, stored),
-        expires_in=ttl,
-    )
-
-
-def _check_password(services: Services, credentials: Credentials) -> str | None:
-    """The stored hash when the password is right, else None."""
-    stored = services.users.password_hash(credentials.username)
-    return stored if verify_password(stored, credentials.password) else None
+    token = issue_token(services.secret, credentials.username, ttl, outcome.password_hash)
+    return Token(access_token=token, expires_in=ttl)
