@@ -37,6 +37,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/import_bench.py --rows 100000
 	$(BIN)/python bench/import_bench.py --rows 1048576 --repeat 1
 	$(BIN)/python bench/api_load.py
+	$(BIN)/python bench/mixed_load.py --clients 8 --duration 30
+	$(BIN)/python bench/export_bench.py --rows 50000
 	$(BIN)/python bench/upload_bench.py --rows 100000
 	$(BIN)/python bench/llm_bench.py
 	$(BIN)/python bench/inbox_bench.py --files 1000

@@ -6,8 +6,12 @@ one thread. Every request carries 10 seed-000 records with emails no other reque
 so each one is 10 real inserts. Afterwards it checks that the leads were stored: GET
 /v1/leads answers and the `leads` table holds 10 x the 2xx answers (warm-up included).
 
+Then, side by side with the same wrk script and connections, it measures the peer: a
+minimal FastAPI endpoint (bench/records_peer.py) that upserts the same 10 records into
+SQLite, and reports leadflow's throughput as a ratio of the peer's (target: 0.7 or more).
+
 Prints one JSON object: requests/s, latency percentiles (ms), non-2xx answers, stored and
-expected leads, and whether the targets (1000 requests/s, p99 at most 50 ms) were met.
+expected leads, the peer's figures and the ratio, and whether the targets were met.
 
     .venv/bin/python bench/api_load.py
     .venv/bin/python bench/api_load.py --connections 32 --duration 30
@@ -28,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +43,8 @@ LEADFLOW = ROOT / ".venv" / "bin" / "leadflow"
 HOST = "127.0.0.1"
 USER = "bench"
 RECORDS_PER_REQUEST = 10
-TARGETS = {"rps_min": 1000, "p99_max_ms": 50}
+TARGETS = {"rps_min": 1000, "p99_max_ms": 50, "ratio_to_peer_min": 0.7}
+PEER = ROOT / "bench" / "records_peer.py"
 
 # One Lua state per wrk thread: `counter` numbers that thread's requests, and the run tag
 # (a script argument) keeps the warm-up's emails apart from the measured run's.
@@ -222,11 +228,67 @@ def server_2xx(client: httpx.Client) -> int:
     return int(sum(float(value) for value in pattern.findall(text)))
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ms_per_request(pid: int, run: Callable[[], WrkResult]) -> tuple[WrkResult, float]:
+    """Runs `run` and divides the server's CPU time by the requests it answered.
+
+    On a shared, busy machine requests/s swing with the neighbours' load; the CPU each
+    request costs the server barely does, so the ratio is also given from it.
+    """
+    before = cpu_seconds(pid)
+    result = run()
+    spent = cpu_seconds(pid) - before
+    return result, 1000 * spent / max(1, result.requests)
+
+
+def run_peer(
+    wrk: str, script: Path, tmp: Path, connections: int, seconds: int, warmup: int
+) -> tuple[WrkResult, int, float]:
+    """wrk against the minimal FastAPI peer; its result and the rows it stored."""
+    port = free_port()
+    log = tmp / "peer.log"
+    with log.open("wb") as log_file:
+        peer = subprocess.Popen(
+            [sys.executable, str(PEER), "--port", str(port), "--db", str(tmp / "peer.db")],
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=10) as client:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    if client.get("/count").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline or peer.poll() is not None:
+                        raise SystemExit(f"the peer did not start:\n{log.read_text()}") from None
+                    time.sleep(0.1)
+            url = f"http://{HOST}:{port}/records"
+            if warmup:
+                run_wrk(wrk, url, script, connections, warmup, "peerwarm")
+            result, cpu_ms = cpu_ms_per_request(
+                peer.pid, lambda: run_wrk(wrk, url, script, connections, seconds, "peer")
+            )
+            time.sleep(0.5)
+            stored = int(client.get("/count").json()["leads"])
+    finally:
+        stop(peer)
+    return result, stored, cpu_ms
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--duration", type=int, default=10, help="seconds of measured load")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of unreported warm-up")
+    parser.add_argument("--no-peer", action="store_true", help="skip the minimal-peer run")
     args = parser.parse_args()
     if args.connections < 1 or args.duration < 1 or args.warmup < 0:
         parser.error("--connections and --duration must be >= 1, --warmup >= 0")
@@ -277,7 +339,10 @@ def main() -> None:
                 runs = []
                 if args.warmup:
                     runs.append(run_wrk(wrk, url, script, args.connections, args.warmup, "warm"))
-                result = run_wrk(wrk, url, script, args.connections, args.duration, "load")
+                result, cpu_ms = cpu_ms_per_request(
+                    server.pid,
+                    lambda: run_wrk(wrk, url, script, args.connections, args.duration, "load"),
+                )
                 runs.append(result)
                 time.sleep(0.5)  # let requests wrk abandoned at its deadline finish
                 leads = client.get(
@@ -290,6 +355,11 @@ def main() -> None:
                 answered = server_2xx(client)
         finally:
             stop(server)
+        peer, peer_stored, peer_cpu_ms = (None, 0, 0.0)
+        if not args.no_peer:
+            peer, peer_stored, peer_cpu_ms = run_peer(
+                wrk, script, Path(tmp), args.connections, args.duration, args.warmup
+            )
         db = sqlite3.connect(data / "leadflow.db")
         try:
             stored = db.execute("SELECT count(*) FROM leads").fetchone()[0]
@@ -303,8 +373,10 @@ def main() -> None:
         stored == RECORDS_PER_REQUEST * answered
         and expected <= stored <= expected + RECORDS_PER_REQUEST * unanswered
     )
+    ratio = result.requests_per_second / peer.requests_per_second if peer else None
     meets = (
-        result.requests_per_second >= TARGETS["rps_min"]
+        (ratio is None or ratio >= TARGETS["ratio_to_peer_min"])
+        and result.requests_per_second >= TARGETS["rps_min"]
         and result.latency_ms["p99"] <= TARGETS["p99_max_ms"]
         and result.non_2xx == 0
         and socket_errors == 0
@@ -330,6 +402,19 @@ def main() -> None:
                 "server_2xx": answered,
                 "unanswered_requests": unanswered,
                 "leads_verified": leads_verified,
+                "peer": None
+                if peer is None
+                else {
+                    "what": "minimal FastAPI endpoint upserting the 10 records into SQLite",
+                    "requests_per_second": round(peer.requests_per_second, 1),
+                    "latency_ms": peer.latency_ms,
+                    "non_2xx": peer.non_2xx,
+                    "stored_rows": peer_stored,
+                    "cpu_ms_per_request": round(peer_cpu_ms, 3),
+                },
+                "cpu_ms_per_request": round(cpu_ms, 3),
+                "ratio_to_peer": None if ratio is None else round(ratio, 2),
+                "ratio_to_peer_by_cpu": round(peer_cpu_ms / cpu_ms, 2) if peer else None,
                 "targets": TARGETS,
                 "meets_targets": meets,
             }

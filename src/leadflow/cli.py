@@ -130,6 +130,10 @@ def serve(
             access_log=False,
             loop="auto",
             http="auto",
+            # X-Forwarded-For is read by leadflow itself, and only from
+            # LEADFLOW_TRUSTED_PROXIES; uvicorn's own reading believes any local peer.
+            proxy_headers=False,
+            h11_max_incomplete_event_size=settings.max_header_bytes,
         )
     finally:
         stop.set()  # each worker finishes the message in hand
@@ -393,19 +397,36 @@ def _print_summary(summary: ImportSummary, owner: str, owner_given: bool = False
 def users_add(
     name: Annotated[str, typer.Argument(help="User name.")],
 ) -> None:
-    """Add a user (or reset their password); the password is read from stdin."""
+    """Add a user (or reset their password); the password is read from stdin.
+
+    Resetting a password ends every token issued with the old one.
+    """
+    _save_password(name, must_exist=False)
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: Annotated[str, typer.Argument(help="An existing user's name.")],
+) -> None:
+    """Set a new password for an existing user (read from stdin); their tokens end."""
+    _save_password(name, must_exist=True)
+
+
+def _save_password(name: str, must_exist: bool) -> None:
     from .pipelines.importing import utc_now
     from .security import hash_password
 
+    if not name.strip() or len(name) > 64:
+        raise fail("the user name must be 1 to 64 characters")
+    services = _services()
+    if must_exist and services.users.password_hash(name.strip()) is None:
+        raise fail(f"no user {name.strip()!r}; add one with: leadflow users add {name.strip()}")
     if sys.stdin.isatty():
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     if len(password) < 8:
         raise fail("the password must be at least 8 characters long")
-    if not name.strip() or len(name) > 64:
-        raise fail("the user name must be 1 to 64 characters")
-    services = _services()
     services.users.add_user(name.strip(), hash_password(password), utc_now())
     err.print(f"user {name.strip()!r} saved", highlight=False)
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import secrets
+import time
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import jwt
@@ -41,14 +45,47 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def issue_token(secret: str, username: str, ttl_seconds: int) -> str:
+def password_mark(password_hash: str) -> str:
+    """A short fingerprint of a stored password hash, carried in tokens as `pwd`.
+
+    argon2 salts every hash, so setting a password again (even the same one) changes the
+    mark and every token issued before no longer matches. The hash itself never leaves
+    the server: only 16 hex digits of its SHA-256.
+    """
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    """What a valid token says: its user and, when issued at login, the password mark."""
+
+    username: str
+    password_mark: str | None
+
+
+def issue_token(
+    secret: str, username: str, ttl_seconds: int, password_hash: str | None = None
+) -> str:
+    """A signed JWT for `username`, valid `ttl_seconds`; with `password_hash` it carries
+    that hash's mark and dies when the password is reset."""
     now = dt.datetime.now(dt.UTC)
-    claims = {"sub": username, "iat": now, "exp": now + dt.timedelta(seconds=ttl_seconds)}
+    claims: dict[str, object] = {
+        "sub": username,
+        "iat": now,
+        "exp": now + dt.timedelta(seconds=ttl_seconds),
+    }
+    if password_hash is not None:
+        claims["pwd"] = password_mark(password_hash)
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
 def read_token(secret: str, token: str) -> str:
     """The username a valid token was issued to."""
+    return read_token_claims(secret, token).username
+
+
+def read_token_claims(secret: str, token: str) -> TokenClaims:
+    """The claims of a valid token; InvalidToken when forged, malformed or expired."""
     try:
         claims = jwt.decode(
             token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}
@@ -60,7 +97,32 @@ def read_token(secret: str, token: str) -> str:
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject:
         raise InvalidToken("the token names no user")
-    return subject
+    mark = claims.get("pwd")
+    return TokenClaims(subject, mark if isinstance(mark, str) else None)
+
+
+@lru_cache(maxsize=4096)
+def _verified(secret: str, token: str) -> tuple[TokenClaims | None, float, str]:
+    try:
+        claims = read_token_claims(secret, token)
+    except InvalidToken as exc:
+        return None, 0.0, str(exc)
+    expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+    return claims, float(expires), ""
+
+
+def read_token_claims_cached(secret: str, token: str) -> TokenClaims:
+    """read_token_claims, remembering the last 4,096 tokens' verdicts.
+
+    A client sends the same token with every request: checking its HMAC and parsing it
+    once is enough. The expiry is still compared with the clock on every call.
+    """
+    claims, expires, problem = _verified(secret, token)
+    if claims is None:
+        raise InvalidToken(problem)
+    if time.time() >= expires:
+        raise InvalidToken("the token has expired; ask for a new one at /v1/auth/token")
+    return claims
 
 
 def load_or_create_secret(data_dir: Path) -> str:

@@ -42,5 +42,7 @@ def verify_blob_url(
     if (time.time() if now is None else now) > expires:
         raise BadSignature("this download link has expired; ask for a new one")
     expected = _signature(secret, key, expires)
-    if not hmac.compare_digest(expected, signature):
+    # compare_digest refuses non-ASCII text with a TypeError: compare bytes instead, so a
+    # signature such as "é" is simply not ours.
+    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
         raise BadSignature("this download link is not valid")

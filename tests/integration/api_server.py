@@ -52,8 +52,8 @@ class LiveApi:
     ) -> httpx.Client:
         """An httpx client for this server, authenticated as `username` or with `token`.
 
-        keepalive=False sends `Connection: close`: after a 500 the server drops the
-        connection, and a reused one would fail the next request with a transport error.
+        keepalive=False sends `Connection: close`, a fresh connection per request (the
+        server keeps a connection usable after any error, a 500 included).
         """
         headers: dict[str, str] = {}
         if not keepalive:
@@ -96,17 +96,18 @@ def _join_stopped_servers() -> None:
 
 
 @contextmanager
-def run_server(services: Services) -> Iterator[str]:
-    """Serve create_app(services) on 127.0.0.1 in a thread; yields the base URL."""
+def run_server(services: Services, app: Any = None) -> Iterator[str]:
+    """Serve create_app(services) (or `app`) on 127.0.0.1 in a thread; yields the base URL."""
     _stopping[:] = [thread for thread in _stopping if thread.is_alive()]
     config = uvicorn.Config(
-        create_app(services),
+        create_app(services) if app is None else app,
         host="127.0.0.1",
         port=0,
         log_config=None,
         log_level="warning",
         access_log=False,
         lifespan="off",
+        proxy_headers=False,  # as `leadflow serve`: X-Forwarded-For is leadflow's to read
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="leadflow-test-server", daemon=True)

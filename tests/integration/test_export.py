@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import openpyxl
 import pytest
 from api_server import LiveApi, assert_envelope, live_api
@@ -60,3 +62,82 @@ def test_export_is_owner_scoped_and_checks_its_format(api: LiveApi) -> None:
         assert_envelope(client.get("/v1/leads/export", params={"format": "pdf"}), 422)
     with api.client() as anonymous:
         assert_envelope(anonymous.get("/v1/leads/export"), 401)
+
+
+# --- issue 10 point 3: exports that never break off ------------------------------------------
+
+HOSTILE = [
+    {"name": "Nul Byte", "email": "nul@acme.io", "company": "Acme Corp",
+     "phone": "+14155550107", "Notes": "-2+3"},
+    {"name": "Jürgen Müller", "email": "jurgen@bücher.de", "company": "-12.5",
+     "phone": "+44 20 7946 0958", "Notes": "+1+cmd|' /C calc'!A0"},
+]  # fmt: skip
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Iterator[LiveApi]:
+    with live_api(tmp_path / "data") as running:
+        import_records(running.services.leads, HOSTILE, ImportOptions(owner="alice"), "h.csv")
+        # Stored as an older version (or another entry point) may have kept them.
+        with sqlite3.connect(running.services.settings.db_path) as db:
+            db.execute(
+                "UPDATE leads SET name = 'Nul' || char(0) || ' Byte', "
+                "company = 'Acme' || char(19) || ' Corp' || char(1) WHERE email = 'nul@acme.io'"
+            )
+        yield running
+
+
+def test_control_characters_give_a_valid_xlsx_with_them_removed_and_counted(
+    hostile: LiveApi,
+) -> None:
+    with hostile.client("alice") as client:
+        response = client.get("/v1/leads/export", params={"format": "xlsx"})
+    assert response.status_code == 200
+    assert int(response.headers["content-length"]) == len(response.content)
+    assert response.headers["x-removed-control-characters"] == "3"
+    book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    header = list(rows[0])
+    by_email = {row[header.index("email")]: row for row in rows[1:]}
+    nul = by_email["nul@acme.io"]
+    assert nul[header.index("company")] == "Acme Corp"
+    assert nul[header.index("remarks")] == "'-2+3"  # not a number: defused
+    assert nul[header.index("phone")] == "+14155550107"  # E.164 intact
+    jurgen = next(row for email, row in by_email.items() if email.startswith("jurgen@"))
+    assert jurgen[header.index("lastName")] == "Müller"
+    assert jurgen[header.index("company")] == "-12.5"  # a real negative number
+    assert jurgen[header.index("remarks")].startswith("'+1+cmd")
+
+
+def test_csv_starts_with_a_bom_unless_asked_not_to(hostile: LiveApi) -> None:
+    with hostile.client("alice") as client:
+        with_bom = client.get("/v1/leads/export").content
+        without = client.get("/v1/leads/export", params={"bom": "false"}).content
+    assert with_bom.startswith(b"\xef\xbb\xbfleadId,")
+    assert without.startswith(b"leadId,")
+    assert with_bom[3:] == without
+    rows = list(csv.DictReader(io.StringIO(with_bom.decode("utf-8-sig"))))
+    by_email = {row["email"]: row for row in rows}
+    assert by_email["nul@acme.io"]["company"] == "Acme Corp"  # removed in CSV too
+    assert "\x00" not in with_bom.decode()
+    assert by_email["nul@acme.io"]["remarks"] == "'-2+3"
+    assert any(row["lastName"] == "Müller" for row in rows)
+
+
+def test_an_error_mid_stream_aborts_the_transfer_instead_of_truncating(tmp_path: Path) -> None:
+    rows = [{"name": f"P {i}", "email": f"p{i}@x.io"} for i in range(2500)]
+    with live_api(tmp_path / "data") as api:
+        import_records(api.services.leads, rows, ImportOptions(owner="alice"), "big.csv")
+        # One row of the second page is damaged on disk: reading it fails half-way.
+        with sqlite3.connect(api.services.settings.db_path) as db:
+            db.execute("UPDATE leads SET attributes = '{broken' WHERE email = 'p1500@x.io'")
+        with api.client("alice") as client:
+            with pytest.raises(httpx.RemoteProtocolError):
+                with client.stream("GET", "/v1/leads/export") as response:
+                    assert response.status_code == 200
+                    for _ in response.iter_bytes():
+                        pass
+            # the XLSX is written before it is sent: the same damage is a clean 500
+            broken = client.get("/v1/leads/export", params={"format": "xlsx"})
+            assert_envelope(broken, 500, "internal_error")
+            assert client.get("/healthz").status_code == 200

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from .. import __version__
 from ..bootstrap import Services
 from ..jobs.metrics import QUEUE_DEPTH
 from ..providers.client import ProviderClient
 from ..web import mount_web
-from .errors import install_error_handlers
+from .errors import document_errors, install_error_handlers
 from .limits import LoginThrottle, RateLimiter
-from .middleware import BodyLimitMiddleware, MetricsMiddleware
+from .middleware import (
+    BodyLimitMiddleware,
+    HeaderLimitMiddleware,
+    MetricsMiddleware,
+    UnexpectedErrorMiddleware,
+)
 from .routes import (
     auth,
     blobs,
@@ -33,11 +39,17 @@ dropped file and validates, normalizes, de-duplicates and stores them.
 
 Get a token with `POST /v1/auth/token`, then send `Authorization: Bearer <token>`.
 Errors always look like `{"error": {"code", "message", "details"}}`.
+
+These pages work offline: their scripts and styles are served by leadflow itself.
 """
+
+DOCS_ASSETS = "/docs-assets"  # Swagger UI and ReDoc files shipped by fastapi-offline
 
 
 def create_app(services: Services) -> FastAPI:
-    app = FastAPI(title="leadflow", version=__version__, description=DESCRIPTION)
+    app = FastAPIOffline(
+        title="leadflow", version=__version__, description=DESCRIPTION, static_url=DOCS_ASSETS
+    )
     app.state.services = services
     QUEUE_DEPTH.queue = services.queue  # one app per process: /metrics reads its queue
     app.state.rate_limiter = RateLimiter(services.settings.rate_limit)
@@ -52,7 +64,10 @@ def create_app(services: Services) -> FastAPI:
     ):  # fmt: skip
         app.include_router(module.router)
     mount_web(app)  # the web app at / (its pages, static files and security headers)
-    # The last added is the outermost: metrics see every answer, the 413s included.
+    document_errors(app)
+    # The last added is the outermost: metrics see every answer, the 413s and 500s
+    # included; the error guard sits outside the limits so that it never mistakes their
+    # signal for a bug.
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=services.settings.max_body_bytes,
@@ -61,5 +76,7 @@ def create_app(services: Services) -> FastAPI:
             "/import/files": services.settings.max_upload_bytes,  # the web app's uploads
         },
     )
+    app.add_middleware(HeaderLimitMiddleware, max_bytes=services.settings.max_header_bytes)
+    app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(MetricsMiddleware, access_log=services.settings.access_log)
     return app

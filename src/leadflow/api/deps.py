@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 
 from ..bootstrap import Services
-from ..security import InvalidToken, read_token
+from ..security import InvalidToken, password_mark, read_token_claims_cached
 from .errors import ApiError, too_many_requests
 from .limits import RateLimiter
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async on purpose: FastAPI runs a plain `def` dependency in the thread pool, and that
+    # hop cost more than the rest of the dependency work on every request.
     services: Services = request.app.state.services
     return services
 
@@ -21,16 +23,27 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-# Declared so that /docs shows the Authorize button; the checks below are our own.
-bearer_scheme = HTTPBearer(auto_error=False, description="A token from POST /v1/auth/token.")
+class BearerUser(HTTPBearer):
+    """The user named by a valid bearer token; 401 without one, 429 over the rate limit.
+
+    A security scheme (so /docs shows the Authorize button and the OpenAPI document marks
+    the operations) that does the whole check itself: one dependency per request instead
+    of a scheme plus a function, which FastAPI resolves at a cost on every request.
+    """
+
+    async def __call__(self, request: Request) -> str:  # type: ignore[override]
+        return await current_user(request)
 
 
-async def current_user(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> str:
-    """The user named by a valid bearer token; 401 without one, 429 over the rate limit."""
-    token = credentials.credentials if credentials is not None else ""
+bearer_user = BearerUser(
+    auto_error=False, scheme_name="HTTPBearer", description="A token from POST /v1/auth/token."
+)
+
+
+async def current_user(request: Request) -> str:
+    """The user named by the request's bearer token (see BearerUser)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip() if scheme.lower() == "bearer" else ""
     if not token:
         raise ApiError(
             401,
@@ -41,11 +54,24 @@ async def current_user(
         )
     services: Services = request.app.state.services
     try:
-        username = read_token(services.secret, token.strip())
+        claims = read_token_claims_cached(services.secret, token)
     except InvalidToken as exc:
         raise ApiError(
             401, "unauthorized", str(exc), headers={"WWW-Authenticate": "Bearer"}
         ) from None
+    username = claims.username
+    # Tokens from POST /v1/auth/token carry the password's mark. One primary-key read per
+    # request: a reset password (or a removed user) ends every token issued before, at
+    # once and in every process. (Tokens the server issues to itself carry no mark.)
+    if claims.password_mark is not None:
+        stored = services.users.password_hash(username)
+        if stored is None or claims.password_mark != password_mark(stored):
+            raise ApiError(
+                401,
+                "unauthorized",
+                "the token is no longer valid (the password was changed); ask for a new one",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
     limiter: RateLimiter = request.app.state.rate_limiter
     wait = limiter.retry_after(username)
     if wait is not None:
@@ -55,4 +81,4 @@ async def current_user(
     return username
 
 
-CurrentUser = Annotated[str, Depends(current_user)]
+CurrentUser = Annotated[str, Depends(bearer_user)]

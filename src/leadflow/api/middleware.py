@@ -1,4 +1,5 @@
-"""Pure ASGI middleware (cheaper than BaseHTTPMiddleware): body-size limit and metrics."""
+"""Pure ASGI middleware (cheaper than BaseHTTPMiddleware): unexpected errors, header and
+body size limits, and metrics."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ LATENCY = Histogram(
 
 
 ACCESS = logging.getLogger("leadflow.access")
+LOG = logging.getLogger("leadflow.api")
 
 
 class _TooLarge(Exception):
@@ -30,6 +32,80 @@ class _TooLarge(Exception):
 
 def _error_body(code: str, message: str) -> bytes:
     return json.dumps({"error": {"code": code, "message": message, "details": None}}).encode()
+
+
+async def _send_error(send: Send, status: int, code: str, message: str, close: bool) -> None:
+    headers = [(b"content-type", b"application/json")]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": _error_body(code, message)})
+
+
+class UnexpectedErrorMiddleware:
+    """A bug answers a 500 envelope and the connection stays open for the next request.
+
+    Starlette's own last-resort handler re-raises after answering, and the server then
+    drops the connection: a keep-alive client saw its next request reset. Here the error
+    is logged and answered, and not raised again. Once the response has started (a
+    stream that fails half-way) nothing can be answered any more: the error is raised
+    again so that the server aborts the connection and the client sees an incomplete
+    transfer instead of a silently truncated file.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            if started:
+                LOG.exception("error after the response started", extra={"path": scope["path"]})
+                raise
+            LOG.exception("unexpected error", extra={"path": scope["path"]})
+            await _send_error(
+                send,
+                500,
+                "internal_error",
+                "something went wrong on our side; it is logged",
+                close=False,
+            )
+
+
+class HeaderLimitMiddleware:
+    """431 when the request line and headers together are over `max_bytes`."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+            for name, value in scope.get("headers", ()):
+                size += len(name) + len(value) + 4  # ": " and CRLF
+            if size > self.max_bytes:
+                await _send_error(
+                    send,
+                    431,
+                    "headers_too_large",
+                    f"the request headers are over the limit of {self.max_bytes} bytes",
+                    close=True,
+                )
+                return
+        await self.app(scope, receive, send)
 
 
 class BodyLimitMiddleware:
@@ -79,17 +155,15 @@ class BodyLimitMiddleware:
                 await self._reject(send, limit)
 
     async def _reject(self, send: Send, limit: int) -> None:
-        body = _error_body(
-            "payload_too_large", f"the request body is over the limit of {limit} bytes"
+        # The rest of the body is not read: closing the connection is what keeps the next
+        # request from being parsed out of this one's leftover bytes.
+        await _send_error(
+            send,
+            413,
+            "payload_too_large",
+            f"the request body is over the limit of {limit} bytes",
+            close=True,
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
 
 
 class MetricsMiddleware:
@@ -99,6 +173,9 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, access_log: bool = True) -> None:
         self.app = app
         self.access_log = access_log
+        # route templates and statuses are few, so these stay small
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._histograms: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -120,8 +197,16 @@ class MetricsMiddleware:
             template = getattr(route, "path", None) or "unmatched"
             method = scope["method"]
             seconds = time.perf_counter() - started
-            REQUESTS.labels(method, template, str(status)).inc()
-            LATENCY.labels(method, template).observe(seconds)
+            counter = self._counters.get((method, template, status))
+            if counter is None:  # labels() takes a lock and builds a key: once per series
+                counter = REQUESTS.labels(method, template, str(status))
+                self._counters[(method, template, status)] = counter
+            histogram = self._histograms.get((method, template))
+            if histogram is None:
+                histogram = LATENCY.labels(method, template)
+                self._histograms[(method, template)] = histogram
+            counter.inc()
+            histogram.observe(seconds)
             if self.access_log:
                 client = scope.get("client")
                 ACCESS.info(

@@ -7,11 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, ValidationError
 
-from ...security import issue_token, verify_password
+from ...security import issue_token
 from ..deps import ServicesDep
-from ..errors import ApiError, too_many_requests
+from ..errors import ApiError, answers, too_many_requests
 from ..json_body import parse_json_body
-from ..limits import LoginThrottle
+from ..login import login_attempt
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
@@ -63,6 +63,7 @@ async def _credentials(request: Request) -> Credentials:
             "content": {"application/json": {"schema": Credentials.model_json_schema()}},
         }
     },
+    responses=answers(400, 401, 429),
 )
 async def token(
     request: Request,
@@ -70,20 +71,11 @@ async def token(
 ) -> Token:
     """Exchange a username and password for a bearer token."""
     credentials = await _credentials(request)
-    throttle: LoginThrottle = request.app.state.login_throttle
-    address = request.client.host if request.client else "unknown"
-    keys = (f"user:{credentials.username}", f"addr:{address}")
-    for key in keys:
-        wait = throttle.retry_after(key)
-        if wait is not None:
-            raise too_many_requests("too many failed logins", wait)
-    stored = services.users.password_hash(credentials.username)
-    if not verify_password(stored, credentials.password):
-        for key in keys:
-            throttle.failed(key)
+    outcome = await login_attempt(request, services, credentials.username, credentials.password)
+    if outcome.retry_after is not None:
+        raise too_many_requests("too many failed logins", outcome.retry_after)
+    if outcome.password_hash is None:
         raise ApiError(401, "unauthorized", "unknown user or wrong password")
-    throttle.succeeded(keys[0])
     ttl = services.settings.token_ttl_seconds
-    return Token(
-        access_token=issue_token(services.secret, credentials.username, ttl), expires_in=ttl
-    )
+    token = issue_token(services.secret, credentials.username, ttl, outcome.password_hash)
+    return Token(access_token=token, expires_in=ttl)

@@ -11,12 +11,12 @@ from starlette.responses import Response
 from ...ports import BadBlobKey
 from ...signed_urls import BadSignature, verify_blob_url
 from ..deps import ServicesDep
-from ..errors import ApiError
+from ..errors import ApiError, answers
 
 router = APIRouter(prefix="/v1/blobs", tags=["downloads"])
 
 
-@router.get("/{key:path}", response_class=Response)
+@router.get("/{key:path}", response_class=Response, responses=answers(403, 404))
 def download(
     key: str,
     services: ServicesDep,

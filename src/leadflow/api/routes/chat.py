@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, ValidationError
 from ...chat.bot import answer
 from ...providers.client import ProviderClient
 from ..deps import CurrentUser, ServicesDep
-from ..errors import ApiError
+from ..errors import ApiError, answers
 from ..json_body import parse_json_body
 
 router = APIRouter(prefix="/v1", tags=["chat"])
@@ -30,6 +30,7 @@ class Question(BaseModel):
             "content": {"application/json": {"schema": Question.model_json_schema()}},
         }
     },
+    responses=answers(502),
 )
 async def chat(request: Request, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     """Answer a question about the caller's leads: {answer, rows?, tools}.

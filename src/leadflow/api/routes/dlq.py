@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..deps import CurrentUser, ServicesDep
 from ..errors import ApiError
 from ..json_body import parse_json_body
+from ..schemas import DeadLetterPage, Purged, Redriven
 
 router = APIRouter(prefix="/v1/dlq", tags=["dlq"])
 
@@ -27,7 +28,7 @@ class Selection(BaseModel):
     )
 
 
-@router.get("")
+@router.get("", response_model=DeadLetterPage)
 def list_dead_letters(
     user: CurrentUser,
     services: ServicesDep,
@@ -43,6 +44,7 @@ def list_dead_letters(
 
 @router.post(
     "/redrive",
+    response_model=Redriven,
     openapi_extra={
         "requestBody": {"content": {"application/json": {"schema": Selection.model_json_schema()}}}
     },
@@ -53,7 +55,7 @@ async def redrive(request: Request, user: CurrentUser, services: ServicesDep) ->
     return {"redriven": services.queue.redrive(user, ids)}
 
 
-@router.delete("")
+@router.delete("", response_model=Purged)
 def purge(
     user: CurrentUser,
     services: ServicesDep,

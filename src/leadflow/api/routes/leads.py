@@ -9,13 +9,14 @@ from fastapi import APIRouter, Query
 from ...ports import BadCursor, LeadQuery
 from ..deps import CurrentUser, ServicesDep
 from ..errors import ApiError
+from ..schemas import LeadPage
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"])
 
 SORTS = ("createdAt", "updatedAt", "name", "lastName", "company", "email")
 
 
-@router.get("")
+@router.get("", response_model=LeadPage)
 def list_leads(
     user: CurrentUser,
     services: ServicesDep,

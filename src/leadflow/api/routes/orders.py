@@ -11,6 +11,7 @@ from ...pipelines.orders import run_orders
 from ..deps import CurrentUser, ServicesDep
 from ..errors import ApiError
 from ..json_body import parse_json_body
+from ..schemas import ItemsBefore, OrdersResult
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 MAX_ORDERS = 100_000
@@ -18,6 +19,7 @@ MAX_ORDERS = 100_000
 
 @router.post(
     "",
+    response_model=OrdersResult,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -53,7 +55,7 @@ async def post_orders(request: Request, user: CurrentUser, services: ServicesDep
     }
 
 
-@router.get("")
+@router.get("", response_model=ItemsBefore)
 def list_orders(
     user: CurrentUser,
     services: ServicesDep,

@@ -14,6 +14,7 @@ from ...providers.base import UnknownProvider
 from ..deps import CurrentUser, ServicesDep
 from ..errors import ApiError
 from ..json_body import parse_json_body
+from ..schemas import ProcessAccepted
 
 router = APIRouter(prefix="/v1", tags=["enrichment"])
 
@@ -26,6 +27,7 @@ class ProcessRequest(BaseModel):
 @router.post(
     "/process",
     status_code=202,
+    response_model=ProcessAccepted,
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -7,10 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
+from ...bootstrap import Services
 from ...domain.optin_schema import NotAList
 from ...pipelines.optin import OptinResult, run_optin
 from ...readers import input_limits
-from ..deps import CurrentUser, ServicesDep
+from ..deps import CurrentUser
 from ..errors import ApiError
 from ..json_body import parse_json_body
 
@@ -69,12 +70,13 @@ class RecordsResult(BaseModel):
         }
     },
 )
-async def post_records(request: Request, user: CurrentUser, services: ServicesDep) -> Any:
+async def post_records(request: Request, user: CurrentUser) -> Any:
     """Validate a list of records; log the failures; save the opted-in ones, de-duplicated.
 
     Every invalid record is listed with every failing field, and kept in the schema-error
     log (GET /v1/errors). Records with `optIn: false` are counted as ignored.
     """
+    services: Services = request.app.state.services  # not a dependency: the hot path
     body = parse_json_body(await request.body())
     try:
         # Run on the event loop, not in a thread: writes are serialized by SQLite anyway,

@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from ..deps import CurrentUser, ServicesDep
+from ..schemas import ItemsBefore
 
 router = APIRouter(prefix="/v1", tags=["errors"])
 
 
-@router.get("/errors")
+@router.get("/errors", response_model=ItemsBefore)
 def list_errors(
     user: CurrentUser,
     services: ServicesDep,

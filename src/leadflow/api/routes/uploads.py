@@ -22,7 +22,9 @@ from ...providers import registry
 from ...providers.base import UnknownProvider
 from ...signed_urls import sign_blob_url
 from ..deps import CurrentUser, ServicesDep
-from ..errors import ApiError
+from ..errors import ApiError, answers
+from ..links import public_base_url
+from ..schemas import CancelResult, UploadAccepted
 
 router = APIRouter(prefix="/v1", tags=["uploads"])
 URL_TTL = 3600  # result links stay valid an hour after each status read
@@ -34,7 +36,7 @@ def _chunks(upload: UploadFile) -> Iterator[bytes]:
         yield chunk
 
 
-@router.post("/uploads", status_code=202)
+@router.post("/uploads", status_code=202, response_model=UploadAccepted, responses=answers(413))
 async def upload(
     user: CurrentUser,
     services: ServicesDep,
@@ -108,13 +110,14 @@ def job_status(
         raise ApiError(404, "not_found", f"no job {job_id}")
     job = services.status.get_job(job_id, user)
     if job is not None and job.result_key is not None:
+        base = public_base_url(request, services.settings)
         for name, suffix in (("resultUrl", ".csv"), ("resultJsonUrl", ".json")):
             path = sign_blob_url(services.secret, job.result_key + suffix, URL_TTL)
-            document[name] = str(request.base_url).rstrip("/") + path
+            document[name] = base + path
     return document
 
 
-@router.post("/status/{job_id}/cancel")
+@router.post("/status/{job_id}/cancel", response_model=CancelResult, responses=answers(404, 409))
 def cancel(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     """Cancel a job: batches already running finish, the others are skipped."""
     cancelled = services.status.cancel(job_id, user)
@@ -129,7 +132,7 @@ def cancel(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, A
     }
 
 
-@router.post("/uploads/{job_id}/undo")
+@router.post("/uploads/{job_id}/undo", responses=answers(404, 409))
 def undo(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     """Delete the leads the upload created; give the leads it updated their old values.
 
