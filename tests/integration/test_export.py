@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 from api_server import LiveApi, assert_envelope, live_api
 
+from leadflow.adapters.sqlite_db import connect
 from leadflow.pipelines.importing import ImportOptions, import_records
 
 ROWS = [
@@ -79,7 +80,8 @@ def hostile(tmp_path: Path) -> Iterator[LiveApi]:
     with live_api(tmp_path / "data") as running:
         import_records(running.services.leads, HOSTILE, ImportOptions(owner="alice"), "h.csv")
         # Stored as an older version (or another entry point) may have kept them.
-        with sqlite3.connect(running.services.settings.db_path) as db:
+        # leadflow's own connection: it registers the search column's trigger function
+        with connect(running.services.settings.db_path) as db:
             db.execute(
                 "UPDATE leads SET name = 'Nul' || char(0) || ' Byte', "
                 "company = 'Acme' || char(19) || ' Corp' || char(1) WHERE email = 'nul@acme.io'"

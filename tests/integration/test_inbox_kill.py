@@ -93,6 +93,9 @@ def test_kill_9_during_an_inbox_burst_loses_nothing_and_notifies_once(tmp_path: 
         env.update(
             LEADFLOW_DATA_DIR=str(data),
             LEADFLOW_SLACK_WEBHOOK_URL=slack,
+            # the loopback peer has no rate limit: pacing at Slack's 1 a second would take
+            # 368 s for the burst's leads
+            LEADFLOW_SLACK_MESSAGES_PER_SECOND="1000",
             LEADFLOW_INBOX_RECOVER_SECONDS="0.5",
             LEADFLOW_RESTART_BACKOFF="0.1",
             LEADFLOW_ACCESS_LOG="false",

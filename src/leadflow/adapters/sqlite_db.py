@@ -207,7 +207,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE outbox ADD COLUMN next_at REAL;
     """,
-    # 15: each lead's folded search text (domain/search.py). Inserts bring it (a trigger
+    # 15: how an upload's columns were mapped (header -> field, null: kept in attributes)
+    """
+    ALTER TABLE jobs ADD COLUMN columns TEXT;
+    """,
+    # 16: each lead's folded search text (domain/search.py). Inserts bring it (a trigger
     # would cost half again the insert); a trigger keeps it through updates, and the
     # backfill fills it for leads stored before, both through leadflow_search_document,
     # which every connection registers.
@@ -221,10 +225,6 @@ MIGRATIONS: tuple[str, ...] = (
                                               NEW.phone)
         WHERE seq = NEW.seq;
     END;
-    """,
-    # 16: how an upload's columns were mapped (header -> field, null: kept in attributes)
-    """
-    ALTER TABLE jobs ADD COLUMN columns TEXT;
     """,
 )
 

@@ -156,6 +156,8 @@ def document_errors(app: FastAPI) -> None:
                 responses = operation.setdefault("responses", {})
                 declared = {int(code) for code in responses if code.isdigit() and code >= "400"}
                 for status in sorted(_error_codes(path, method, operation) | declared):
+                    if status not in _DESCRIPTIONS:  # not an envelope (/readyz's 503 report)
+                        continue
                     responses[str(status)] = {
                         "description": _DESCRIPTIONS[status],
                         "content": {"application/json": {"schema": envelope_ref}},

@@ -46,29 +46,37 @@ class CircuitOpen(ProviderError):
 
 
 class AdaptiveLimit:
-    """At most `limit` calls in flight; a 429 lowers the limit to what the peer took."""
+    """At most `limit` calls in flight; a 429 lowers the limit to what the peer took.
+
+    `with limit as ahead:` gives the number of calls already in flight when this one was
+    sent: if the peer refuses it, it took at most those (the calls sent before it), which
+    is a tighter bound than the calls in flight when the refusal comes back, since by
+    then later calls may have taken the places of finished ones.
+    """
 
     def __init__(self, limit: int) -> None:
         self.limit = max(1, limit)
         self.in_flight = 0
         self._cond = threading.Condition()
 
-    def __enter__(self) -> AdaptiveLimit:
+    def __enter__(self) -> int:
         with self._cond:
             while self.in_flight >= self.limit:
                 self._cond.wait()
+            ahead = self.in_flight
             self.in_flight += 1
-        return self
+        return ahead
 
     def __exit__(self, *exc: object) -> None:
         with self._cond:
             self.in_flight -= 1
             self._cond.notify()
 
-    def too_many(self) -> None:
-        """The peer said 429: it accepts at most the calls that were in flight, minus this."""
+    def too_many(self, ahead: int) -> None:
+        """The peer said 429 to a call sent with `ahead` others in flight: it accepts at
+        most those, and at most the calls still in flight minus this one."""
         with self._cond:
-            self.limit = max(1, min(self.limit, self.in_flight - 1))
+            self.limit = max(1, min(self.limit, ahead, self.in_flight - 1))
 
 
 class CircuitBreaker:
@@ -167,11 +175,11 @@ class ProviderClient:
             wait: float | None = None
             started = time.perf_counter()
             try:
-                with self.limit:
+                with self.limit as ahead:
                     sent = time.monotonic()
                     response = self.http.post(url, json=payload, headers=headers)
                     if response.status_code == 429:
-                        self.limit.too_many()
+                        self.limit.too_many(ahead)
                         if self.first_429 is None:
                             self.first_429 = time.monotonic()
                         elif sent > self.first_429:
