@@ -257,3 +257,54 @@ def test_eta_is_said_in_words() -> None:
         "about 2 min left",
         "about 2 h 5 min left",
     ]
+
+
+def test_pages_are_not_kept_by_the_browser(api: LiveApi) -> None:
+    """After signing out, the back button must ask the server again, not show a copy."""
+    client = _browser(api)
+    for path in (*PAGES, "/signin", "/leads/export.csv"):
+        assert client.get(path).headers["cache-control"] == "no-store", path
+    static = client.get("/static/app.css")
+    assert "no-store" not in static.headers.get("cache-control", "")
+    assert "cache-control" not in client.get("/v1/leads").headers  # the API's own headers
+
+
+def test_web_errors_are_pages_with_a_sentence(api: LiveApi) -> None:
+    """Errors on web addresses are pages (or fragments), not the API's JSON envelope."""
+    client = _browser(api)
+    token = _csrf(client)
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert "There is no page at this address." in missing.text
+    assert 'role="alert"' in missing.text and "Sign out" in missing.text  # the whole page
+    broken = client.post(
+        "/import/files",
+        content=b"garbage",
+        headers={"X-CSRF-Token": token, "content-type": "multipart/form-data; boundary=zz"},
+    )
+    assert broken.status_code == 400 and broken.headers["content-type"].startswith("text/html")
+    assert "reload the page" in broken.text and '{"error"' not in broken.text
+    fragment = client.post(
+        "/import/files",
+        content=b"garbage",
+        headers={
+            "X-CSRF-Token": token,
+            "HX-Request": "true",
+            "content-type": "multipart/form-data; boundary=zz",
+        },
+    )
+    assert fragment.status_code == 400 and fragment.text.startswith('<p class="error"')
+    fresh = httpx.Client(base_url=api.base_url)
+    page = fresh.get("/signin")
+    signin_token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert signin_token is not None
+    too_long = fresh.post(
+        "/signin", data={"csrf": signin_token.group(1), "username": "x" * 500, "password": "y"}
+    )
+    assert too_long.status_code == 422 and too_long.headers["content-type"].startswith("text/html")
+    assert "username: String should have at most 64 characters" in too_long.text
+    wrong_method = client.put("/leads")
+    assert wrong_method.status_code == 405 and "kind of request" in wrong_method.text
+    # the API keeps its JSON envelope
+    api_missing = client.get("/v1/no-such-thing")
+    assert api_missing.json()["error"]["code"] == "not_found"

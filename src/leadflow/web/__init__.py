@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
+from .errors import install_web_error_pages
 from .headers import WebHeadersMiddleware
 from .pages import HERE, render, templates
 from .routes import auth, chat, imports, jobs, leads, queues
@@ -36,3 +37,5 @@ def mount_web(app: FastAPI) -> None:
     @app.exception_handler(CsrfFailed)
     async def csrf_failed(request: Request, exc: CsrfFailed) -> Response:
         return render(request, "_message.html", {"message": str(exc)}, None, 403)
+
+    install_web_error_pages(app)
