@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from ..pages import CsrfChecked, WebServices, WebUser, render
+from ..pages import CsrfChecked, WebServices, WebUser, read_form, render
 
 router = APIRouter(include_in_schema=False)
 SHOWN = 200
@@ -30,7 +30,7 @@ def dead_letters(request: Request, user: WebUser, services: WebServices) -> Resp
 
 async def _selected(request: Request) -> list[int] | None:
     """The ticked ids, or None (every dead letter) when the form says "all"."""
-    form = await request.form()
+    form = await read_form(request)
     if form.get("scope") == "all":
         return None
     return [int(v) for v in form.getlist("id") if isinstance(v, str) and v.isdigit()][:1000]
