@@ -337,3 +337,30 @@ def test_a_file_with_many_columns_can_be_dry_run_and_started(api: LiveApi) -> No
     assert 'data-count="created">1<' in dry.text
     started = client.post(f"/import/files/{staged_id}/start", data=form)
     assert started.status_code == 303, started.text[-500:]
+
+
+def test_starting_the_same_file_twice_follows_the_first_job(api: LiveApi) -> None:
+    """A double click on "Start import" (or the back button, then Start again) must not
+    end on "this file is no longer here": the second start follows the first job."""
+    client = _browser(api)
+    token = _csrf(client)
+    staged_id = _stage(client, token, "twice.csv", b"email,name\ntwice@example.com,Twice\n")
+    form = {"csrf": token, "header": ["email", "name"], "field": ["email", "name"]}
+    first = client.post(f"/import/files/{staged_id}/start", data=form)
+    second = client.post(f"/import/files/{staged_id}/start", data=form)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    job_id = first.headers["location"].split("job=")[1]
+    assert api.services.status.list_jobs("alice", 10) == [job_id]
+    htmx = client.post(
+        f"/import/files/{staged_id}/start",
+        data=form,
+        headers={"HX-Request": "true"},
+    )
+    assert htmx.status_code == 204 and htmx.headers["HX-Redirect"] == f"/import?job={job_id}"
+    # the file itself is gone: preview and dry run say so
+    gone = client.post(f"/import/files/{staged_id}/dry-run", data=form)
+    assert gone.status_code == 404 and "choose it again" in gone.text
+    bob = _browser(api, "bob")
+    stolen = bob.post(f"/import/files/{staged_id}/start", data={**form, "csrf": _csrf(bob)})
+    assert stolen.status_code == 404 and job_id not in stolen.text
