@@ -364,3 +364,17 @@ def test_starting_the_same_file_twice_follows_the_first_job(api: LiveApi) -> Non
     bob = _browser(api, "bob")
     stolen = bob.post(f"/import/files/{staged_id}/start", data={**form, "csrf": _csrf(bob)})
     assert stolen.status_code == 404 and job_id not in stolen.text
+
+
+def test_dry_run_of_exactly_the_limit_is_not_called_partial(tmp_path: Path, api: LiveApi) -> None:
+    """A file of exactly the dry run's row limit is counted whole: the page must not say
+    "Counted over the first N rows" (a 200,000-row file said so)."""
+    path = tmp_path / "leads.csv"
+    rows = "".join(f"p{n}@example.com\n" for n in range(10_000))  # two batches of 5,000
+    path.write_text("email\n" + rows)
+    store = api.services.leads
+    args = (store, path, path.name, "alice", None, ImportMode.CREATE_AND_UPDATE)
+    whole = dry_run(*args, MergePolicy.REPLACE, "US", max_rows=10_000)
+    assert whole.received == 10_000 and not whole.truncated
+    partial = dry_run(*args, MergePolicy.REPLACE, "US", max_rows=5_000)
+    assert partial.received == 5_000 and partial.truncated

@@ -222,13 +222,18 @@ def _stored(store: LeadStore, owner: str, keys: set[str], import_id: str) -> dic
 
 
 def _shaped(
-    stream: RecordStream, job: BatchJob, shaper: RecordShaper, max_rows: int
+    stream: RecordStream, job: BatchJob, shaper: RecordShaper, max_rows: int, more: list[bool]
 ) -> Iterator[tuple[list[LeadDraft], list[Rejection]]]:
-    for batch in stream.batches():
+    """Shaped batches of the first `max_rows` rows (about: whole batches); `more` gets
+    True when the file has rows after them."""
+    batches = iter(stream.batches())
+    for batch in batches:
         if job.headers is None and stream.headers is not None:
             job = replace(job, headers=tuple(stream.headers))
         yield shape_batch(batch, job, shaper)
         if stream.rows_read >= max_rows:
+            # a file of exactly max_rows rows was counted whole: look for one more batch
+            more.append(next(batches, None) is not None)
             return
 
 
@@ -258,12 +263,13 @@ def dry_run(
     job = _job(options, stream, file_name)
     result = DryRun()
     drafts: list[LeadDraft] = []
-    for batch_drafts, rejections in _shaped(stream, job, RecordShaper(explicit), max_rows):
+    more: list[bool] = []
+    for batch_drafts, rejections in _shaped(stream, job, RecordShaper(explicit), max_rows, more):
         drafts.extend(batch_drafts)
         result.invalid += len(rejections)
     result.valid = len(drafts)
     result.received = result.valid + result.invalid
-    result.truncated = stream.rows_read >= max_rows
+    result.truncated = any(more)
     survivors, losers = last_occurrences(drafts)
     result.duplicates = len(losers)
     for start in range(0, len(survivors), _LOOKUP_CHUNK):
