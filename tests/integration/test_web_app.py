@@ -378,3 +378,18 @@ def test_dry_run_of_exactly_the_limit_is_not_called_partial(tmp_path: Path, api:
     assert whole.received == 10_000 and not whole.truncated
     partial = dry_run(*args, MergePolicy.REPLACE, "US", max_rows=5_000)
     assert partial.received == 5_000 and partial.truncated
+
+
+def test_an_empty_file_says_so_and_offers_no_import(api: LiveApi) -> None:
+    """An empty file showed an empty mapping, "nothing was imported" and a Start button."""
+    client = _browser(api)
+    token = _csrf(client)
+    for body in (b"", b"\xef\xbb\xbf", b"\r\n\r\n"):
+        answer = client.post(
+            "/import/files",
+            files={"file": ("empty.csv", body, "text/csv")},
+            headers={"X-CSRF-Token": token, "HX-Request": "true"},
+        )
+        assert answer.status_code == 422, body
+        assert 'role="alert"' in answer.text and "empty.csv" in answer.text
+        assert "Start import" not in answer.text and "Dry run" not in answer.text

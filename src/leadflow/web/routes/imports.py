@@ -140,6 +140,11 @@ def _setup(
     except (UnreadableFile, OSError) as exc:
         context["error"] = f"this file cannot be read: {exc}"
         status_code = 422
+    else:
+        if not context["preview"].columns and not context["preview"].rows:
+            # nothing to map, preview or import: say so instead of an empty form
+            context["error"] = f"{staged.file_name} has no rows to import; choose another file."
+            status_code = 422
     return render(request, "_import_setup.html", context, user, status_code)
 
 
