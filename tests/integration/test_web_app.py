@@ -393,3 +393,17 @@ def test_an_empty_file_says_so_and_offers_no_import(api: LiveApi) -> None:
         assert answer.status_code == 422, body
         assert 'role="alert"' in answer.text and "empty.csv" in answer.text
         assert "Start import" not in answer.text and "Dry run" not in answer.text
+
+
+def test_suggestions_are_said_with_the_field_names_people_read(api: LiveApi) -> None:
+    """The "Suggested" column showed the API's keys (firstName) next to "First name"."""
+    client = _browser(api)
+    body = b"Vorname,E-mail Address,Internal ID\nAda,ada@example.com,1\n"
+    answer = client.post(
+        "/import/files",
+        files={"file": ("names.csv", body, "text/csv")},
+        headers={"X-CSRF-Token": _csrf(client), "HX-Request": "true"},
+    )
+    mapping = answer.text.split('<table class="mapping">')[1].split("</table>")[0]
+    suggested = re.findall(r"</select>\s*</td>\s*<td>([^<]*)</td>", mapping)
+    assert suggested == ["First name", "Email", "Keep as attribute"], suggested
