@@ -407,3 +407,35 @@ def test_suggestions_are_said_with_the_field_names_people_read(api: LiveApi) -> 
     mapping = answer.text.split('<table class="mapping">')[1].split("</table>")[0]
     suggested = re.findall(r"</select>\s*</td>\s*<td>([^<]*)</td>", mapping)
     assert suggested == ["First name", "Email", "Keep as attribute"], suggested
+
+
+def _sign_in_form(client: httpx.Client, user: str = "alice") -> httpx.Response:
+    page = client.get("/signin")
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert token is not None
+    form = {"csrf": token.group(1), "username": user, "password": PASSWORDS[user]}
+    return client.post("/signin", data=form)
+
+
+def test_signing_in_again_returns_to_the_page_that_asked(api: LiveApi) -> None:
+    """A session that ends on a job's page (or any page) comes back there after signing
+    in again, not to the empty import page; only local pages are returned to."""
+    client = httpx.Client(base_url=api.base_url)
+    asked = client.get("/import?job=abc")
+    assert asked.status_code == 303 and asked.headers["location"] == "/signin"
+    signed_in = _sign_in_form(client)
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/import?job=abc"
+    assert "leadflow_next" not in client.cookies  # used once
+    again = _sign_in_form(client)
+    assert again.headers["location"] == "/import"
+    # htmx polling a job when the session ends: back to the page the browser shows
+    fresh = httpx.Client(base_url=api.base_url)
+    poll = fresh.get(
+        "/jobs/abc/panel",
+        headers={"HX-Request": "true", "HX-Current-URL": f"{api.base_url}/import?job=abc"},
+    )
+    assert poll.status_code == 401 and poll.headers["HX-Redirect"] == "/signin"
+    assert _sign_in_form(fresh).headers["location"] == "/import?job=abc"
+    for evil in ("//evil.example/x", "/\\evil.example", "https://evil.example/", "/signout"):
+        tricked = httpx.Client(base_url=api.base_url, cookies={"leadflow_next": evil})
+        assert _sign_in_form(tricked).headers["location"] == "/import", evil
