@@ -76,7 +76,7 @@ def test_state_changes_need_the_csrf_token(api: LiveApi) -> None:
     assert forged.status_code == 403
     assert api.services.queue.dlq_depth("alice") == 1
     allowed = client.post("/dead-letters/purge", data={"scope": "all", "csrf": _csrf(client)})
-    assert allowed.status_code == 200 and api.services.queue.dlq_depth("alice") == 0
+    assert allowed.status_code == 303 and api.services.queue.dlq_depth("alice") == 0
     # sign-in is protected too (login CSRF)
     fresh = httpx.Client(base_url=api.base_url)
     answer = fresh.post("/signin", data={"username": "alice", "password": PASSWORDS["alice"]})
@@ -439,3 +439,27 @@ def test_signing_in_again_returns_to_the_page_that_asked(api: LiveApi) -> None:
     for evil in ("//evil.example/x", "/\\evil.example", "https://evil.example/", "/signout"):
         tricked = httpx.Client(base_url=api.base_url, cookies={"leadflow_next": evil})
         assert _sign_in_form(tricked).headers["location"] == "/import", evil
+
+
+def test_dead_letter_actions_redirect_so_a_reload_sends_nothing(api: LiveApi) -> None:
+    """Redrive and delete answered the POST with the page, so reloading it sent the form
+    again; now they redirect to the list, which says what was done."""
+    client = _browser(api)
+    for n in range(3):
+        api.services.queue.bury([{"kind": "batch", "jobId": f"j{n}"}], "alice", "boom")
+    token = _csrf(client)
+    nothing = client.post("/dead-letters/redrive", data={"csrf": token})
+    assert (
+        nothing.status_code == 303 and nothing.headers["location"] == "/dead-letters?tick=redrive"
+    )
+    assert "Tick the dead letters to redrive first." in client.get(nothing.headers["location"]).text
+    first = api.services.queue.dead_letters("alice")[0].id
+    one = client.post("/dead-letters/purge", data={"csrf": token, "id": str(first)})
+    assert one.headers["location"] == "/dead-letters?deleted=1"
+    page = client.get(one.headers["location"])
+    assert "1 deleted for good." in page.text and "2 dead letters." in page.text
+    every = client.post("/dead-letters/redrive", data={"csrf": token, "scope": "all"})
+    assert every.headers["location"] == "/dead-letters?redriven=2"
+    assert "2 sent back to the queue." in client.get(every.headers["location"]).text
+    odd = client.get("/dead-letters?redriven=<script>&tick=<b>")
+    assert odd.status_code == 200 and "<script>" not in odd.text and 'role="status"' not in odd.text
