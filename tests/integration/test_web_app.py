@@ -463,3 +463,20 @@ def test_dead_letter_actions_redirect_so_a_reload_sends_nothing(api: LiveApi) ->
     assert "2 sent back to the queue." in client.get(every.headers["location"]).text
     odd = client.get("/dead-letters?redriven=<script>&tick=<b>")
     assert odd.status_code == 200 and "<script>" not in odd.text and 'role="status"' not in odd.text
+
+
+def test_preview_shows_json_values_as_json(tmp_path: Path) -> None:
+    """A JSON file's nested values were previewed in Python's spelling ({'a': 1}, True)."""
+    path = tmp_path / "leads.json"
+    path.write_text(
+        '[{"email": "j@example.com", "optIn": true, "tags": ["a", "b"], "meta": {"k": "é"}}]'
+    )
+    preview = build_preview(path, path.name, None, "US")
+    row = zip(preview.columns, preview.rows[0].cells, strict=True)
+    cells = {column.header: cell.value for column, cell in row}
+    assert cells == {
+        "email": "j@example.com",
+        "optIn": "true",
+        "tags": '["a", "b"]',
+        "meta": '{"k": "é"}',
+    }

@@ -9,6 +9,7 @@ decide exactly as the job will.
 from __future__ import annotations
 
 import inspect
+import json
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -203,7 +204,12 @@ def build_preview(
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else str(value)
+    """A cell as the file says it: JSON values in JSON (true, {"a": 1}), not Python's repr."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
 
 
 class _ReadOnly(Exception):
