@@ -3,6 +3,7 @@ the setup code, and a dry run that predicts exactly what the import then does.""
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -480,3 +481,67 @@ def test_preview_shows_json_values_as_json(tmp_path: Path) -> None:
         "tags": '["a", "b"]',
         "meta": '{"k": "é"}',
     }
+
+
+def test_the_sheet_select_shows_the_sheet_that_was_previewed(api: LiveApi) -> None:
+    """With no sheet chosen the reader previews the first sheet with a header (here the
+    second), but the select showed the first sheet, and the dry run and the start sent
+    that one: the preview showed two leads and the import read none."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    intro = book.active
+    assert intro is not None
+    intro.title = "Intro"
+    intro.append(["This sheet is not data"])
+    leads = book.create_sheet("Leads")
+    leads.append(["Email", "Full Name"])
+    leads.append(["xl1@example.com", "Excel One"])
+    leads.append(["xl2@example.com", "Excel Two"])
+    body = io.BytesIO()
+    book.save(body)
+    client = _browser(api)
+    token = _csrf(client)
+    staged = client.post(
+        "/import/files",
+        files={"file": ("book.xlsx", body.getvalue(), "application/octet-stream")},
+        headers={"X-CSRF-Token": token, "HX-Request": "true"},
+    )
+    staged_id = re.search(r"/import/files/([0-9a-f]{32})/", staged.text)
+    assert staged_id is not None
+    select = staged.text.split('id="sheet"')[1].split("</select>")[0]
+    options = re.findall(r'<option value="([^"]+)"( selected)?>', select)
+    # what the browser sends: the selected option, else the first (hx-include="#import-form")
+    sent = next((value for value, chosen in options if chosen), options[0][0])
+    preview = staged.text.split('<table class="preview">')[1].split("</table>")[0]
+    previewed = preview.count('<th scope="row">')
+    dry = client.post(
+        f"/import/files/{staged_id.group(1)}/dry-run", data={"csrf": token, "sheet": sent}
+    )
+    created = re.search(r'data-count="created">([\d,]+)<', dry.text)
+    assert created is not None and int(created.group(1)) == previewed, (sent, previewed)
+
+
+def test_a_header_row_or_sheet_that_does_not_work_keeps_the_form(api: LiveApi) -> None:
+    """A header row past the end (or a sheet that is not there) replaced the whole form
+    with an error: the file had to be chosen again to change the number back."""
+    import inspect
+
+    from leadflow.readers import open_records
+
+    client = _browser(api)
+    token = _csrf(client)
+    staged_id = _stage(client, token, "short.csv", b"email,name\na@example.com,A\n")
+    answer = client.post(
+        f"/import/files/{staged_id}/preview",
+        data={"csrf": token, "headerRow": "9999"},
+        headers={"HX-Request": "true"},
+    )
+    assert answer.status_code == 200 and "Start import" in answer.text
+    assert 'id="header-row"' in answer.text
+    if "options" in inspect.signature(open_records).parameters:  # readers take a header row
+        assert "With header row 9999, it has no rows to import" in answer.text
+        assert 'value=""' in answer.text.split('id="header-row"')[1].split(">")[0]
+        assert "a@example.com" in answer.text  # the file as read without the choice
+    else:
+        assert "without the chosen header row" in answer.text

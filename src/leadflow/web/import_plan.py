@@ -63,6 +63,7 @@ class Preview:
     rows: list[PreviewRow]
     warnings: list[str] = field(default_factory=list)
     sheets: list[str] = field(default_factory=list)
+    sheet: str | None = None  # the sheet the reader read (None: not a workbook, or unknown)
 
 
 @dataclass(slots=True)
@@ -199,7 +200,12 @@ def build_preview(
                 cells[column].problem = "not a recognizable phone number: kept as given, flagged"
         rows.append(row)
     return Preview(
-        stream.format, columns, rows, list(stream.warnings), sheet_names(path, stream.format)
+        stream.format,
+        columns,
+        rows,
+        list(stream.warnings),
+        sheet_names(path, stream.format),
+        getattr(stream, "sheet_name", None),  # the XLSX reader says which sheet it chose
     )
 
 

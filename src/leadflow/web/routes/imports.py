@@ -18,7 +18,7 @@ from ...domain.merge import ImportMode, MergePolicy
 from ...jobs.uploads import start_upload
 from ...ports import BlobTooLarge
 from ...readers import UnreadableFile
-from ..import_plan import DONT_IMPORT, build_preview, dry_run, explicit_mapping
+from ..import_plan import DONT_IMPORT, Preview, build_preview, dry_run, explicit_mapping
 from ..pages import CsrfChecked, WebServices, WebUser, read_form, render
 from ..staging import (
     StagedFile,
@@ -95,6 +95,10 @@ def import_page(request: Request, user: WebUser, services: WebServices) -> Respo
     return render(request, "import.html", {"job": job, "missing": missing}, user)
 
 
+class _NoRows(Exception):
+    """The file, as read with the chosen options, has no columns and no rows."""
+
+
 def _setup(
     request: Request,
     services: WebServices,
@@ -125,10 +129,12 @@ def _setup(
         "notice": notice,
         "preview": None,
         "error": None,
+        "choice_problem": None,
     }
-    try:
+
+    def read(sheet: str | None, header_row: int | None) -> Preview:
         with local_copy(services.blobs, staged) as path:
-            context["preview"] = build_preview(
+            preview = build_preview(
                 path,
                 staged.file_name,
                 chosen,
@@ -137,14 +143,32 @@ def _setup(
                 header_row,
                 services.settings,
             )
-    except (UnreadableFile, OSError) as exc:
-        context["error"] = f"this file cannot be read: {exc}"
-        status_code = 422
-    else:
-        if not context["preview"].columns and not context["preview"].rows:
-            # nothing to map, preview or import: say so instead of an empty form
-            context["error"] = f"{staged.file_name} has no rows to import; choose another file."
+        if not preview.columns and not preview.rows:
+            raise _NoRows
+        return preview
+
+    try:
+        context["preview"] = read(sheet, header_row)
+    except (UnreadableFile, OSError, _NoRows) as exc:
+        problem = "it has no rows to import" if isinstance(exc, _NoRows) else str(exc)
+        if sheet or header_row:
+            # The person's sheet or header row does not work: show the file as read
+            # without them, so the choice can be made again (not the file chosen again).
+            chosen_text = f"header row {header_row}" if header_row else f"sheet “{sheet}”"
+            context.update(sheet=None, header_row=None)
+            try:
+                context["preview"] = read(None, None)
+                context["choice_problem"] = (
+                    f"With {chosen_text}, {problem}: the file is shown as read without it."
+                )
+            except (UnreadableFile, OSError, _NoRows):
+                pass
+        if context["preview"] is None:
             status_code = 422
+            if isinstance(exc, _NoRows):
+                context["error"] = f"{staged.file_name} has no rows to import; choose another file."
+            else:
+                context["error"] = f"this file cannot be read: {exc}"
     return render(request, "_import_setup.html", context, user, status_code)
 
 
