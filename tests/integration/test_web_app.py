@@ -545,3 +545,21 @@ def test_a_header_row_or_sheet_that_does_not_work_keeps_the_form(api: LiveApi) -
         assert "a@example.com" in answer.text  # the file as read without the choice
     else:
         assert "without the chosen header row" in answer.text
+
+
+def test_two_starts_at_the_same_moment_start_one_job(api: LiveApi) -> None:
+    """A double click sends both requests at once: only one job may start."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = _browser(api)
+    token = _csrf(client)
+    rows = b"".join(b"p%d@example.com,P\n" % n for n in range(2000))
+    staged_id = _stage(client, token, "race.csv", b"email,name\n" + rows)
+    form = {"csrf": token, "header": ["email", "name"], "field": ["email", "name"]}
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(
+            pool.map(lambda _: client.post(f"/import/files/{staged_id}/start", data=form), range(2))
+        )
+    assert [a.status_code for a in answers] == [303, 303]
+    assert answers[0].headers["location"] == answers[1].headers["location"]
+    assert len(api.services.status.list_jobs("alice", 10)) == 1
