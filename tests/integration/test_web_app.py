@@ -3,6 +3,7 @@ the setup code, and a dry run that predicts exactly what the import then does.""
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def test_state_changes_need_the_csrf_token(api: LiveApi) -> None:
     assert forged.status_code == 403
     assert api.services.queue.dlq_depth("alice") == 1
     allowed = client.post("/dead-letters/purge", data={"scope": "all", "csrf": _csrf(client)})
-    assert allowed.status_code == 200 and api.services.queue.dlq_depth("alice") == 0
+    assert allowed.status_code == 303 and api.services.queue.dlq_depth("alice") == 0
     # sign-in is protected too (login CSRF)
     fresh = httpx.Client(base_url=api.base_url)
     answer = fresh.post("/signin", data={"username": "alice", "password": PASSWORDS["alice"]})
@@ -257,3 +258,301 @@ def test_eta_is_said_in_words() -> None:
         "about 2 min left",
         "about 2 h 5 min left",
     ]
+
+
+def test_pages_are_not_kept_by_the_browser(api: LiveApi) -> None:
+    """After signing out, the back button must ask the server again, not show a copy."""
+    client = _browser(api)
+    for path in (*PAGES, "/signin", "/leads/export.csv"):
+        assert client.get(path).headers["cache-control"] == "no-store", path
+    static = client.get("/static/app.css")
+    assert "no-store" not in static.headers.get("cache-control", "")
+    assert "cache-control" not in client.get("/v1/leads").headers  # the API's own headers
+
+
+def test_web_errors_are_pages_with_a_sentence(api: LiveApi) -> None:
+    """Errors on web addresses are pages (or fragments), not the API's JSON envelope."""
+    client = _browser(api)
+    token = _csrf(client)
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert "There is no page at this address." in missing.text
+    assert 'role="alert"' in missing.text and "Sign out" in missing.text  # the whole page
+    broken = client.post(
+        "/import/files",
+        content=b"garbage",
+        headers={"X-CSRF-Token": token, "content-type": "multipart/form-data; boundary=zz"},
+    )
+    assert broken.status_code == 400 and broken.headers["content-type"].startswith("text/html")
+    assert "reload the page" in broken.text and '{"error"' not in broken.text
+    fragment = client.post(
+        "/import/files",
+        content=b"garbage",
+        headers={
+            "X-CSRF-Token": token,
+            "HX-Request": "true",
+            "content-type": "multipart/form-data; boundary=zz",
+        },
+    )
+    assert fragment.status_code == 400 and fragment.text.startswith('<p class="error"')
+    fresh = httpx.Client(base_url=api.base_url)
+    page = fresh.get("/signin")
+    signin_token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert signin_token is not None
+    too_long = fresh.post(
+        "/signin", data={"csrf": signin_token.group(1), "username": "x" * 500, "password": "y"}
+    )
+    assert too_long.status_code == 422 and too_long.headers["content-type"].startswith("text/html")
+    assert "username: String should have at most 64 characters" in too_long.text
+    wrong_method = client.put("/leads")
+    assert wrong_method.status_code == 405 and "kind of request" in wrong_method.text
+    # the API keeps its JSON envelope
+    api_missing = client.get("/v1/no-such-thing")
+    assert api_missing.json()["error"]["code"] == "not_found"
+
+
+def _stage(client: httpx.Client, token: str, name: str, body: bytes) -> str:
+    staged = client.post(
+        "/import/files",
+        files={"file": (name, body, "text/csv")},
+        headers={"X-CSRF-Token": token, "HX-Request": "true"},
+    )
+    assert staged.status_code == 200, staged.text
+    match = re.search(r"/import/files/([0-9a-f]{32})/", staged.text)
+    assert match is not None
+    return match.group(1)
+
+
+def test_a_file_with_many_columns_can_be_dry_run_and_started(api: LiveApi) -> None:
+    """The import form carries two fields a column: 600 columns is 1,200 fields, over
+    Starlette's default limit of 1,000 (the dry run and the start answered 400)."""
+    client = _browser(api)
+    token = _csrf(client)
+    headers = ["email", *(f"extra {n}" for n in range(599))]
+    values = ["wide@example.com", *(str(n) for n in range(599))]
+    body = (",".join(headers) + "\n" + ",".join(values) + "\n").encode()
+    staged_id = _stage(client, token, "wide.csv", body)
+    form = {"csrf": token, "header": headers, "field": ["email", *([""] * 599)]}
+    dry = client.post(f"/import/files/{staged_id}/dry-run", data=form)
+    assert dry.status_code == 200, dry.text[-500:]
+    assert 'data-count="created">1<' in dry.text
+    started = client.post(f"/import/files/{staged_id}/start", data=form)
+    assert started.status_code == 303, started.text[-500:]
+
+
+def test_starting_the_same_file_twice_follows_the_first_job(api: LiveApi) -> None:
+    """A double click on "Start import" (or the back button, then Start again) must not
+    end on "this file is no longer here": the second start follows the first job."""
+    client = _browser(api)
+    token = _csrf(client)
+    staged_id = _stage(client, token, "twice.csv", b"email,name\ntwice@example.com,Twice\n")
+    form = {"csrf": token, "header": ["email", "name"], "field": ["email", "name"]}
+    first = client.post(f"/import/files/{staged_id}/start", data=form)
+    second = client.post(f"/import/files/{staged_id}/start", data=form)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    job_id = first.headers["location"].split("job=")[1]
+    assert api.services.status.list_jobs("alice", 10) == [job_id]
+    htmx = client.post(
+        f"/import/files/{staged_id}/start",
+        data=form,
+        headers={"HX-Request": "true"},
+    )
+    assert htmx.status_code == 204 and htmx.headers["HX-Redirect"] == f"/import?job={job_id}"
+    # the file itself is gone: preview and dry run say so
+    gone = client.post(f"/import/files/{staged_id}/dry-run", data=form)
+    assert gone.status_code == 404 and "choose it again" in gone.text
+    bob = _browser(api, "bob")
+    stolen = bob.post(f"/import/files/{staged_id}/start", data={**form, "csrf": _csrf(bob)})
+    assert stolen.status_code == 404 and job_id not in stolen.text
+
+
+def test_dry_run_of_exactly_the_limit_is_not_called_partial(tmp_path: Path, api: LiveApi) -> None:
+    """A file of exactly the dry run's row limit is counted whole: the page must not say
+    "Counted over the first N rows" (a 200,000-row file said so)."""
+    path = tmp_path / "leads.csv"
+    rows = "".join(f"p{n}@example.com\n" for n in range(10_000))  # two batches of 5,000
+    path.write_text("email\n" + rows)
+    store = api.services.leads
+    args = (store, path, path.name, "alice", None, ImportMode.CREATE_AND_UPDATE)
+    whole = dry_run(*args, MergePolicy.REPLACE, "US", max_rows=10_000)
+    assert whole.received == 10_000 and not whole.truncated
+    partial = dry_run(*args, MergePolicy.REPLACE, "US", max_rows=5_000)
+    assert partial.received == 5_000 and partial.truncated
+
+
+def test_an_empty_file_says_so_and_offers_no_import(api: LiveApi) -> None:
+    """An empty file showed an empty mapping, "nothing was imported" and a Start button."""
+    client = _browser(api)
+    token = _csrf(client)
+    for body in (b"", b"\xef\xbb\xbf", b"\r\n\r\n"):
+        answer = client.post(
+            "/import/files",
+            files={"file": ("empty.csv", body, "text/csv")},
+            headers={"X-CSRF-Token": token, "HX-Request": "true"},
+        )
+        assert answer.status_code == 422, body
+        assert 'role="alert"' in answer.text and "empty.csv" in answer.text
+        assert "Start import" not in answer.text and "Dry run" not in answer.text
+
+
+def test_suggestions_are_said_with_the_field_names_people_read(api: LiveApi) -> None:
+    """The "Suggested" column showed the API's keys (firstName) next to "First name"."""
+    client = _browser(api)
+    body = b"Vorname,E-mail Address,Internal ID\nAda,ada@example.com,1\n"
+    answer = client.post(
+        "/import/files",
+        files={"file": ("names.csv", body, "text/csv")},
+        headers={"X-CSRF-Token": _csrf(client), "HX-Request": "true"},
+    )
+    mapping = answer.text.split('<table class="mapping">')[1].split("</table>")[0]
+    suggested = re.findall(r"</select>\s*</td>\s*<td>([^<]*)</td>", mapping)
+    assert suggested == ["First name", "Email", "Keep as attribute"], suggested
+
+
+def _sign_in_form(client: httpx.Client, user: str = "alice") -> httpx.Response:
+    page = client.get("/signin")
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert token is not None
+    form = {"csrf": token.group(1), "username": user, "password": PASSWORDS[user]}
+    return client.post("/signin", data=form)
+
+
+def test_signing_in_again_returns_to_the_page_that_asked(api: LiveApi) -> None:
+    """A session that ends on a job's page (or any page) comes back there after signing
+    in again, not to the empty import page; only local pages are returned to."""
+    client = httpx.Client(base_url=api.base_url)
+    asked = client.get("/import?job=abc")
+    assert asked.status_code == 303 and asked.headers["location"] == "/signin"
+    signed_in = _sign_in_form(client)
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/import?job=abc"
+    assert "leadflow_next" not in client.cookies  # used once
+    again = _sign_in_form(client)
+    assert again.headers["location"] == "/import"
+    # htmx polling a job when the session ends: back to the page the browser shows
+    fresh = httpx.Client(base_url=api.base_url)
+    poll = fresh.get(
+        "/jobs/abc/panel",
+        headers={"HX-Request": "true", "HX-Current-URL": f"{api.base_url}/import?job=abc"},
+    )
+    assert poll.status_code == 401 and poll.headers["HX-Redirect"] == "/signin"
+    assert _sign_in_form(fresh).headers["location"] == "/import?job=abc"
+    for evil in ("//evil.example/x", "/\\evil.example", "https://evil.example/", "/signout"):
+        tricked = httpx.Client(base_url=api.base_url, cookies={"leadflow_next": evil})
+        assert _sign_in_form(tricked).headers["location"] == "/import", evil
+
+
+def test_dead_letter_actions_redirect_so_a_reload_sends_nothing(api: LiveApi) -> None:
+    """Redrive and delete answered the POST with the page, so reloading it sent the form
+    again; now they redirect to the list, which says what was done."""
+    client = _browser(api)
+    for n in range(3):
+        api.services.queue.bury([{"kind": "batch", "jobId": f"j{n}"}], "alice", "boom")
+    token = _csrf(client)
+    nothing = client.post("/dead-letters/redrive", data={"csrf": token})
+    assert (
+        nothing.status_code == 303 and nothing.headers["location"] == "/dead-letters?tick=redrive"
+    )
+    assert "Tick the dead letters to redrive first." in client.get(nothing.headers["location"]).text
+    first = api.services.queue.dead_letters("alice")[0].id
+    one = client.post("/dead-letters/purge", data={"csrf": token, "id": str(first)})
+    assert one.headers["location"] == "/dead-letters?deleted=1"
+    page = client.get(one.headers["location"])
+    assert "1 deleted for good." in page.text and "2 dead letters." in page.text
+    every = client.post("/dead-letters/redrive", data={"csrf": token, "scope": "all"})
+    assert every.headers["location"] == "/dead-letters?redriven=2"
+    assert "2 sent back to the queue." in client.get(every.headers["location"]).text
+    odd = client.get("/dead-letters?redriven=<script>&tick=<b>")
+    assert odd.status_code == 200 and "<script>" not in odd.text and 'role="status"' not in odd.text
+
+
+def test_preview_shows_json_values_as_json(tmp_path: Path) -> None:
+    """A JSON file's nested values were previewed in Python's spelling ({'a': 1}, True)."""
+    path = tmp_path / "leads.json"
+    path.write_text(
+        '[{"email": "j@example.com", "optIn": true, "tags": ["a", "b"], "meta": {"k": "é"}}]'
+    )
+    preview = build_preview(path, path.name, None, "US")
+    row = zip(preview.columns, preview.rows[0].cells, strict=True)
+    cells = {column.header: cell.value for column, cell in row}
+    assert cells == {
+        "email": "j@example.com",
+        "optIn": "true",
+        "tags": '["a", "b"]',
+        "meta": '{"k": "é"}',
+    }
+
+
+def test_the_sheet_select_shows_the_sheet_that_was_previewed(api: LiveApi) -> None:
+    """With no sheet chosen the reader previews the first sheet with a header (here the
+    second), but the select showed the first sheet, and the dry run and the start sent
+    that one: the preview showed two leads and the import read none."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    intro = book.active
+    assert intro is not None
+    intro.title = "Intro"
+    intro.append(["This sheet is not data"])
+    leads = book.create_sheet("Leads")
+    leads.append(["Email", "Full Name"])
+    leads.append(["xl1@example.com", "Excel One"])
+    leads.append(["xl2@example.com", "Excel Two"])
+    body = io.BytesIO()
+    book.save(body)
+    client = _browser(api)
+    token = _csrf(client)
+    staged = client.post(
+        "/import/files",
+        files={"file": ("book.xlsx", body.getvalue(), "application/octet-stream")},
+        headers={"X-CSRF-Token": token, "HX-Request": "true"},
+    )
+    staged_id = re.search(r"/import/files/([0-9a-f]{32})/", staged.text)
+    assert staged_id is not None
+    select = staged.text.split('id="sheet"')[1].split("</select>")[0]
+    options = re.findall(r'<option value="([^"]+)"( selected)?>', select)
+    # what the browser sends: the selected option, else the first (hx-include="#import-form")
+    sent = next((value for value, chosen in options if chosen), options[0][0])
+    preview = staged.text.split('<table class="preview">')[1].split("</table>")[0]
+    previewed = preview.count('<th scope="row">')
+    dry = client.post(
+        f"/import/files/{staged_id.group(1)}/dry-run", data={"csrf": token, "sheet": sent}
+    )
+    created = re.search(r'data-count="created">([\d,]+)<', dry.text)
+    assert created is not None and int(created.group(1)) == previewed, (sent, previewed)
+
+
+def test_a_header_row_or_sheet_that_does_not_work_keeps_the_form(api: LiveApi) -> None:
+    """A header row past the end (or a sheet that is not there) replaced the whole form
+    with an error: the file had to be chosen again to change the number back."""
+    client = _browser(api)
+    token = _csrf(client)
+    staged_id = _stage(client, token, "short.csv", b"email,name\na@example.com,A\n")
+    answer = client.post(
+        f"/import/files/{staged_id}/preview",
+        data={"csrf": token, "headerRow": "9999"},
+        headers={"HX-Request": "true"},
+    )
+    assert answer.status_code == 200 and "Start import" in answer.text
+    assert 'id="header-row"' in answer.text
+    assert "With header row 9999, it has no rows to import" in answer.text
+    assert 'value=""' in answer.text.split('id="header-row"')[1].split(">")[0]
+    assert "a@example.com" in answer.text  # the file as read without the choice
+
+
+def test_two_starts_at_the_same_moment_start_one_job(api: LiveApi) -> None:
+    """A double click sends both requests at once: only one job may start."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = _browser(api)
+    token = _csrf(client)
+    rows = b"".join(b"p%d@example.com,P\n" % n for n in range(2000))
+    staged_id = _stage(client, token, "race.csv", b"email,name\n" + rows)
+    form = {"csrf": token, "header": ["email", "name"], "field": ["email", "name"]}
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(
+            pool.map(lambda _: client.post(f"/import/files/{staged_id}/start", data=form), range(2))
+        )
+    assert [a.status_code for a in answers] == [303, 303]
+    assert answers[0].headers["location"] == answers[1].headers["location"]
+    assert len(api.services.status.list_jobs("alice", 10)) == 1

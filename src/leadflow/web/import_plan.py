@@ -8,6 +8,7 @@ decide exactly as the job will.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -61,6 +62,7 @@ class Preview:
     rows: list[PreviewRow]
     warnings: list[str] = field(default_factory=list)
     sheets: list[str] = field(default_factory=list)
+    sheet: str | None = None  # the sheet the reader read (None: not a workbook, or unknown)
 
 
 @dataclass(slots=True)
@@ -179,12 +181,22 @@ def build_preview(
                 cells[column].problem = "not a recognizable phone number: kept as given, flagged"
         rows.append(row)
     return Preview(
-        stream.format, columns, rows, list(stream.warnings), sheet_names(path, stream.format)
+        stream.format,
+        columns,
+        rows,
+        list(stream.warnings),
+        sheet_names(path, stream.format),
+        getattr(stream, "sheet_name", None),  # the XLSX reader says which sheet it chose
     )
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else str(value)
+    """A cell as the file says it: JSON values in JSON (true, {"a": 1}), not Python's repr."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
 
 
 class _ReadOnly(Exception):
@@ -203,13 +215,18 @@ def _stored(store: LeadStore, owner: str, keys: set[str], import_id: str) -> dic
 
 
 def _shaped(
-    stream: RecordStream, job: BatchJob, shaper: RecordShaper, max_rows: int
+    stream: RecordStream, job: BatchJob, shaper: RecordShaper, max_rows: int, more: list[bool]
 ) -> Iterator[tuple[list[LeadDraft], list[Rejection]]]:
-    for batch in stream.batches():
+    """Shaped batches of the first `max_rows` rows (about: whole batches); `more` gets
+    True when the file has rows after them."""
+    batches = iter(stream.batches())
+    for batch in batches:
         if job.headers is None and stream.headers is not None:
             job = replace(job, headers=tuple(stream.headers))
         yield shape_batch(batch, job, shaper)
         if stream.rows_read >= max_rows:
+            # a file of exactly max_rows rows was counted whole: look for one more batch
+            more.append(next(batches, None) is not None)
             return
 
 
@@ -239,12 +256,13 @@ def dry_run(
     job = _job(options, stream, file_name)
     result = DryRun()
     drafts: list[LeadDraft] = []
-    for batch_drafts, rejections in _shaped(stream, job, RecordShaper(explicit), max_rows):
+    more: list[bool] = []
+    for batch_drafts, rejections in _shaped(stream, job, RecordShaper(explicit), max_rows, more):
         drafts.extend(batch_drafts)
         result.invalid += len(rejections)
     result.valid = len(drafts)
     result.received = result.valid + result.invalid
-    result.truncated = stream.rows_read >= max_rows
+    result.truncated = any(more)
     survivors, losers = last_occurrences(drafts)
     result.duplicates = len(losers)
     for start in range(0, len(survivors), _LOOKUP_CHUNK):

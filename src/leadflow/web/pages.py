@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from ..api.deps import ServicesDep
@@ -66,11 +67,22 @@ def web_user(request: Request, services: WebServices) -> str:
 WebUser = Annotated[str, Depends(web_user)]
 
 
+# The import form carries two fields per column of the file (its header and its choice),
+# and a file may have thousands of columns: Starlette's default of 1,000 fields would
+# refuse the dry run and the start of a file with 500 columns.
+FORM_MAX_FIELDS = 50_000
+
+
+async def read_form(request: Request) -> FormData:
+    """The request's form (parsed once, then cached by Starlette) with room for wide files."""
+    return await request.form(max_fields=FORM_MAX_FIELDS)
+
+
 async def checked_csrf(request: Request, services: WebServices) -> None:
     """Every state-changing web request carries the CSRF token (header or form field)."""
     sent = request.headers.get(CSRF_HEADER)
     if sent is None:
-        form = await request.form()
+        form = await read_form(request)
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     check_csrf(request, services.secret, sent)

@@ -23,6 +23,8 @@ CSRF_COOKIE = "leadflow_csrf"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SESSION_SECONDS = 12 * 3600  # a working day; signing in again costs one form
+NEXT_COOKIE = "leadflow_next"  # the page to go back to after signing in again
+NEXT_SECONDS = 15 * 60
 
 
 class SignInRequired(Exception):
@@ -89,3 +91,43 @@ def check_csrf(request: Request, secret: str, sent: str | None) -> None:
     seed = request.cookies.get(CSRF_COOKIE)
     if not seed or not sent or not hmac.compare_digest(csrf_token(secret, seed), sent):
         raise CsrfFailed("the form has expired or did not come from this site; reload the page")
+
+
+def safe_next(value: str | None) -> str | None:
+    """`value` if it is a page of this site to return to (a local path), else None.
+
+    Only paths: "//host" and backslashes are refused (browsers read both as another
+    site), and so are control characters and the sign-in pages themselves.
+    """
+    if not value or len(value) > 2000 or not value.startswith("/"):
+        return None
+    if value.startswith("//") or "\\" in value or any(ord(c) < 32 for c in value):
+        return None
+    path = value.split("?", 1)[0]
+    if path in ("/", "/signin", "/signout", "/setup") or path.startswith(("/static/", "/v1/")):
+        return None
+    return value
+
+
+def remember_next(response: Response, request: Request, target: str | None) -> None:
+    """Keep `target` (if safe) so that signing in again returns to it."""
+    target = safe_next(target)
+    if target is None:
+        return
+    response.set_cookie(
+        NEXT_COOKIE,
+        target,
+        max_age=NEXT_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+        path="/",
+    )
+
+
+def take_next(request: Request, response: Response) -> str | None:
+    """The page remembered by `remember_next` (and forget it on `response`)."""
+    target = safe_next(request.cookies.get(NEXT_COOKIE))
+    if NEXT_COOKIE in request.cookies:
+        response.delete_cookie(NEXT_COOKIE, path="/", httponly=True, samesite="strict")
+    return target

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..jobs.uploads import safe_file_name
 from ..ports import BlobStore
@@ -45,8 +46,7 @@ def stage_file(
     return StagedFile(staged_id, owner, name, key, size)
 
 
-def load_staged(blobs: BlobStore, owner: str, staged_id: str) -> StagedFile | None:
-    """The owner's staged file, or None (unknown id, another user's, or gone)."""
+def _note(blobs: BlobStore, owner: str, staged_id: str) -> dict[str, Any] | None:
     if not _ID.match(staged_id):
         return None
     try:
@@ -54,14 +54,30 @@ def load_staged(blobs: BlobStore, owner: str, staged_id: str) -> StagedFile | No
             note = json.loads(stream.read())
     except (FileNotFoundError, ValueError):
         return None
-    if note.get("owner") != owner:
+    return note if isinstance(note, dict) and note.get("owner") == owner else None
+
+
+def load_staged(blobs: BlobStore, owner: str, staged_id: str) -> StagedFile | None:
+    """The owner's staged file, or None (unknown id, another user's, started, or gone)."""
+    note = _note(blobs, owner, staged_id)
+    if note is None or "jobId" in note:
         return None
     return StagedFile(staged_id, owner, note["fileName"], note["key"], int(note["size"]))
 
 
-def drop_staged(blobs: BlobStore, staged: StagedFile) -> None:
+def started_job(blobs: BlobStore, owner: str, staged_id: str) -> str | None:
+    """The job the owner's staged file was started as (None: not started, or not theirs)."""
+    note = _note(blobs, owner, staged_id)
+    job_id = note.get("jobId") if note is not None else None
+    return job_id if isinstance(job_id, str) else None
+
+
+def mark_started(blobs: BlobStore, staged: StagedFile, job_id: str) -> None:
+    """Drop the staged copy but remember its job: a second "Start import" of the same
+    form (a double click, the back button) then follows that job instead of failing."""
+    note = {"owner": staged.owner, "fileName": staged.file_name, "jobId": job_id}
+    blobs.put_stream(f"staged/{staged.staged_id}/note.json", [json.dumps(note).encode()])
     blobs.delete(staged.key)
-    blobs.delete(f"staged/{staged.staged_id}/note.json")
 
 
 def staged_chunks(blobs: BlobStore, staged: StagedFile) -> Iterator[bytes]:

@@ -109,7 +109,7 @@ def test_sign_in_and_out(web: WebServer, page: Page, tmp_path: Path) -> None:
     page.get_by_label("Username").fill("alice")
     page.get_by_label("Password").fill("alice-Pa55word!")
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(web.url("/import"))
+    expect(page).to_have_url(web.url("/leads"))  # back to the page that asked for it
     nav = page.get_by_role("navigation", name="Main")
     for name in ("Import", "Leads", "Jobs", "Dead letters", "Orders", "Chat"):
         expect(nav.get_by_role("link", name=name, exact=True)).to_be_visible()

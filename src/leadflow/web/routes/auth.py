@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from ...api.limits import LoginThrottle
 from ...security import hash_password, verify_password
 from ..pages import CsrfChecked, WebServices, render
-from ..sessions import end_session, session_user, start_session
+from ..sessions import end_session, session_user, start_session, take_next
 from ..setup_code import code_path, consume_setup_code, ensure_setup_code
 
 router = APIRouter(include_in_schema=False)
@@ -91,6 +91,9 @@ async def signin(
         return render(request, "signin.html", context, status_code=401)
     throttle.succeeded(keys[0])
     response = RedirectResponse("/import", status_code=303)
+    target = take_next(request, response)  # the page the session ended on, if any
+    if target is not None:
+        response.headers["location"] = target
     start_session(response, request, services.secret, username)
     return response
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from ..api_calls import call_api, error_message
-from ..pages import CsrfChecked, WebUser, render
+from ..pages import CsrfChecked, WebUser, read_form, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,7 +29,7 @@ def _columns(rows: list[Any]) -> list[str]:
 @router.post("/chat", dependencies=[CsrfChecked])
 async def ask(request: Request, user: WebUser) -> Response:
     """One question and its answer (an htmx fragment, or the whole page without htmx)."""
-    form = await request.form()
+    form = await read_form(request)
     question = form.get("question")
     question = question.strip()[:2000] if isinstance(question, str) else ""
     context: dict[str, Any] = {"question": question, "answer": None, "error": None}

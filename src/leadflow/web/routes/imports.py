@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from typing import Any
+from weakref import WeakValueDictionary
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -16,15 +18,16 @@ from ...domain.merge import ImportMode, MergePolicy
 from ...jobs.uploads import start_upload
 from ...ports import BlobTooLarge
 from ...readers import UnreadableFile
-from ..import_plan import DONT_IMPORT, build_preview, dry_run, explicit_mapping
-from ..pages import CsrfChecked, WebServices, WebUser, render
+from ..import_plan import DONT_IMPORT, Preview, build_preview, dry_run, explicit_mapping
+from ..pages import CsrfChecked, WebServices, WebUser, read_form, render
 from ..staging import (
     StagedFile,
-    drop_staged,
     load_staged,
     local_copy,
+    mark_started,
     stage_file,
     staged_chunks,
+    started_job,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -92,6 +95,10 @@ def import_page(request: Request, user: WebUser, services: WebServices) -> Respo
     return render(request, "import.html", {"job": job, "missing": missing}, user)
 
 
+class _NoRows(Exception):
+    """The file, as read with the chosen options, has no columns and no rows."""
+
+
 def _setup(
     request: Request,
     services: WebServices,
@@ -122,10 +129,12 @@ def _setup(
         "notice": notice,
         "preview": None,
         "error": None,
+        "choice_problem": None,
     }
-    try:
+
+    def read(sheet: str | None, header_row: int | None) -> Preview:
         with local_copy(services.blobs, staged) as path:
-            context["preview"] = build_preview(
+            preview = build_preview(
                 path,
                 staged.file_name,
                 chosen,
@@ -134,16 +143,39 @@ def _setup(
                 header_row,
                 services.settings,
             )
-    except (UnreadableFile, OSError) as exc:
-        context["error"] = f"this file cannot be read: {exc}"
-        status_code = 422
+        if not preview.columns and not preview.rows:
+            raise _NoRows
+        return preview
+
+    try:
+        context["preview"] = read(sheet, header_row)
+    except (UnreadableFile, OSError, _NoRows) as exc:
+        problem = "it has no rows to import" if isinstance(exc, _NoRows) else str(exc)
+        if sheet or header_row:
+            # The person's sheet or header row does not work: show the file as read
+            # without them, so the choice can be made again (not the file chosen again).
+            chosen_text = f"header row {header_row}" if header_row else f"sheet “{sheet}”"
+            context.update(sheet=None, header_row=None)
+            try:
+                context["preview"] = read(None, None)
+                context["choice_problem"] = (
+                    f"With {chosen_text}, {problem}: the file is shown as read without it."
+                )
+            except (UnreadableFile, OSError, _NoRows):
+                pass
+        if context["preview"] is None:
+            status_code = 422
+            if isinstance(exc, _NoRows):
+                context["error"] = f"{staged.file_name} has no rows to import; choose another file."
+            else:
+                context["error"] = f"this file cannot be read: {exc}"
     return render(request, "_import_setup.html", context, user, status_code)
 
 
 @router.post("/import/files", dependencies=[CsrfChecked])
 async def upload_file(request: Request, user: WebUser, services: WebServices) -> Response:
     """Keep the chosen file aside and show its columns, suggestions and first rows."""
-    form = await request.form()
+    form = await read_form(request)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         context = {"message": "choose a file (CSV, XLSX, JSON or NDJSON) first"}
@@ -179,7 +211,7 @@ async def preview(
     staged = _staged_or_none(services, user, staged_id)
     if staged is None:
         return _gone(request, user)
-    form = await request.form()
+    form = await read_form(request)
     notice = None
     name = _text(form, "mappingName", 80)
     if form.get("apply") == "save" and name:
@@ -198,7 +230,7 @@ async def dry_run_page(
     staged = _staged_or_none(services, user, staged_id)
     if staged is None:
         return _gone(request, user)
-    form = await request.form()
+    form = await read_form(request)
 
     def count() -> Any:
         with local_copy(services.blobs, staged) as path:
@@ -223,13 +255,36 @@ async def dry_run_page(
     return render(request, "_dry_run.html", {"result": result}, user)
 
 
+def _follow(request: Request, job_id: str) -> Response:
+    target = f"/import?job={job_id}"
+    if request.headers.get("HX-Request"):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+# One start at a time per staged file: a double click sends the form twice at once, and
+# only the first may start a job (the second then follows it).
+_start_locks: WeakValueDictionary[str, threading.Lock] = WeakValueDictionary()
+_start_locks_guard = threading.Lock()
+
+
+def _start_lock(staged_id: str) -> threading.Lock:
+    with _start_locks_guard:
+        lock = _start_locks.get(staged_id)
+        if lock is None:
+            lock = threading.Lock()
+            _start_locks[staged_id] = lock
+        return lock
+
+
 @router.post("/import/files/{staged_id}/start", dependencies=[CsrfChecked])
 async def start(staged_id: str, request: Request, user: WebUser, services: WebServices) -> Response:
-    """Start the upload job with the chosen options; the page then follows the job."""
-    staged = _staged_or_none(services, user, staged_id)
-    if staged is None:
-        return _gone(request, user)
-    form = await request.form()
+    """Start the upload job with the chosen options; the page then follows the job.
+
+    Starting the same file again (a double click, the back button) follows the job it
+    was started as instead of starting it twice.
+    """
+    form = await read_form(request)
     options: dict[str, Any] = {
         "pipeline": "leads",
         "mode": _mode(form).value,
@@ -243,15 +298,20 @@ async def start(staged_id: str, request: Request, user: WebUser, services: WebSe
     if header_row:
         options["headerRow"] = header_row
 
-    def run() -> str:
-        job_id = start_upload(
-            services, user, staged.file_name, staged_chunks(services.blobs, staged), options
-        )
-        drop_staged(services.blobs, staged)
-        return job_id
+    def run() -> str | None:
+        with _start_lock(staged_id):
+            already = started_job(services.blobs, user, staged_id)
+            if already is not None:
+                return already
+            staged = _staged_or_none(services, user, staged_id)
+            if staged is None:
+                return None
+            chunks = staged_chunks(services.blobs, staged)
+            job_id = start_upload(services, user, staged.file_name, chunks, options)
+            mark_started(services.blobs, staged, job_id)
+            return job_id
 
     job_id = await run_in_threadpool(run)
-    target = f"/import?job={job_id}"
-    if request.headers.get("HX-Request"):
-        return Response(status_code=204, headers={"HX-Redirect": target})
-    return RedirectResponse(target, status_code=303)
+    if job_id is None:
+        return _gone(request, user)
+    return _follow(request, job_id)

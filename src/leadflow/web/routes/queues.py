@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
-from ..pages import CsrfChecked, WebServices, WebUser, render
+from ..pages import CsrfChecked, WebServices, WebUser, read_form, render
 
 router = APIRouter(include_in_schema=False)
 SHOWN = 200
@@ -22,36 +22,59 @@ def _dead_letters(
     return render(request, "dead_letters.html", context, user)
 
 
+# After a redrive or a delete the browser is sent back to the list (POST, redirect,
+# GET): reloading the page then does not send the form again. The outcome rides along
+# in the query string; only these words and numbers are read from it.
+_OUTCOMES = {
+    "redriven": "{n} sent back to the queue.",
+    "deleted": "{n} deleted for good.",
+}
+_TICK_FIRST = {
+    "redrive": "Tick the dead letters to redrive first.",
+    "delete": "Tick the dead letters to delete first.",
+}
+
+
+def _outcome(request: Request) -> str | None:
+    for key, text in _OUTCOMES.items():
+        value = request.query_params.get(key) or ""
+        if value.isdigit() and len(value) < 10:
+            return text.format(n=int(value))
+    return _TICK_FIRST.get(request.query_params.get("tick") or "")
+
+
 @router.get("/dead-letters")
 def dead_letters(request: Request, user: WebUser, services: WebServices) -> Response:
     """The user's dead-letter queue, newest first, each with its last error."""
-    return _dead_letters(request, user, services)
+    return _dead_letters(request, user, services, _outcome(request))
 
 
 async def _selected(request: Request) -> list[int] | None:
     """The ticked ids, or None (every dead letter) when the form says "all"."""
-    form = await request.form()
+    form = await read_form(request)
     if form.get("scope") == "all":
         return None
     return [int(v) for v in form.getlist("id") if isinstance(v, str) and v.isdigit()][:1000]
+
+
+def _back(query: str) -> Response:
+    return RedirectResponse(f"/dead-letters?{query}", status_code=303)
 
 
 @router.post("/dead-letters/redrive", dependencies=[CsrfChecked])
 async def redrive(request: Request, user: WebUser, services: WebServices) -> Response:
     ids = await _selected(request)
     if ids == []:
-        return _dead_letters(request, user, services, "Tick the dead letters to redrive first.")
-    moved = services.queue.redrive(user, ids)
-    return _dead_letters(request, user, services, f"{moved} sent back to the queue.")
+        return _back("tick=redrive")
+    return _back(f"redriven={services.queue.redrive(user, ids)}")
 
 
 @router.post("/dead-letters/purge", dependencies=[CsrfChecked])
 async def purge(request: Request, user: WebUser, services: WebServices) -> Response:
     ids = await _selected(request)
     if ids == []:
-        return _dead_letters(request, user, services, "Tick the dead letters to delete first.")
-    gone = services.queue.purge_dead(user, ids)
-    return _dead_letters(request, user, services, f"{gone} deleted for good.")
+        return _back("tick=delete")
+    return _back(f"deleted={services.queue.purge_dead(user, ids)}")
 
 
 @router.get("/orders")

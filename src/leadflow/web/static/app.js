@@ -39,6 +39,14 @@
     target.dispatchEvent(new Event("change", { bubbles: true }));
   });
 
+  // A button with data-confirm asks first (plain forms; htmx buttons use hx-confirm).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button[data-confirm]") : null;
+    if (button && !window.confirm(button.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
+  });
+
   // htmx shows no body for 4xx/5xx answers by default: show our error fragments.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
