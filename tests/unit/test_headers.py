@@ -312,6 +312,14 @@ def test_localized_headers_map_accent_blind(headers: list[str], expected: list[s
     assert list(map_headers([h.upper() for h in headers]).values()) == expected
 
 
+@pytest.mark.parametrize(
+    "header", ["Notiz", "Bemerkung", "Kommentar", "Remarque", "Comentario", "Opmerking"]
+)
+def test_singular_note_headers_are_remarks(header: str) -> None:
+    """A German export's `Notiz` (one note) is as much the remarks as `Notizen`."""
+    assert resolve_field(header) == "remarks"
+
+
 def test_header_key_folds_accents() -> None:
     assert header_key("Prénom") == "prenom"
     assert header_key("Téléphone") == "telephone"
