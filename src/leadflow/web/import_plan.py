@@ -272,15 +272,8 @@ def dry_run(
         plan = plan_batch(chunk, stored, job.import_id, mode, policy, (chunk, []))
         result.created += plan.created
         result.skipped += plan.skipped
-        counted = getattr(plan, "unchanged", None)
-        if isinstance(counted, int):
-            result.updated += plan.updated
-            result.unchanged += counted
-        else:
-            # The merge plan counts a lead that changes nothing as updated: tell them apart.
-            same = sum(1 for update in plan.updates if not update.changes)
-            result.updated += plan.updated - same
-            result.unchanged += same
+        result.updated += plan.updated
+        result.unchanged += plan.unchanged
     return result
 
 
