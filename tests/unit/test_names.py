@@ -100,12 +100,39 @@ def test_the_fast_path_agrees_with_nameparser(words: list[str]) -> None:
         assert fast == _parse_with_nameparser(text)
 
 
+_tricky = st.sampled_from(
+    ["Bench", "Mrs.", "Sir", "Ms", "Prof.", "Dr", "Lt.", "Vi", "IV", "X", "I", "V", "Abdul",
+     "Umm", "Ibn", "Bint", "Ter", "Ph", "Ph.", "D", "D.", "5-3", "2nd", "3rd", "1st", "42",
+     "E", "J", "O'Neil", "Anne-Marie", "Zoë"]
+)  # fmt: skip
+_digits = st.from_regex(r"[A-Za-z]{1,6}[0-9]{0,3}(-[0-9]{1,3})?", fullmatch=True)
+
+
+@given(st.lists(st.one_of(_word, _tricky, _digits), min_size=1, max_size=5))
+@example(["Bench", "User", "5-3"])
+@example(["Mrs.", "Jane", "Roe"])
+@example(["Anna", "Maria", "Vi"])
+@example(["John", "Ph", "D", "Smith"])
+@example(["Ibn", "Sina", "Ali"])
+@example(["Abdul", "Aziz", "Khan"])
+def test_the_fast_path_agrees_with_nameparser_for_longer_names(words: list[str]) -> None:
+    text = " ".join(words)
+    fast = fast_parse_name(text)
+    if fast is not None:
+        assert fast == _parse_with_nameparser(text)
+
+
 def test_the_fast_path_takes_plain_names() -> None:
     # keeps the property above from passing vacuously
     assert fast_parse_name("Jane Roe") == ("Jane", "Roe", "", "")
     assert fast_parse_name("Zoë O'Brien-Ågren") == ("Zoë", "O'Brien-Ågren", "", "")
     assert fast_parse_name("Dr. Roe") is None
     assert fast_parse_name("Sam Poe III") is None
+    assert fast_parse_name("Mary Ann Smith") == ("Mary", "Ann Smith", "", "")
+    assert fast_parse_name("Mrs. Jane Maria Roe") == ("Jane", "Maria Roe", "Mrs.", "")
+    assert fast_parse_name("Test User 12") == ("Test", "User 12", "", "")
+    assert fast_parse_name("Anna Maria Vi") is None  # Vi: a Roman numeral, a suffix
+    assert fast_parse_name("Ibn Sina Ali") is None  # no first name in nameparser's view
 
 
 @given(

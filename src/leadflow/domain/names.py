@@ -5,9 +5,11 @@ John, last Smith, suffix "Jr."; `"Doe, John"` is first John, last Doe. Middle na
 with the last name (`"José García López"` -> José / García López), except in the
 `Last, First Middle` form where they are given names (`"Berg, John Paul"` -> John Paul).
 
-nameparser costs tens of microseconds a name; the plain `First Last` case (two words of
-letters, neither a title, suffix, prefix or conjunction nameparser knows) takes a fast
-path that gives the same answer (a property test checks it), and the rest is cached.
+nameparser costs tens of microseconds a name; plain names take a fast path that gives
+the same answer (a property test checks it), and the rest is cached. Plain: no comma,
+words of letters and digits that nameparser sets no rule for (no title, suffix, prefix,
+conjunction, bound first name or Roman numeral), optionally after one leading title
+(`Dr Jane Roe`, with a first and a last name after it).
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ class ParsedName(NamedTuple):
     suffix: str = ""
 
 
-_WORD = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
+_WORD = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")
+_TITLE_WORD = re.compile(r"[^\W\d_]+\.?")
+_ROMAN = CONSTANTS.regexes.roman_numeral  # as a last word after two: nameparser's suffix
+_PHD = CONSTANTS.regexes.phd  # 'Ph D' is one suffix
 # Every word nameparser treats specially, lower-case without dots (as it compares them).
 _SPECIAL = frozenset(
     word.lower().replace(".", "")
@@ -39,8 +44,29 @@ _SPECIAL = frozenset(
         CONSTANTS.suffix_not_acronyms,
         CONSTANTS.prefixes,
         CONSTANTS.conjunctions,
+        CONSTANTS.bound_first_names,  # 'Abdul Aziz Khan': first name 'Abdul Aziz'
+        CONSTANTS.non_first_name_prefixes,  # 'Ibn Sina': all of it is the last name
     )
     for word in group
+)
+# Leading titles with no other role, whose next word nameparser then takes as the first
+# name ('Dr', 'Mrs.', 'Bench'): the ones in another group above have more rules.
+_PLAIN_TITLES = frozenset(
+    title
+    for word in CONSTANTS.titles
+    if (title := word.lower().replace(".", ""))
+    not in frozenset(
+        w.lower().replace(".", "")
+        for group in (
+            CONSTANTS.suffix_acronyms,
+            CONSTANTS.suffix_not_acronyms,
+            CONSTANTS.prefixes,
+            CONSTANTS.conjunctions,
+            CONSTANTS.bound_first_names,
+            CONSTANTS.non_first_name_prefixes,
+        )
+        for w in group
+    )
 )
 
 
@@ -49,13 +75,27 @@ def _plain_word(word: str) -> bool:
 
 
 def fast_parse_name(text: str) -> ParsedName | None:
-    """The parts of a plain 'First Last' or 'First' name, or None when unsure."""
-    words = text.split()
-    if len(words) == 2 and _plain_word(words[0]) and _plain_word(words[1]):
-        return ParsedName(words[0], words[1])
-    if len(words) == 1 and _plain_word(words[0]):
+    """The parts of a plain name (see the module doc), or None when unsure.
+
+    `text` has single spaces between words (as parse_name passes it). Without a title
+    the first word is the first name and the rest the last name, as nameparser's first /
+    middles / last become here; after one title the same holds for the words after it.
+    """
+    words = text.split(" ")
+    if len(words) >= 3 and _PHD.search(text) is not None:
+        return None
+    salutation = ""
+    if len(words) >= 3 and _TITLE_WORD.fullmatch(words[0]) is not None:
+        if words[0].lower().rstrip(".") in _PLAIN_TITLES:
+            salutation, words = words[0], words[1:]
+    if not all(_plain_word(word) for word in words):
+        return None
+    if len(words) >= 3 or salutation:  # a Roman numeral last would be a suffix
+        if _ROMAN.match(words[-1]) is not None:
+            return None
+    if len(words) == 1:
         return ParsedName(words[0], "")
-    return None
+    return ParsedName(words[0], " ".join(words[1:]), salutation)
 
 
 def parse_name(full: str) -> ParsedName:

@@ -33,6 +33,29 @@ def check_body(body: Any) -> list[Any]:
 
 def validate_optin_record(index: int, record: Any) -> LeadDraft | Rejection:
     """One record -> a LeadDraft, or a Rejection naming every failing field."""
+    if type(record) is dict:  # the common case, a valid record: checked in one pass
+        name, raw_email = record.get("name"), record.get("email")
+        opt_in, interests = record.get("optIn"), record.get("interests")
+        if (
+            type(name) is str
+            and type(raw_email) is str
+            and type(opt_in) is bool
+            and type(interests) is list
+            and interests
+            and all(type(item) is str for item in interests)
+            and name.strip()
+        ):
+            try:
+                email = normalize_email(raw_email)
+            except InvalidEmail:
+                email = None
+            if email is not None:
+                return _draft(index, record, name, email, opt_in, interests)
+    return _check_record(index, record)
+
+
+def _check_record(index: int, record: Any) -> LeadDraft | Rejection:
+    """validate_optin_record's full check, which names every failing field."""
     if not isinstance(record, dict):
         return Rejection(
             index, record, [FieldError("record", f"must be an object, not {_kind(record)}")]
@@ -73,8 +96,19 @@ def validate_optin_record(index: int, record: Any) -> LeadDraft | Rejection:
     if errors:
         return Rejection(index, record, errors)
     assert isinstance(name, str) and isinstance(opt_in, bool) and isinstance(interests, list)
+    return _draft(index, record, name, email, opt_in, interests)
+
+
+def _draft(
+    index: int,
+    record: dict[str, Any],
+    name: str,
+    email: str | None,
+    opt_in: bool,
+    interests: list[Any],
+) -> LeadDraft:
     first, last = split_name(name)
-    extra = {k: v for k, v in record.items() if k not in REQUIRED}
+    extra = {k: v for k, v in record.items() if k not in OPTIN_FIELDS} if len(record) > 4 else {}
     return LeadDraft(
         row=index,
         email=email,
