@@ -67,11 +67,13 @@ class _Cells:
         self.rows = 0
 
     def cell(self, value: Any) -> str:
-        if value is None:
+        if value.__class__ is str:  # most cells: no conversion to make
+            text: str = value
+        elif value is None:
             return ""
-        if value is True or value is False:
+        elif value is True or value is False:
             return "true" if value else "false"
-        if isinstance(value, dict | list):
+        elif isinstance(value, dict | list):
             text = json.dumps(value, ensure_ascii=False) if value else ""
         else:
             text = str(value)
