@@ -121,8 +121,9 @@ def _excel_length(text: str) -> str:
 
 
 @cache
-def _column_letters(count: int) -> tuple[str, ...]:
-    return tuple(xl_col_to_name(col) for col in range(count))
+def _cell_starts(count: int) -> tuple[str, ...]:
+    """The start of each column's cell element up to its row number: '<c r="B'."""
+    return tuple(f'<c r="{xl_col_to_name(col)}' for col in range(count))
 
 
 class TextRowSheet(Worksheet):  # type: ignore[misc]  # XlsxWriter ships no type hints
@@ -147,34 +148,39 @@ class TextRowSheet(Worksheet):  # type: ignore[misc]  # XlsxWriter ships no type
         """
         if not self.constant_memory:
             raise ValueError("write_text_row needs a constant_memory workbook")
-        filled = [col for col, text in enumerate(texts) if text]
-        if not filled:
-            return
-        if (
-            (row == self.previous_row and self.table.get(row))  # cells from write_string
-            or self._check_dimensions(row, filled[0])
-            or self._check_dimensions(row, filled[-1])
-        ):
-            raise ValueError(f"row {row + 1} is outside the sheet or already written")
-        self._write_single_row(row)  # flush a row written cell by cell before this one
-        self.previous_row = row + 1  # this row is final: a later write_string skips it
         number = row + 1
-        letters = _column_letters(len(texts))
+        starts = _cell_starts(len(texts))
+        end = f'{number}" t="inlineStr"><is><t'  # the rest of the cell's start, per row
         xml = [f'<row r="{number}">']
         append = xml.append
-        for col in filled:
-            text = texts[col]
+        first = last = -1
+        for col, text in enumerate(texts):
+            if not text:
+                continue
+            if first < 0:
+                first = col
+            last = col
             if (
                 _NOT_VERBATIM.search(text) is None
                 and not text[0].isspace()
                 and not text[-1].isspace()
                 and len(text) <= XLSX_MAX_CELL // 2
             ):  # the common case: the text is its own XML
-                append(f'<c r="{letters[col]}{number}" t="inlineStr"><is><t>{text}</t></is></c>')
+                append(f"{starts[col]}{end}>{text}</t></is></c>")
                 continue
             text, preserve = _inline_text(_excel_length(text))
             space = ' xml:space="preserve"' if preserve else ""
-            append(f'<c r="{letters[col]}{number}" t="inlineStr"><is><t{space}>{text}</t></is></c>')
+            append(f"{starts[col]}{end}{space}>{text}</t></is></c>")
+        if first < 0:
+            return
+        if (
+            (row == self.previous_row and self.table.get(row))  # cells from write_string
+            or self._check_dimensions(row, first)
+            or self._check_dimensions(row, last)
+        ):
+            raise ValueError(f"row {number} is outside the sheet or already written")
+        self._write_single_row(row)  # flush a row written cell by cell before this one
+        self.previous_row = number  # this row is final: a later write_string skips it
         append("</row>")
         self.fh.write("".join(xml))
 
