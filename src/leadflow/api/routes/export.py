@@ -52,7 +52,7 @@ COLUMNS = (
 PAGE = 1000
 CHUNK = 1 << 20
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-XLSX_MAX_CELL = 32_767  # Excel's limit on characters in a cell
+XLSX_MAX_CELL = 32_767  # Excel's limit on a cell's text, in UTF-16 code units
 UTF8_BOM = "\ufeff"
 # What XlsxWriter's own cell writer would change in a text: XML's & < >, and its _xHHHH_
 # escape (control characters, U+FFFE/U+FFFF, and literal "_x0041_" text, which it escapes
@@ -113,7 +113,9 @@ def _inline_text(text: str) -> tuple[str, bool]:
 
 def _excel_length(text: str) -> str:
     """`text` cut to Excel's 32,767 UTF-16 units a cell, never inside a character."""
-    if len(text) <= XLSX_MAX_CELL // 2 or len(text.encode("utf-16-le")) // 2 <= XLSX_MAX_CELL:
+    if len(text) <= XLSX_MAX_CELL // 2:
+        return text
+    if len(text.encode("utf-16-le", "surrogatepass")) // 2 <= XLSX_MAX_CELL:
         return text
     units = 0
     for index, char in enumerate(text):
