@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -80,8 +80,8 @@ def hostile(tmp_path: Path) -> Iterator[LiveApi]:
     with live_api(tmp_path / "data") as running:
         import_records(running.services.leads, HOSTILE, ImportOptions(owner="alice"), "h.csv")
         # Stored as an older version (or another entry point) may have kept them.
-        # leadflow's own connection: it registers the search column's trigger function
-        with connect(running.services.settings.db_path) as db:
+        # (through the adapter's connect: the leads' update trigger calls its function)
+        with closing(connect(running.services.settings.db_path)) as db:
             db.execute(
                 "UPDATE leads SET name = 'Nul' || char(0) || ' Byte', "
                 "company = 'Acme' || char(19) || ' Corp' || char(1) WHERE email = 'nul@acme.io'"
@@ -131,7 +131,7 @@ def test_an_error_mid_stream_aborts_the_transfer_instead_of_truncating(tmp_path:
     with live_api(tmp_path / "data") as api:
         import_records(api.services.leads, rows, ImportOptions(owner="alice"), "big.csv")
         # One row of the second page is damaged on disk: reading it fails half-way.
-        with sqlite3.connect(api.services.settings.db_path) as db:
+        with closing(connect(api.services.settings.db_path)) as db:
             db.execute("UPDATE leads SET attributes = '{broken' WHERE email = 'p1500@x.io'")
         with api.client("alice") as client:
             with pytest.raises(httpx.RemoteProtocolError):
@@ -143,3 +143,30 @@ def test_an_error_mid_stream_aborts_the_transfer_instead_of_truncating(tmp_path:
             broken = client.get("/v1/leads/export", params={"format": "xlsx"})
             assert_envelope(broken, 500, "internal_error")
             assert client.get("/healthz").status_code == 200
+
+
+# --- issue 8 point 3: lead text stays text in the XLSX ---------------------------------------
+
+TEXTY = [
+    {"name": "Url Person", "email": "url@acme.io", "company": "=1+1", "phone": "+14155550107",
+     "Notes": "http://x", "Title": "00042"},
+]  # fmt: skip
+
+
+def test_xlsx_cells_are_text_never_formulas_links_or_numbers(tmp_path: Path) -> None:
+    with live_api(tmp_path / "data") as running:
+        import_records(running.services.leads, TEXTY, ImportOptions(owner="alice"), "t.csv")
+        with running.client("alice") as client:
+            response = client.get("/v1/leads/export", params={"format": "xlsx"})
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    row = {name: sheet.cell(row=2, column=i + 1) for i, name in enumerate(header)}
+    assert row["remarks"].value == "http://x"
+    assert row["company"].value == "'=1+1"  # defused, and never a formula
+    assert row["phone"].value == "+14155550107"
+    assert row["title"].value == "00042"
+    for name in ("remarks", "company", "phone", "title"):
+        assert row[name].data_type == "s", name  # a string: not a formula ("f") nor number
+        assert row[name].hyperlink is None, name
+    assert not sheet._hyperlinks  # noqa: SLF001 - openpyxl keeps the sheet's links here
