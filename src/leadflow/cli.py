@@ -248,7 +248,6 @@ def import_(
     """Import a file in-process and print what happened to its rows."""
     from .pipelines.importing import ImportOptions
     from .pipelines.mapping import InvalidMapping, parse_column_mapping
-    from .providers.client import ProviderError
     from .readers import UnreadableFile, open_records, read_options
 
     settings = load_settings()
@@ -272,9 +271,14 @@ def import_(
             soft_wrap=True,
         )
     standardizer = None
+    # httpx and the provider metrics load only when a provider is used (CLI start-up)
+    provider_errors: tuple[type[Exception], ...] = ()
     if standardize is not None:
         from .providers import registry
         from .providers.base import UnknownProvider
+        from .providers.client import ProviderError
+
+        provider_errors = (ProviderError,)
 
         if standardize != "llm":
             raise fail("--standardize takes one value: llm")
@@ -299,7 +303,7 @@ def import_(
         summary = _run_with_progress(services, file, options, stream)
     except (UnreadableFile, InvalidMapping) as exc:
         raise fail(str(exc)) from None
-    except ProviderError as exc:
+    except provider_errors as exc:
         raise fail(f"the LLM could not standardize the rows: {exc}") from None
     for warning in summary.warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
