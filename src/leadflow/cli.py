@@ -298,6 +298,7 @@ def import_(
         workers=1 if standardizer else settings.import_workers if workers is None else workers,
         standardizer=standardizer,
     )
+    _bulk_garbage_collection()
     try:
         stream = open_records(file, options.chunk_rows, read_options(settings, header_row, sheet))
         summary = _run_with_progress(services, file, options, stream)
@@ -311,6 +312,21 @@ def import_(
         sys.stdout.write(json.dumps(summary.as_dict()) + "\n")
         return
     _print_summary(summary, options.owner, owner is not None)
+
+
+def _bulk_garbage_collection() -> None:
+    """Tune the cycle collector for this one-shot import process (and its workers).
+
+    An import allocates millions of objects that refcounting frees; the collector's
+    default (a pass every 700 allocations, full passes over every live object, the
+    loaded modules included) cost about 0.4 s of 3.5 s CPU per 100k rows. The modules
+    are frozen out of its passes and a pass comes every 100,000 allocations: cyclic
+    garbage, which an import hardly makes, still goes.
+    """
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
 
 
 def _run_with_progress(
