@@ -252,7 +252,6 @@ def import_(
     """Import a file in-process and print what happened to its rows."""
     from .pipelines.importing import ImportOptions
     from .pipelines.mapping import InvalidMapping, parse_column_mapping
-    from .providers.client import ProviderError
     from .readers import UnreadableFile, open_records, read_options
 
     settings = load_settings()
@@ -276,9 +275,14 @@ def import_(
             soft_wrap=True,
         )
     standardizer = None
+    # httpx and the provider metrics load only when a provider is used (CLI start-up)
+    provider_errors: tuple[type[Exception], ...] = ()
     if standardize is not None:
         from .providers import registry
         from .providers.base import UnknownProvider
+        from .providers.client import ProviderError
+
+        provider_errors = (ProviderError,)
 
         if standardize != "llm":
             raise fail("--standardize takes one value: llm")
@@ -298,12 +302,13 @@ def import_(
         workers=1 if standardizer else settings.import_workers if workers is None else workers,
         standardizer=standardizer,
     )
+    _bulk_garbage_collection()
     try:
         stream = open_records(file, options.chunk_rows, read_options(settings, header_row, sheet))
         summary = _run_with_progress(services, file, options, stream)
     except (UnreadableFile, InvalidMapping) as exc:
         raise fail(str(exc)) from None
-    except ProviderError as exc:
+    except provider_errors as exc:
         raise fail(f"the LLM could not standardize the rows: {exc}") from None
     for warning in summary.warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False)
@@ -311,6 +316,21 @@ def import_(
         sys.stdout.write(json.dumps(summary.as_dict()) + "\n")
         return
     _print_summary(summary, options.owner, owner is not None)
+
+
+def _bulk_garbage_collection() -> None:
+    """Tune the cycle collector for this one-shot import process (and its workers).
+
+    An import allocates millions of objects that refcounting frees; the collector's
+    default (a pass every 700 allocations, full passes over every live object, the
+    loaded modules included) cost about 0.4 s of 3.5 s CPU per 100k rows. The modules
+    are frozen out of its passes and a pass comes every 100,000 allocations: cyclic
+    garbage, which an import hardly makes, still goes.
+    """
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
 
 
 def _run_with_progress(

@@ -593,3 +593,40 @@ def test_duplicates_across_batches_count_once(
     }
     companies = {lead["email"]: lead["company"] for lead in cli.leads()}
     assert companies == {"a@x.com": "5", "b@x.com": "6", "c@x.com": "3", "d@x.com": "4"}
+
+
+def test_worker_processes_store_what_one_process_stores(tmp_path: Path) -> None:
+    # Ragged rows (longer, shorter), rows over a limit and blank lines come out of the
+    # worker pool as they do out of one process, batch boundaries anywhere.
+    content = (
+        "Email,Company,Region\n"
+        "a@x.com,Acme,EU\n"
+        "b@x.com,Globex\n"  # short: no Region
+        "c@x.com,Initech,US,extra cell\n"  # long: column_4 in attributes
+        "\n"
+        "not an email,Hooli,EU\n"
+        "A@X.com ,Acme Two,\n"  # a later duplicate of a@x.com, Region empty
+        "d@x.com," + "y" * 300 + ",EU\n"  # over the field limit set below
+        "e@x.com,Stark,APAC\n"
+    )
+    stored = {}
+    for workers in ("1", "2"):
+        cli = Cli(workdir=tmp_path / f"work{workers}", data_dir=tmp_path / f"data{workers}")
+        cli.workdir.mkdir()
+        path = cli.workdir / "ragged.csv"
+        path.write_text(content)
+        env = {"LEADFLOW_IMPORT_CHUNK_ROWS": "2", "LEADFLOW_MAX_FIELD_CHARS": "200"}
+        summary = cli.import_json(str(path), "--workers", workers, env=env)
+        with cli.db() as conn:
+            errors = conn.execute("SELECT position, record, errors FROM schema_errors").fetchall()
+        conn.close()
+        leads = {
+            lead["email"]: (lead["company"], lead["attributes"], lead["search"])
+            for lead in cli.leads()
+        }
+        stored[workers] = (counts(summary), leads, sorted(tuple(e) for e in errors))
+    assert stored["2"] == stored["1"]
+    summary, leads, errors = stored["1"]
+    assert leads["a@x.com"][0] == "Acme Two"
+    assert json.loads(leads["c@x.com"][1]) == {"Region": "US", "column_4": "extra cell"}
+    assert {position for position, _, _ in errors} == {3, 5}

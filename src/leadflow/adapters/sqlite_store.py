@@ -132,16 +132,21 @@ class SqliteUnitOfWork:
         ctx: WriteContext,
         drafts: Sequence[LeadDraft],
         lead_ids: Sequence[str],
-        prepared: dict[int, tuple[Any, ...]] | None = None,
+        prepared: dict[int, list[Any]] | None = None,
     ) -> None:
         rows = prepared if prepared is not None else prepare_rows(ctx, drafts)
+        values = []
+        for d, lead_id in zip(drafts, lead_ids, strict=True):
+            row = rows[d.row]
+            row[0] = lead_id  # the slot prepare_rows left for it: no second tuple per row
+            values.append(row)
         # every insert brings the lead's folded search text (migration 13): no trigger
         self.conn.executemany(
             "INSERT INTO leads (lead_id, owner, email, phone, phone_valid, "
             "first_name, last_name, name, title, company, remarks, opt_in, interests, source, "
             "source_file, attributes, created_at, updated_at, import_id, import_row, "
             "created_import_id, search) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [(lead_id, *rows[d.row]) for d, lead_id in zip(drafts, lead_ids, strict=True)],
+            values,
         )
 
     def apply_updates(self, ctx: WriteContext, updates: Sequence[Update]) -> None:
@@ -338,11 +343,16 @@ def _undo_chunk(
     return UndoResult(len(deletes), len(restores), conflicts)
 
 
-def prepare_rows(ctx: WriteContext, drafts: Sequence[LeadDraft]) -> dict[int, tuple[Any, ...]]:
-    """Each draft's INSERT values but the lead id, by row."""
-    return {
-        d.row: (
-            ctx.owner,
+def prepare_rows(ctx: WriteContext, drafts: Sequence[LeadDraft]) -> dict[int, list[Any]]:
+    """Each draft's INSERT values by row, the lead id's slot (the first) still None."""
+    owner, source, source_file = ctx.owner, ctx.source, ctx.source_file
+    now, import_id = ctx.now, ctx.import_id
+    rows: dict[int, list[Any]] = {}
+    for d in drafts:
+        interests, attributes = d.interests, d.attributes
+        rows[d.row] = [
+            None,
+            owner,
             d.email,
             d.phone,
             d.phone_valid,
@@ -353,19 +363,18 @@ def prepare_rows(ctx: WriteContext, drafts: Sequence[LeadDraft]) -> dict[int, tu
             d.company,
             d.remarks,
             d.opt_in,
-            _dumps(d.interests),
-            ctx.source,
-            ctx.source_file,
-            _dumps(d.attributes) if d.attributes else None,
-            ctx.now,
-            ctx.now,
-            ctx.import_id,
+            None if interests is None else _dumps(interests),
+            source,
+            source_file,
+            _dumps(attributes) if attributes else None,
+            now,
+            now,
+            import_id,
             d.row,
-            ctx.import_id,
+            import_id,
             search_document(d.name, d.email, d.company, d.title, d.phone),
-        )
-        for d in drafts
-    }
+        ]
+    return rows
 
 
 class SqliteLeadStore:
@@ -374,9 +383,7 @@ class SqliteLeadStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def prepare_leads(
-        self, ctx: WriteContext, drafts: Sequence[LeadDraft]
-    ) -> dict[int, tuple[Any, ...]]:
+    def prepare_leads(self, ctx: WriteContext, drafts: Sequence[LeadDraft]) -> dict[int, list[Any]]:
         return prepare_rows(ctx, drafts)
 
     @contextmanager

@@ -16,11 +16,17 @@ def new_lead_ids(count: int) -> list[str]:
         return []
     millis = time.time_ns() // 1_000_000
     random_hex = os.urandom(8 * count).hex()
-    ids = []
-    for i in range(count):
-        stamp = f"{millis + (i >> 12):012x}"
-        tail = random_hex[16 * i : 16 * i + 16]
-        # variant bits: the first hex digit of the last groups is 8, 9, a or b
-        variant = "89ab"[int(tail[0], 16) & 3]
-        ids.append(f"{stamp[:8]}-{stamp[8:]}-7{i & 0xFFF:03x}-{variant}{tail[1:4]}-{tail[4:16]}")
+    ids: list[str] = []
+    append = ids.append
+    # the stamp moves on every 4,096 ids (the counter's range): formatted once per block
+    for block in range(0, count, 4096):
+        stamp = f"{millis + (block >> 12):012x}"
+        head = f"{stamp[:8]}-{stamp[8:]}-7"
+        for i in range(block, min(block + 4096, count)):
+            tail = random_hex[16 * i : 16 * i + 16]
+            append(f"{head}{i & 0xFFF:03x}-{_VARIANT[tail[0]]}{tail[1:4]}-{tail[4:]}")
     return ids
+
+
+# a random hex digit -> the variant digit with the same two low bits (8, 9, a or b)
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}

@@ -42,9 +42,8 @@ class LedgerEntry:
         return counts
 
     def outcomes_with(self, plan: BatchPlan) -> list[tuple[int, str, str | None]]:
-        decided = [
-            (row, outcome.value, lead_id) for row, (outcome, lead_id) in plan.outcomes.items()
-        ]
+        # an Outcome is a str already (StrEnum): no .value lookup per row
+        decided = [(row, outcome, lead_id) for row, (outcome, lead_id) in plan.outcomes.items()]
         return sorted([*self.outcomes, *decided])
 
 
@@ -64,6 +63,7 @@ class BatchWrite:
     prepared: Any = None
     recorded: bool = True  # False: the ledger entry only gathers counts, nothing is claimed
     plan: BatchPlan | None = None  # what apply() decided, once it has run
+    new_ids: list[str] | None = None  # the plan's new leads' ids, until finish() names them
 
     def entry_counts(self, plan: BatchPlan) -> dict[str, int]:
         """The batch's counts: those decided before the write, plus the plan's."""
@@ -97,13 +97,22 @@ class BatchWrite:
         uow.apply_updates(ctx, plan.updates)
         if plan.skips:
             uow.record_skips(ctx.owner, ctx.import_id, plan.skips)
-        _name_leads(plan, lead_ids, self.deduped[1])
-        if ledger is not None:
-            uow.finish_batch(
-                ledger.job_id, ledger.batch_no, ledger.counts_with(plan), ledger.outcomes_with(plan)
-            )
         self.plan = plan
+        if ledger is None:  # nothing in the transaction needs the lead ids of the outcomes
+            self.new_ids = lead_ids  # named by finish(), once the write lock is released
+            return plan
+        _name_leads(plan, lead_ids, self.deduped[1])
+        uow.finish_batch(
+            ledger.job_id, ledger.batch_no, ledger.counts_with(plan), ledger.outcomes_with(plan)
+        )
         return plan
+
+    def finish(self) -> BatchPlan | None:
+        """The applied plan, each row's outcome with its lead id (after the transaction)."""
+        if self.plan is not None and self.new_ids is not None:
+            _name_leads(self.plan, self.new_ids, self.deduped[1])
+            self.new_ids = None
+        return self.plan
 
 
 def upsert_batches(
@@ -122,7 +131,10 @@ def upsert_batches(
     for write in writes:
         write.prepare(store)
     with lock or nullcontext(), store.unit_of_work() as uow:
-        return [write.apply(uow) for write in writes]
+        plans = [write.apply(uow) for write in writes]
+    return [
+        None if plan is None else write.finish() for write, plan in zip(writes, plans, strict=True)
+    ]
 
 
 def upsert_drafts(
