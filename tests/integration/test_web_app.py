@@ -13,6 +13,7 @@ from api_server import PASSWORDS, LiveApi, live_api
 
 from leadflow.domain.merge import ImportMode, MergePolicy
 from leadflow.pipelines.importing import ImportOptions, import_file, import_records
+from leadflow.security import hash_password, issue_token
 from leadflow.web.import_plan import DONT_IMPORT, build_preview, dry_run
 from leadflow.web.setup_code import code_path, consume_setup_code, ensure_setup_code
 
@@ -556,3 +557,36 @@ def test_two_starts_at_the_same_moment_start_one_job(api: LiveApi) -> None:
     assert [a.status_code for a in answers] == [303, 303]
     assert answers[0].headers["location"] == answers[1].headers["location"]
     assert len(api.services.status.list_jobs("alice", 10)) == 1
+
+
+def test_a_password_reset_signs_out_every_browser_session_issued_before(api: LiveApi) -> None:
+    """The session cookie carries the password's mark as the API's tokens do: setting the
+    password again (as `leadflow users passwd` does, through the user store) ends it."""
+    first, second = _browser(api), _browser(api)
+    assert first.get("/leads").status_code == 200 and second.get("/leads").status_code == 200
+    api.services.users.add_user("alice", hash_password("a-new-Pa55word!"), "2026-01-02")
+    for client in (first, second):
+        asked = client.get("/leads")
+        assert asked.status_code == 303 and asked.headers["location"] == "/signin"
+        poll = client.get("/jobs", headers={"HX-Request": "true"})
+        assert poll.status_code == 401 and poll.headers["HX-Redirect"] == "/signin"
+    assert _browser(api, "bob").get("/leads").status_code == 200  # bob's password stayed
+    fresh = httpx.Client(base_url=api.base_url)
+    page = fresh.get("/signin")
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert token is not None
+    form = {"csrf": token.group(1), "username": "alice", "password": "a-new-Pa55word!"}
+    assert fresh.post("/signin", data=form).status_code == 303
+    assert fresh.get("/leads").status_code == 200
+
+
+def test_a_session_cookie_without_the_password_mark_is_refused(api: LiveApi) -> None:
+    # A token signed with the right key but carrying no password mark (or another
+    # password's mark) cannot be used as a session.
+    for token in (
+        issue_token(api.services.secret, "alice", 3600),
+        issue_token(api.services.secret, "alice", 3600, hash_password("not-her-password")),
+    ):
+        client = httpx.Client(base_url=api.base_url, cookies={"leadflow_session": token})
+        answer = client.get("/leads")
+        assert answer.status_code == 303 and answer.headers["location"] == "/signin"

@@ -46,7 +46,7 @@ def _sentence(text: str) -> str:
 
 def _page(request: Request, message: str, status: int, headers: dict[str, str] | None) -> Response:
     services = request.app.state.services
-    user = session_user(request, services.secret)
+    user = session_user(request, services.secret, services.users)
     response = render(request, "_message.html", {"message": message}, user, status)
     for name, value in (headers or {}).items():
         response.headers[name] = value

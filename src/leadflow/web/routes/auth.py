@@ -30,7 +30,7 @@ def home(request: Request, services: WebServices) -> Response:
     """First run on a fresh data directory; else the import page (or the sign-in)."""
     if not services.users.has_users():
         return _first_run(request, services, None, 200)
-    if session_user(request, services.secret) is None:
+    if session_user(request, services.secret, services.users) is None:
         return RedirectResponse("/signin", status_code=303)
     return RedirectResponse("/import", status_code=303)
 
@@ -58,7 +58,7 @@ async def setup(
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     services.users.add_user(username, hashed, now)
     response = RedirectResponse("/import", status_code=303)
-    start_session(response, request, services.secret, username)
+    start_session(response, request, services.secret, username, hashed)
     return response
 
 
@@ -94,7 +94,7 @@ async def signin(
     target = take_next(request, response)  # the page the session ended on, if any
     if target is not None:
         response.headers["location"] = target
-    start_session(response, request, services.secret, username)
+    start_session(response, request, services.secret, username, outcome.password_hash)
     return response
 
 
