@@ -3,14 +3,18 @@ the setup code, and a dry run that predicts exactly what the import then does.""
 
 from __future__ import annotations
 
+import csv
 import io
 import re
+import sqlite3
 from pathlib import Path
 
 import httpx
+import openpyxl
 import pytest
 from api_server import PASSWORDS, LiveApi, live_api
 
+from leadflow.adapters.sqlite_db import connect
 from leadflow.domain.merge import ImportMode, MergePolicy
 from leadflow.pipelines.importing import ImportOptions, import_file, import_records
 from leadflow.security import hash_password, issue_token
@@ -590,3 +594,76 @@ def test_a_session_cookie_without_the_password_mark_is_refused(api: LiveApi) -> 
         client = httpx.Client(base_url=api.base_url, cookies={"leadflow_session": token})
         answer = client.get("/leads")
         assert answer.status_code == 303 and answer.headers["location"] == "/signin"
+
+
+HOSTILE_LEADS = [
+    {"name": "Eve Formula", "email": "eve@evil.example", "company": "=1+1",
+     "phone": "+14155550107", "Notes": "-2+3", "title": "Müller"},
+    {"name": "Real Number", "email": "num@evil.example", "company": "-12.5"},
+    {"name": "Other Person", "email": "other@elsewhere.example", "company": "Elsewhere"},
+]  # fmt: skip
+
+
+def _hostile_leads(api: LiveApi) -> None:
+    import_records(api.services.leads, HOSTILE_LEADS, ImportOptions(owner="alice"), "h.csv")
+    # control characters as an older version or another entry point may have stored them
+    # (leadflow's own connection: it registers the search column's trigger function)
+    with connect(api.services.settings.db_path) as db:
+        db.execute(
+            "UPDATE leads SET name = 'Eve' || char(19) || ' Formula', "
+            "remarks = '-2+3' || char(0) WHERE email = 'eve@evil.example'"
+        )
+
+
+def test_web_export_csv_is_the_apis_export_of_the_current_filter(api: LiveApi) -> None:
+    _hostile_leads(api)
+    client = _browser(api)
+    answer = client.get("/leads/export.csv", params={"q": "evil.example", "sort": "email"})
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    assert answer.content.startswith(b"\xef\xbb\xbfleadId,")  # the BOM: Excel reads UTF-8
+    text = answer.content.decode("utf-8-sig")
+    assert "\x00" not in text and "\x13" not in text
+    rows = {row["email"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert set(rows) == {"eve@evil.example", "num@evil.example"}  # the filter, not all
+    eve = rows["eve@evil.example"]
+    assert eve["name"] == "Eve Formula"  # control characters removed
+    assert eve["company"] == "'=1+1" and eve["remarks"] == "'-2+3"  # formulas defused
+    assert eve["phone"] == "+14155550107" and eve["title"] == "Müller"
+    assert rows["num@evil.example"]["company"] == "-12.5"  # a real number stays
+
+
+def test_web_export_xlsx_is_the_apis_export_of_the_current_filter(api: LiveApi) -> None:
+    _hostile_leads(api)
+    client = _browser(api)
+    answer = client.get("/leads/export.xlsx", params={"q": "evil.example"})
+    assert answer.status_code == 200
+    assert int(answer.headers["content-length"]) == len(answer.content)  # written whole
+    assert answer.headers["x-removed-control-characters"] == "2"
+    book = openpyxl.load_workbook(io.BytesIO(answer.content), read_only=True)
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    header = list(rows[0])
+    by_email = {row[header.index("email")]: row for row in rows[1:]}
+    assert set(by_email) == {"eve@evil.example", "num@evil.example"}
+    eve = by_email["eve@evil.example"]
+    assert eve[header.index("name")] == "Eve Formula"
+    assert eve[header.index("company")] == "'=1+1"
+    assert eve[header.index("remarks")] == "'-2+3"
+    assert eve[header.index("phone")] == "+14155550107"
+    assert by_email["num@evil.example"][header.index("company")] == "-12.5"
+
+
+def test_web_export_never_hands_over_a_silently_truncated_file(api: LiveApi) -> None:
+    rows = [{"name": f"P {i}", "email": f"p{i}@x.io"} for i in range(2500)]
+    import_records(api.services.leads, rows, ImportOptions(owner="alice"), "big.csv")
+    # one row of the second page is damaged on disk: reading it fails half-way
+    with sqlite3.connect(api.services.settings.db_path) as db:
+        db.execute("UPDATE leads SET attributes = '{broken' WHERE email = 'p1500@x.io'")
+    client = _browser(api)
+    with pytest.raises(httpx.RemoteProtocolError):
+        with client.stream("GET", "/leads/export.csv") as answer:
+            assert answer.status_code == 200
+            for _ in answer.iter_bytes():
+                pass
+    broken = client.get("/leads/export.xlsx")  # written before it is sent: an error
+    assert broken.status_code == 500 and "content-disposition" not in broken.headers
+    assert not broken.content.startswith(b"PK")  # no workbook, not even half of one
