@@ -667,3 +667,34 @@ def test_web_export_never_hands_over_a_silently_truncated_file(api: LiveApi) -> 
     broken = client.get("/leads/export.xlsx")  # written before it is sent: an error
     assert broken.status_code == 500 and "content-disposition" not in broken.headers
     assert not broken.content.startswith(b"PK")  # no workbook, not even half of one
+
+
+def test_reader_messages_on_the_import_page_name_the_choice_not_cli_syntax(
+    api: LiveApi,
+) -> None:
+    """The preview said "(choose another with --sheet / ?sheet=)" and "Use --header-row /
+    ?headerRow=" to a person in a browser, and "sheet ... was imported" before anything was."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    leads = book.active
+    assert leads is not None
+    leads.title = "Leads"
+    leads.append(["Exported from CRM"])
+    leads.append(["Email", "Full Name"])
+    leads.append(["xl1@example.com", "Excel One"])
+    book.create_sheet("Notes").append(["Email"])
+    body = io.BytesIO()
+    book.save(body)
+    client = _browser(api)
+    staged = client.post(
+        "/import/files",
+        files={"file": ("book.xlsx", body.getvalue(), "application/octet-stream")},
+        headers={"X-CSRF-Token": _csrf(client), "HX-Request": "true"},
+    )
+    assert staged.status_code == 200
+    warnings = " ".join(re.findall(r'<p class="warning">([^<]*)</p>', staged.text))
+    assert "sheet &#39;Leads&#39; was read (choose another sheet" in warnings, warnings
+    assert "If the header is on another line, choose the header row." in warnings
+    for cli_or_api in ("--sheet", "?sheet=", "--header-row", "?headerRow=", "was imported"):
+        assert cli_or_api not in warnings, cli_or_api
