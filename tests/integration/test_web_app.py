@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -698,3 +699,42 @@ def test_reader_messages_on_the_import_page_name_the_choice_not_cli_syntax(
     assert "If the header is on another line, choose the header row." in warnings
     for cli_or_api in ("--sheet", "?sheet=", "--header-row", "?headerRow=", "was imported"):
         assert cli_or_api not in warnings, cli_or_api
+
+
+def test_a_file_name_is_shown_as_uploaded_and_escaped_with_a_safe_blob_key(
+    api: LiveApi,
+) -> None:
+    """`</script>.csv` was shown as `script>.csv`: the name was cut at `/`."""
+    name = "</script>.csv"
+    client = _browser(api)
+    token = _csrf(client)
+    staged = client.post(
+        "/import/files",
+        files={"file": (name, b"name,email\nZoe,zoe@a.example\n", "text/csv")},
+        headers={"X-CSRF-Token": token, "HX-Request": "true"},
+    )
+    assert staged.status_code == 200
+    match = re.search(r"/import/files/([0-9a-f]{32})/", staged.text)
+    assert match is not None
+    staged_id = match.group(1)
+    shown = re.search(r'<p class="filename">([^<]*?) · ', staged.text)
+    assert shown is not None and shown.group(1) == "&lt;/script&gt;.csv"
+    assert "</script>.csv" not in staged.text
+    with api.services.blobs.open(f"staged/{staged_id}/note.json") as stream:
+        note = json.loads(stream.read())
+    assert note["fileName"] == name
+    key = note["key"]
+    assert key.startswith(f"staged/{staged_id}/") and re.fullmatch(r"[\w./-]+", key), key
+    assert ".." not in key and "<" not in key
+    started = client.post(
+        f"/import/files/{staged_id}/start",
+        data={"header": ["name", "email"], "field": ["name", "email"]},
+        headers={"X-CSRF-Token": token},
+    )
+    assert started.status_code == 303
+    job_id = started.headers["location"].split("job=")[1]
+    job = api.services.status.get_job(job_id, "alice")
+    assert job is not None and job.file_name == name  # as the API keeps an upload's name
+    assert job.blob_key is not None and "<" not in job.blob_key
+    jobs = client.get("/jobs").text
+    assert "&lt;/script&gt;.csv" in jobs and "</script>.csv" not in jobs
