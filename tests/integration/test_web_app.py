@@ -738,3 +738,18 @@ def test_a_file_name_is_shown_as_uploaded_and_escaped_with_a_safe_blob_key(
     assert job.blob_key is not None and "<" not in job.blob_key
     jobs = client.get("/jobs").text
     assert "&lt;/script&gt;.csv" in jobs and "</script>.csv" not in jobs
+
+
+def test_a_file_named_like_the_staging_note_keeps_its_content(api: LiveApi) -> None:
+    """The staged file and its note shared a folder: a file named `note.json` was
+    overwritten by the note, and the preview showed the note's fields as the file."""
+    client = _browser(api)
+    token = _csrf(client)
+    body = b'[{"email": "nora@a.example", "name": "Nora Note"}]'
+    staged = client.post(
+        "/import/files",
+        files={"file": ("note.json", body, "application/json")},
+        headers={"X-CSRF-Token": token, "HX-Request": "true"},
+    )
+    assert staged.status_code == 200
+    assert "nora@a.example" in staged.text and "fileName" not in staged.text

@@ -1,7 +1,8 @@
 """Files chosen on the import page, kept aside until the person starts the import.
 
-A staged file is a blob under `staged/<id>/` with a small JSON note naming its owner,
-so one user can never preview, dry-run or start another user's file.
+A staged file is a blob under `staged/<id>/file/`, next to a small JSON note
+(`staged/<id>/note.json`) naming its owner, so one user can never preview, dry-run or
+start another user's file.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def stage_file(
     """Store an uploaded file for preview; BlobTooLarge over `max_bytes`."""
     staged_id = uuid.uuid4().hex
     name = shown_file_name(file_name)
-    key = f"staged/{staged_id}/{safe_file_name(name)}"
+    # in its own folder: a file named note.json must not land on the note's key
+    key = f"staged/{staged_id}/file/{safe_file_name(name)}"
     size = blobs.put_stream(key, chunks, max_bytes)
     note = {"owner": owner, "fileName": name, "key": key, "size": size}
     blobs.put_stream(f"staged/{staged_id}/note.json", [json.dumps(note).encode()])
