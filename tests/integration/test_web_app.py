@@ -17,11 +17,14 @@ from api_server import PASSWORDS, LiveApi, live_api
 
 from leadflow.adapters.sqlite_db import connect
 from leadflow.domain.merge import ImportMode, MergePolicy
+from leadflow.jobs.uploads import start_upload
+from leadflow.jobs.worker import Worker
 from leadflow.pipelines.importing import ImportOptions, import_file, import_records
 from leadflow.security import hash_password, issue_token
 from leadflow.web.import_plan import DONT_IMPORT, build_preview, dry_run
 from leadflow.web.setup_code import code_path, consume_setup_code, ensure_setup_code
 
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)  # not a file of records: its job ends in error
 PAGES = ("/import", "/leads", "/jobs", "/dead-letters", "/orders", "/chat")
 
 
@@ -753,3 +756,38 @@ def test_a_file_named_like_the_staging_note_keeps_its_content(api: LiveApi) -> N
     )
     assert staged.status_code == 200
     assert "nora@a.example" in staged.text and "fileName" not in staged.text
+
+
+def _run_jobs(api: LiveApi) -> None:
+    worker = Worker(api.services)
+    while worker.run_once():
+        pass
+
+
+def test_undo_is_offered_only_for_a_job_that_applied_something(api: LiveApi) -> None:
+    """'Undo import' was offered on a job that ended in error having written nothing."""
+    services = api.services
+    csv_body = b"name,email\nUna Undo,una@a.example\n"
+    broken = start_upload(services, "alice", "picture.csv", [PNG], {"pipeline": "leads"})
+    applied = start_upload(services, "alice", "leads.csv", [csv_body], {"pipeline": "leads"})
+    _run_jobs(api)
+    again = start_upload(services, "alice", "again.csv", [csv_body], {"pipeline": "leads"})
+    _run_jobs(api)
+    client = _browser(api)
+
+    def panel(job_id: str) -> str:
+        answer = client.get(f"/jobs/{job_id}/panel", headers={"HX-Request": "true"})
+        assert answer.status_code == 200
+        return answer.text
+
+    failed = panel(broken)
+    assert "status-error" in failed, failed  # it ended in error, before writing anything
+    assert "Undo import" not in failed and "Nothing to undo" in failed
+    unchanged = panel(again)  # completed, every row unchanged: nothing was written
+    assert "status-completed" in unchanged and 'data-count="unchanged">1<' in unchanged
+    assert "Undo import" not in unchanged and "Nothing to undo" in unchanged
+    created = panel(applied)
+    assert 'data-count="created">1<' in created
+    assert "Undo import" in created and "Nothing to undo" not in created
+    undone = client.post(f"/jobs/{applied}/undo", headers={"X-CSRF-Token": _csrf(client)})
+    assert undone.status_code == 200 and "1 created leads deleted" in undone.text
