@@ -668,9 +668,14 @@ def test_web_export_never_hands_over_a_silently_truncated_file(api: LiveApi) -> 
             assert answer.status_code == 200
             for _ in answer.iter_bytes():
                 pass
-    broken = client.get("/leads/export.xlsx")  # written before it is sent: an error
+    broken = client.get("/leads/export.xlsx")  # written before it is sent: an error page
     assert broken.status_code == 500 and "content-disposition" not in broken.headers
     assert not broken.content.startswith(b"PK")  # no workbook, not even half of one
+    # a page with a sentence (the API's JSON envelope answered it before)
+    assert broken.headers["content-type"].startswith("text/html")
+    assert "Something went wrong on our side" in broken.text and '{"error"' not in broken.text
+    assert "content-security-policy" in broken.headers
+    assert client.get("/leads").status_code == 200  # and the connection goes on
 
 
 def test_reader_messages_on_the_import_page_name_the_choice_not_cli_syntax(
