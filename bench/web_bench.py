@@ -33,7 +33,7 @@ from leadflow.bootstrap import Services, bootstrap
 from leadflow.jobs.uploads import start_upload
 from leadflow.jobs.worker import Worker
 from leadflow.pipelines.importing import ImportOptions, import_file
-from leadflow.security import issue_token
+from leadflow.security import hash_password, issue_token
 from leadflow.settings import Settings
 from leadflow.web.sessions import SESSION_COOKIE
 
@@ -124,7 +124,10 @@ def main() -> None:
     while not server.started:
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
-    token = issue_token(services.secret, OWNER, 3600)
+    # a session as the sign-in form issues it: it carries the password's mark
+    if services.users.password_hash(OWNER) is None:
+        services.users.add_user(OWNER, hash_password("bench-Pa55word"), "2026-01-01T00:00:00Z")
+    token = issue_token(services.secret, OWNER, 3600, services.users.password_hash(OWNER))
     cookie = {"Cookie": f"{SESSION_COOKIE}={token}"}
     bearer = {"Authorization": f"Bearer {token}"}
     result: dict[str, Any] = {"leads": services.leads.count_leads(OWNER)}

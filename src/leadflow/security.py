@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import os
 import secrets
 import time
@@ -53,6 +54,15 @@ def password_mark(password_hash: str) -> str:
     the server: only 16 hex digits of its SHA-256.
     """
     return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+def mark_matches(mark: str, password_hash: str | None) -> bool:
+    """Whether a token's password mark is that of the password stored now.
+
+    False when the user is gone (`password_hash` None) or their password was set since
+    the token was issued: such a token no longer signs anybody in.
+    """
+    return password_hash is not None and hmac.compare_digest(mark, password_mark(password_hash))
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@ that end with a password reset."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -142,3 +143,61 @@ def test_setting_the_same_password_again_also_ends_old_tokens(tmp_path: Path) ->
         # the same password set again is a reset too: argon2 salts every hash
         response = client.get("/v1/leads", headers={"Authorization": f"Bearer {token}"})
         assert_envelope(response, 401, "unauthorized")
+
+
+# --- the web app's sign-in form: the same limits, counted together with the API's ---------
+
+
+def web_sign_in(
+    client: httpx.Client, username: str, password: str, forwarded_for: str | None = None
+) -> httpx.Response:
+    """Post the sign-in form (with its CSRF token) as a browser behind a proxy would."""
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    page = client.get("/signin", headers=headers)
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert token is not None
+    form = {"csrf": token.group(1), "username": username, "password": password}
+    return client.post("/signin", data=form, headers=headers)
+
+
+def test_web_sign_in_counts_failures_per_user_and_address_like_the_api(
+    tmp_path: Path,
+) -> None:
+    with (
+        live_api(tmp_path / "data", login_attempts=3, trusted_proxies="127.0.0.1/32") as api,
+        httpx.Client(base_url=api.base_url) as attacker,
+        httpx.Client(base_url=api.base_url) as alice,
+        api.client() as client,
+    ):
+        # one failure through the API and two through the form: one count
+        assert login(client, "alice", "wrong", "198.51.100.7").status_code == 401
+        for _ in range(2):
+            failed = web_sign_in(attacker, "alice", "wrong", "198.51.100.7")
+            assert failed.status_code == 401 and "wrong password" in failed.text
+        throttled = web_sign_in(attacker, "alice", PASSWORDS["alice"], "198.51.100.7")
+        assert throttled.status_code == 429
+        assert "leadflow_session" not in attacker.cookies
+        wait = int(throttled.headers["Retry-After"])
+        assert 1 <= wait <= 60
+        assert "Too many failed sign-ins from this address" in throttled.text
+        assert re.search(rf"Try again in {wait} seconds?\.", throttled.text)
+        assert 'role="alert"' in throttled.text and "<form" in throttled.text
+        # the API's token endpoint sees the same count
+        assert login(client, "alice", PASSWORDS["alice"], "198.51.100.7").status_code == 429
+        # alice, from her own address, signs in: no lock-out from another address
+        signed_in = web_sign_in(alice, "alice", PASSWORDS["alice"], "192.0.2.10")
+        assert signed_in.status_code == 303 and "leadflow_session" in alice.cookies
+
+
+def test_web_sign_in_ignores_forwarded_for_from_an_untrusted_peer(tmp_path: Path) -> None:
+    # No trusted proxies: rotating X-Forwarded-For values are all the one TCP peer.
+    with (
+        live_api(tmp_path / "data", login_attempts=5) as api,
+        httpx.Client(base_url=api.base_url) as browser,
+    ):
+        statuses = [
+            web_sign_in(browser, f"user{i}", "guess", f"203.0.113.{i}").status_code
+            for i in range(8)
+        ]
+    assert statuses[:5] == [401] * 5
+    assert set(statuses[5:]) == {429}, statuses

@@ -236,6 +236,9 @@ def test_csv_without_a_header_has_no_records_and_says_so(tmp_path: Path, content
     stream = open_records(path)
     assert read_all(stream) == []
     assert any("empty.csv has no records" in w for w in stream.warnings)
+    # true in a preview too: nothing has been imported, there is nothing to import
+    assert any(w.endswith("there is nothing to import") for w in stream.warnings)
+    assert not any("was imported" in w for w in stream.warnings)
 
 
 # --- XLSX -----------------------------------------------------------------------------
@@ -281,6 +284,10 @@ def test_xlsx_only_first_sheet_is_read_with_a_warning(tmp_path: Path) -> None:
     assert len(stream.warnings) == 1
     assert "3 sheets" in stream.warnings[0]
     assert "Leads" in stream.warnings[0]
+    # said for the CLI, the API and the web page alike: the choice, not a flag's syntax
+    assert "sheet 'Leads' was read" in stream.warnings[0]
+    assert "choose another sheet" in stream.warnings[0]
+    assert "--" not in stream.warnings[0] and "?sheet=" not in stream.warnings[0]
 
 
 def test_xlsx_formula_is_never_read_as_its_text(tmp_path: Path) -> None:

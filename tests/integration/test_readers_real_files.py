@@ -59,6 +59,9 @@ def test_semicolon_file_with_a_preamble(tmp_path: Path) -> None:
     records, warnings = read(write(tmp_path / "x.csv", text.encode()))
     assert records == [{"Prénom": "Amy", "Nom": "Doe", "E-mail": "a@x.com", "Téléphone": "1"}]
     assert len(warnings) == 1 and "line 4" in warnings[0] and "Export CRM" in warnings[0]
+    # neutral for the CLI, the API and the web page: the choice, not a flag's syntax
+    assert warnings[0].endswith("If the header is on another line, choose the header row.")
+    assert "--header-row" not in warnings[0] and "headerRow" not in warnings[0]
 
 
 @pytest.mark.parametrize("engine", sorted(ENGINES))

@@ -3,19 +3,28 @@ the setup code, and a dry run that predicts exactly what the import then does.""
 
 from __future__ import annotations
 
+import csv
 import io
+import json
 import re
+import sqlite3
 from pathlib import Path
 
 import httpx
+import openpyxl
 import pytest
 from api_server import PASSWORDS, LiveApi, live_api
 
+from leadflow.adapters.sqlite_db import connect
 from leadflow.domain.merge import ImportMode, MergePolicy
+from leadflow.jobs.uploads import start_upload
+from leadflow.jobs.worker import Worker
 from leadflow.pipelines.importing import ImportOptions, import_file, import_records
+from leadflow.security import hash_password, issue_token
 from leadflow.web.import_plan import DONT_IMPORT, build_preview, dry_run
 from leadflow.web.setup_code import code_path, consume_setup_code, ensure_setup_code
 
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)  # not a file of records: its job ends in error
 PAGES = ("/import", "/leads", "/jobs", "/dead-letters", "/orders", "/chat")
 
 
@@ -556,3 +565,234 @@ def test_two_starts_at_the_same_moment_start_one_job(api: LiveApi) -> None:
     assert [a.status_code for a in answers] == [303, 303]
     assert answers[0].headers["location"] == answers[1].headers["location"]
     assert len(api.services.status.list_jobs("alice", 10)) == 1
+
+
+def test_a_password_reset_signs_out_every_browser_session_issued_before(api: LiveApi) -> None:
+    """The session cookie carries the password's mark as the API's tokens do: setting the
+    password again (as `leadflow users passwd` does, through the user store) ends it."""
+    first, second = _browser(api), _browser(api)
+    assert first.get("/leads").status_code == 200 and second.get("/leads").status_code == 200
+    api.services.users.add_user("alice", hash_password("a-new-Pa55word!"), "2026-01-02")
+    for client in (first, second):
+        asked = client.get("/leads")
+        assert asked.status_code == 303 and asked.headers["location"] == "/signin"
+        poll = client.get("/jobs", headers={"HX-Request": "true"})
+        assert poll.status_code == 401 and poll.headers["HX-Redirect"] == "/signin"
+    assert _browser(api, "bob").get("/leads").status_code == 200  # bob's password stayed
+    fresh = httpx.Client(base_url=api.base_url)
+    page = fresh.get("/signin")
+    token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert token is not None
+    form = {"csrf": token.group(1), "username": "alice", "password": "a-new-Pa55word!"}
+    assert fresh.post("/signin", data=form).status_code == 303
+    assert fresh.get("/leads").status_code == 200
+
+
+def test_a_session_cookie_without_the_password_mark_is_refused(api: LiveApi) -> None:
+    # A token signed with the right key but carrying no password mark (or another
+    # password's mark) cannot be used as a session.
+    for token in (
+        issue_token(api.services.secret, "alice", 3600),
+        issue_token(api.services.secret, "alice", 3600, hash_password("not-her-password")),
+    ):
+        client = httpx.Client(base_url=api.base_url, cookies={"leadflow_session": token})
+        answer = client.get("/leads")
+        assert answer.status_code == 303 and answer.headers["location"] == "/signin"
+
+
+HOSTILE_LEADS = [
+    {"name": "Eve Formula", "email": "eve@evil.example", "company": "=1+1",
+     "phone": "+14155550107", "Notes": "-2+3", "title": "Müller"},
+    {"name": "Real Number", "email": "num@evil.example", "company": "-12.5"},
+    {"name": "Other Person", "email": "other@elsewhere.example", "company": "Elsewhere"},
+]  # fmt: skip
+
+
+def _hostile_leads(api: LiveApi) -> None:
+    import_records(api.services.leads, HOSTILE_LEADS, ImportOptions(owner="alice"), "h.csv")
+    # control characters as an older version or another entry point may have stored them
+    # (leadflow's own connection: it registers the search column's trigger function)
+    with connect(api.services.settings.db_path) as db:
+        db.execute(
+            "UPDATE leads SET name = 'Eve' || char(19) || ' Formula', "
+            "remarks = '-2+3' || char(0) WHERE email = 'eve@evil.example'"
+        )
+
+
+def test_web_export_csv_is_the_apis_export_of_the_current_filter(api: LiveApi) -> None:
+    _hostile_leads(api)
+    client = _browser(api)
+    answer = client.get("/leads/export.csv", params={"q": "evil.example", "sort": "email"})
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    assert answer.content.startswith(b"\xef\xbb\xbfleadId,")  # the BOM: Excel reads UTF-8
+    text = answer.content.decode("utf-8-sig")
+    assert "\x00" not in text and "\x13" not in text
+    rows = {row["email"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert set(rows) == {"eve@evil.example", "num@evil.example"}  # the filter, not all
+    eve = rows["eve@evil.example"]
+    assert eve["name"] == "Eve Formula"  # control characters removed
+    assert eve["company"] == "'=1+1" and eve["remarks"] == "'-2+3"  # formulas defused
+    assert eve["phone"] == "+14155550107" and eve["title"] == "Müller"
+    assert rows["num@evil.example"]["company"] == "-12.5"  # a real number stays
+
+
+def test_web_export_xlsx_is_the_apis_export_of_the_current_filter(api: LiveApi) -> None:
+    _hostile_leads(api)
+    client = _browser(api)
+    answer = client.get("/leads/export.xlsx", params={"q": "evil.example"})
+    assert answer.status_code == 200
+    assert int(answer.headers["content-length"]) == len(answer.content)  # written whole
+    assert answer.headers["x-removed-control-characters"] == "2"
+    book = openpyxl.load_workbook(io.BytesIO(answer.content), read_only=True)
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    header = list(rows[0])
+    by_email = {row[header.index("email")]: row for row in rows[1:]}
+    assert set(by_email) == {"eve@evil.example", "num@evil.example"}
+    eve = by_email["eve@evil.example"]
+    assert eve[header.index("name")] == "Eve Formula"
+    assert eve[header.index("company")] == "'=1+1"
+    assert eve[header.index("remarks")] == "'-2+3"
+    assert eve[header.index("phone")] == "+14155550107"
+    assert by_email["num@evil.example"][header.index("company")] == "-12.5"
+
+
+def test_web_export_never_hands_over_a_silently_truncated_file(api: LiveApi) -> None:
+    rows = [{"name": f"P {i}", "email": f"p{i}@x.io"} for i in range(2500)]
+    import_records(api.services.leads, rows, ImportOptions(owner="alice"), "big.csv")
+    # one row of the second page is damaged on disk: reading it fails half-way
+    with sqlite3.connect(api.services.settings.db_path) as db:
+        db.execute("UPDATE leads SET attributes = '{broken' WHERE email = 'p1500@x.io'")
+    client = _browser(api)
+    with pytest.raises(httpx.RemoteProtocolError):
+        with client.stream("GET", "/leads/export.csv") as answer:
+            assert answer.status_code == 200
+            for _ in answer.iter_bytes():
+                pass
+    broken = client.get("/leads/export.xlsx")  # written before it is sent: an error page
+    assert broken.status_code == 500 and "content-disposition" not in broken.headers
+    assert not broken.content.startswith(b"PK")  # no workbook, not even half of one
+    # a page with a sentence (the API's JSON envelope answered it before)
+    assert broken.headers["content-type"].startswith("text/html")
+    assert "Something went wrong on our side" in broken.text and '{"error"' not in broken.text
+    assert "content-security-policy" in broken.headers
+    assert client.get("/leads").status_code == 200  # and the connection goes on
+
+
+def test_reader_messages_on_the_import_page_name_the_choice_not_cli_syntax(
+    api: LiveApi,
+) -> None:
+    """The preview said "(choose another with --sheet / ?sheet=)" and "Use --header-row /
+    ?headerRow=" to a person in a browser, and "sheet ... was imported" before anything was."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    leads = book.active
+    assert leads is not None
+    leads.title = "Leads"
+    leads.append(["Exported from CRM"])
+    leads.append(["Email", "Full Name"])
+    leads.append(["xl1@example.com", "Excel One"])
+    book.create_sheet("Notes").append(["Email"])
+    body = io.BytesIO()
+    book.save(body)
+    client = _browser(api)
+    staged = client.post(
+        "/import/files",
+        files={"file": ("book.xlsx", body.getvalue(), "application/octet-stream")},
+        headers={"X-CSRF-Token": _csrf(client), "HX-Request": "true"},
+    )
+    assert staged.status_code == 200
+    warnings = " ".join(re.findall(r'<p class="warning">([^<]*)</p>', staged.text))
+    assert "sheet &#39;Leads&#39; was read (choose another sheet" in warnings, warnings
+    assert "If the header is on another line, choose the header row." in warnings
+    for cli_or_api in ("--sheet", "?sheet=", "--header-row", "?headerRow=", "was imported"):
+        assert cli_or_api not in warnings, cli_or_api
+
+
+def test_a_file_name_is_shown_as_uploaded_and_escaped_with_a_safe_blob_key(
+    api: LiveApi,
+) -> None:
+    """`</script>.csv` was shown as `script>.csv`: the name was cut at `/`."""
+    name = "</script>.csv"
+    client = _browser(api)
+    token = _csrf(client)
+    staged = client.post(
+        "/import/files",
+        files={"file": (name, b"name,email\nZoe,zoe@a.example\n", "text/csv")},
+        headers={"X-CSRF-Token": token, "HX-Request": "true"},
+    )
+    assert staged.status_code == 200
+    match = re.search(r"/import/files/([0-9a-f]{32})/", staged.text)
+    assert match is not None
+    staged_id = match.group(1)
+    shown = re.search(r'<p class="filename">([^<]*?) · ', staged.text)
+    assert shown is not None and shown.group(1) == "&lt;/script&gt;.csv"
+    assert "</script>.csv" not in staged.text
+    with api.services.blobs.open(f"staged/{staged_id}/note.json") as stream:
+        note = json.loads(stream.read())
+    assert note["fileName"] == name
+    key = note["key"]
+    assert key.startswith(f"staged/{staged_id}/") and re.fullmatch(r"[\w./-]+", key), key
+    assert ".." not in key and "<" not in key
+    started = client.post(
+        f"/import/files/{staged_id}/start",
+        data={"header": ["name", "email"], "field": ["name", "email"]},
+        headers={"X-CSRF-Token": token},
+    )
+    assert started.status_code == 303
+    job_id = started.headers["location"].split("job=")[1]
+    job = api.services.status.get_job(job_id, "alice")
+    assert job is not None and job.file_name == name  # as the API keeps an upload's name
+    assert job.blob_key is not None and "<" not in job.blob_key
+    jobs = client.get("/jobs").text
+    assert "&lt;/script&gt;.csv" in jobs and "</script>.csv" not in jobs
+
+
+def test_a_file_named_like_the_staging_note_keeps_its_content(api: LiveApi) -> None:
+    """The staged file and its note shared a folder: a file named `note.json` was
+    overwritten by the note, and the preview showed the note's fields as the file."""
+    client = _browser(api)
+    token = _csrf(client)
+    body = b'[{"email": "nora@a.example", "name": "Nora Note"}]'
+    staged = client.post(
+        "/import/files",
+        files={"file": ("note.json", body, "application/json")},
+        headers={"X-CSRF-Token": token, "HX-Request": "true"},
+    )
+    assert staged.status_code == 200
+    assert "nora@a.example" in staged.text and "fileName" not in staged.text
+
+
+def _run_jobs(api: LiveApi) -> None:
+    worker = Worker(api.services)
+    while worker.run_once():
+        pass
+
+
+def test_undo_is_offered_only_for_a_job_that_applied_something(api: LiveApi) -> None:
+    """'Undo import' was offered on a job that ended in error having written nothing."""
+    services = api.services
+    csv_body = b"name,email\nUna Undo,una@a.example\n"
+    broken = start_upload(services, "alice", "picture.csv", [PNG], {"pipeline": "leads"})
+    applied = start_upload(services, "alice", "leads.csv", [csv_body], {"pipeline": "leads"})
+    _run_jobs(api)
+    again = start_upload(services, "alice", "again.csv", [csv_body], {"pipeline": "leads"})
+    _run_jobs(api)
+    client = _browser(api)
+
+    def panel(job_id: str) -> str:
+        answer = client.get(f"/jobs/{job_id}/panel", headers={"HX-Request": "true"})
+        assert answer.status_code == 200
+        return answer.text
+
+    failed = panel(broken)
+    assert "status-error" in failed, failed  # it ended in error, before writing anything
+    assert "Undo import" not in failed and "Nothing to undo" in failed
+    unchanged = panel(again)  # completed, every row unchanged: nothing was written
+    assert "status-completed" in unchanged and 'data-count="unchanged">1<' in unchanged
+    assert "Undo import" not in unchanged and "Nothing to undo" in unchanged
+    created = panel(applied)
+    assert 'data-count="created">1<' in created
+    assert "Undo import" in created and "Nothing to undo" not in created
+    undone = client.post(f"/jobs/{applied}/undo", headers={"X-CSRF-Token": _csrf(client)})
+    assert undone.status_code == 200 and "1 created leads deleted" in undone.text

@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPBearer
 
 from ..bootstrap import Services
-from ..security import InvalidToken, password_mark, read_token_claims_cached
+from ..security import InvalidToken, mark_matches, read_token_claims_cached
 from .errors import ApiError, too_many_requests
 from .limits import RateLimiter
 
@@ -64,8 +64,7 @@ async def current_user(request: Request) -> str:
     # request: a reset password (or a removed user) ends every token issued before, at
     # once and in every process. (Tokens the server issues to itself carry no mark.)
     if claims.password_mark is not None:
-        stored = services.users.password_hash(username)
-        if stored is None or claims.password_mark != password_mark(stored):
+        if not mark_matches(claims.password_mark, services.users.password_hash(username)):
             raise ApiError(
                 401,
                 "unauthorized",

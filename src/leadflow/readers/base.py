@@ -81,7 +81,8 @@ class RecordStream:
             yield batch
         if self.rows_read == 0:
             what = "only a header row" if self.headers else "nothing"
-            self.warnings.append(f"{self.name} has no records ({what}): nothing was imported")
+            # true before an import (a preview) and after it: nothing to import
+            self.warnings.append(f"{self.name} has no records ({what}): there is nothing to import")
 
     def records(self) -> Iterator[Any]:
         """The file's records, one at a time."""

@@ -69,5 +69,5 @@ def skipped_warning(name: str, skipped: Sequence[tuple[int, str]], header_line: 
     return (
         f"{name}: the header is on line {header_line}; {len(skipped)} {rows} above it "
         f"{'was' if len(skipped) == 1 else 'were'} skipped ({quoted}{more}). "
-        "Use --header-row / ?headerRow= to choose another line."
+        "If the header is on another line, choose the header row."
     )

@@ -196,8 +196,10 @@ class XlsxRecords(RecordStream):
             self.sheet_name = sheet
             if len(book.names) > 1:
                 self.warnings.append(
-                    f"{self.name} has {len(book.names)} sheets; sheet {sheet!r} was imported "
-                    "(choose another with --sheet / ?sheet=)"
+                    # Said for the CLI, the API and the web page alike: no flag syntax,
+                    # and no "imported" (a preview reads the sheet too).
+                    f"{self.name} has {len(book.names)} sheets; sheet {sheet!r} was read "
+                    "(choose another sheet to read a different one)"
                 )
             rows = book.rows(sheet)
             head = _take(rows, SCAN_ROWS)

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import RedirectResponse, Response
 
-from .errors import install_web_error_pages
+from .errors import WebServerErrorMiddleware, install_web_error_pages
 from .headers import WebHeadersMiddleware
 from .pages import HERE, render, templates
 from .routes import auth, chat, imports, jobs, leads, queues
@@ -26,6 +26,7 @@ def mount_web(app: FastAPI) -> None:
     for module in (auth, imports, jobs, leads, queues, chat):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_middleware(WebServerErrorMiddleware)  # inside the headers: the page gets them
     app.add_middleware(WebHeadersMiddleware)
     for name in templates.env.list_templates():  # compiled now, not in a first request
         templates.env.get_template(name)

@@ -8,6 +8,7 @@ each web handler here hands anything outside the web app back to the handler it 
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,12 +16,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..api.errors import ApiError
 from .headers import is_web_path
 from .pages import render
 from .sessions import session_user
 
+LOG = logging.getLogger("leadflow.web")
 Handler = Callable[[Request, Any], Response | Awaitable[Response]]
 
 # What a person is told for an HTTP error without a message of its own.
@@ -46,7 +49,7 @@ def _sentence(text: str) -> str:
 
 def _page(request: Request, message: str, status: int, headers: dict[str, str] | None) -> Response:
     services = request.app.state.services
-    user = session_user(request, services.secret)
+    user = session_user(request, services.secret, services.users)
     response = render(request, "_message.html", {"message": message}, user, status)
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -83,11 +86,7 @@ def install_web_error_pages(app: FastAPI) -> None:
     Call after the API's handlers are installed (create_app does: mount_web runs later).
     """
 
-    def wrap(
-        kind: type[Exception],
-        on_web: Callable[[Request, Any], Response],
-        log_first: bool = False,
-    ) -> None:
+    def wrap(kind: type[Exception], on_web: Callable[[Request, Any], Response]) -> None:
         api_handler: Handler | None = app.exception_handlers.get(kind)
         if api_handler is None:
             return
@@ -95,8 +94,6 @@ def install_web_error_pages(app: FastAPI) -> None:
         async def handler(request: Request, exc: Any) -> Response:
             if not is_web_path(request.url.path):
                 return await _answer(api_handler, request, exc)
-            if log_first:  # the API's handler logs the error; its JSON is not shown
-                await _answer(api_handler, request, exc)
             return on_web(request, exc)
 
         app.add_exception_handler(kind, handler)
@@ -107,4 +104,42 @@ def install_web_error_pages(app: FastAPI) -> None:
     )
     wrap(RequestValidationError, lambda r, e: _page(r, validation_message(e), 422, None))
     wrap(ApiError, lambda r, e: _page(r, _sentence(e.message), e.status, e.headers))
-    wrap(Exception, lambda r, e: _page(r, SERVER_ERROR, 500, None), log_first=True)
+
+
+class WebServerErrorMiddleware:
+    """A bug on a web address answers the 500 page with its sentence, not JSON.
+
+    The API's UnexpectedErrorMiddleware, outside this one, answers any error it sees
+    with the JSON envelope (an exception handler for Exception would never be reached):
+    this one sits inside it and answers first for the web app's addresses. Once the
+    answer has started (a download failing half-way) it lets the error through, so the
+    connection is aborted rather than a file silently cut short; and if the page itself
+    cannot be made (the database is what failed), the API's answer stands.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_web_path(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            if started:
+                raise
+            try:
+                page = _page(Request(scope), SERVER_ERROR, 500, None)
+            except Exception:
+                raise error from None
+            LOG.exception("unexpected error", extra={"path": scope["path"]})
+            await page(scope, receive, send)

@@ -54,7 +54,7 @@ WebServices = ServicesDep
 
 def web_user(request: Request, services: WebServices) -> str:
     """The signed-in user; SignInRequired sends the browser to the sign-in page."""
-    user = session_user(request, services.secret)
+    user = session_user(request, services.secret, services.users)
     if user is None:
         raise SignInRequired
     limiter: RateLimiter = request.app.state.rate_limiter  # the API's budget, shared

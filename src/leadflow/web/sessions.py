@@ -1,7 +1,8 @@
 """Browser sessions: a signed, HttpOnly, SameSite=Strict cookie, and CSRF tokens.
 
-The session cookie holds an access token (the API's JWT, signed with the secret key),
-so a session ends when the token expires and no session table is needed. CSRF uses a
+The session cookie holds an access token (the API's JWT, signed with the secret key,
+with the password's mark as POST /v1/auth/token issues it), so a session ends when the
+token expires or the password is set again, and no session table is needed. CSRF uses a
 second random cookie: each form carries an HMAC of it under the secret key, which a
 page on another site can neither read nor compute (and SameSite=Strict keeps both
 cookies off cross-site requests in the first place).
@@ -16,7 +17,8 @@ import secrets
 from fastapi import Request
 from starlette.responses import Response
 
-from ..security import InvalidToken, issue_token, read_token
+from ..ports import UserStore
+from ..security import InvalidToken, issue_token, mark_matches, read_token_claims_cached
 
 SESSION_COOKIE = "leadflow_session"
 CSRF_COOKIE = "leadflow_csrf"
@@ -35,26 +37,40 @@ class CsrfFailed(Exception):
     """A state-changing request without the right CSRF token."""
 
 
-def session_user(request: Request, secret: str) -> str | None:
-    """The signed-in user of the request, or None."""
+def session_user(request: Request, secret: str, users: UserStore) -> str | None:
+    """The signed-in user of the request, or None.
+
+    Checked as the API checks a token from POST /v1/auth/token: the cookie carries the
+    mark of the password hash it was issued under, so setting a password again (`leadflow
+    users passwd`, `users add`) or removing the user ends every session issued before.
+    A session cookie without a mark is not accepted.
+    """
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
     try:
-        return read_token(secret, token)
+        claims = read_token_claims_cached(secret, token)
     except InvalidToken:
         return None
+    if claims.password_mark is None:
+        return None
+    if not mark_matches(claims.password_mark, users.password_hash(claims.username)):
+        return None
+    return claims.username
 
 
 def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def start_session(response: Response, request: Request, secret: str, username: str) -> None:
-    """Set the session cookie for `username` on `response`."""
+def start_session(
+    response: Response, request: Request, secret: str, username: str, password_hash: str
+) -> None:
+    """Set the session cookie for `username`, signed in with the password whose stored
+    hash is `password_hash` (the cookie ends when that password is set again)."""
     response.set_cookie(
         SESSION_COOKIE,
-        issue_token(secret, username, SESSION_SECONDS),
+        issue_token(secret, username, SESSION_SECONDS, password_hash),
         max_age=SESSION_SECONDS,
         httponly=True,
         samesite="strict",

@@ -1,7 +1,8 @@
 """Files chosen on the import page, kept aside until the person starts the import.
 
-A staged file is a blob under `staged/<id>/` with a small JSON note naming its owner,
-so one user can never preview, dry-run or start another user's file.
+A staged file is a blob under `staged/<id>/file/`, next to a small JSON note
+(`staged/<id>/note.json`) naming its owner, so one user can never preview, dry-run or
+start another user's file.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import re
 import shutil
 import tempfile
+import unicodedata
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -33,13 +35,23 @@ class StagedFile:
     size: int
 
 
+def shown_file_name(file_name: str | None) -> str:
+    """The name as uploaded, for the page and the job (escaped where shown), as the API
+    keeps it: `</script>.csv` stays whole. Only control characters, which nobody can
+    read, are dropped, and the name is cut at 200 characters. The blob key is built
+    apart from it (safe_file_name), so no name can reach outside its folder."""
+    name = "".join(c for c in (file_name or "") if unicodedata.category(c) != "Cc")
+    return name[:200] if name.strip() else "upload"
+
+
 def stage_file(
     blobs: BlobStore, owner: str, file_name: str | None, chunks: Iterable[bytes], max_bytes: int
 ) -> StagedFile:
     """Store an uploaded file for preview; BlobTooLarge over `max_bytes`."""
     staged_id = uuid.uuid4().hex
-    name = (file_name or "upload").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200] or "upload"
-    key = f"staged/{staged_id}/{safe_file_name(name)}"
+    name = shown_file_name(file_name)
+    # in its own folder: a file named note.json must not land on the note's key
+    key = f"staged/{staged_id}/file/{safe_file_name(name)}"
     size = blobs.put_stream(key, chunks, max_bytes)
     note = {"owner": owner, "fileName": name, "key": key, "size": size}
     blobs.put_stream(f"staged/{staged_id}/note.json", [json.dumps(note).encode()])

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, Route, expect
+from playwright.sync_api import Error as PlaywrightError
 from web_server import WebServer, run_web_server, screenshot
 
 from leadflow.jobs.uploads import start_upload
@@ -224,3 +225,41 @@ def test_another_user_cannot_follow_the_job(
     response = page.goto(web.url(f"/jobs/{job_id}/panel"))
     assert response is not None and response.status == 404
     screenshot(page, tmp_path, "other-users-job")
+
+
+def test_a_slow_preview_never_overwrites_a_later_save(
+    web: WebServer, signed_in: Page, tmp_path: Path
+) -> None:
+    """A preview asked for by a column choice and still under way when "Save mapping"
+    was clicked arrived after the save and replaced its answer: the "saved" notice
+    vanished (seen under load). The form's requests now replace one another."""
+    page = signed_in
+    source = tmp_path / "slow.csv"
+    source.write_text("Name,Email,Notes\nAda,ada@example.com,hi\n", encoding="utf-8")
+    page.goto(web.url("/import"))
+    _choose(page, source)
+    held: list[Route] = []
+
+    def hold_previews(route: Route) -> None:
+        if "apply=save" in (route.request.post_data or ""):
+            route.continue_()
+        else:
+            held.append(route)  # answered only after the save's answer is shown
+
+    page.route("**/preview", hold_previews)
+    page.get_by_label("Import column Notes as").select_option("remarks")
+    for _ in range(100):  # the browser sends the preview: it is held
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the column choice asked for no preview"
+    page.get_by_label("Save this mapping as").fill("Slow one")
+    page.get_by_role("button", name="Save mapping").click()
+    expect(page.get_by_role("status")).to_contain_text("saved")
+    try:
+        held[0].continue_()  # the old preview's answer comes now, if it is still wanted
+    except PlaywrightError:
+        pass  # the browser dropped it: the save replaced it
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_role("status")).to_contain_text("saved")
+    expect(page.get_by_label("Import column Notes as")).to_have_value("remarks")

@@ -151,7 +151,9 @@ def test_leads_search_filters_lead_page_and_export(
 
     with page.expect_download() as csv_download:
         page.get_by_role("link", name="Export CSV").click()
-    rows = list(csv.DictReader(io.StringIO(Path(csv_download.value.path()).read_text())))
+    exported = Path(csv_download.value.path()).read_bytes()
+    assert exported.startswith(b"\xef\xbb\xbfleadId,")  # the API's export: with a BOM
+    rows = list(csv.DictReader(io.StringIO(exported.decode("utf-8-sig"))))
     assert [r["email"] for r in rows] == ["ada@example.com"]
     with page.expect_download() as xlsx_download:
         page.get_by_role("link", name="Export XLSX").click()

@@ -43,7 +43,8 @@ class WebServer:
 
     def sign_in(self, context: BrowserContext, user: str = "alice") -> None:
         """A session cookie as the sign-in form sets it (the sign-in test uses the form)."""
-        token = issue_token(self.services.secret, user, 3600)
+        stored = self.services.users.password_hash(user)
+        token = issue_token(self.services.secret, user, 3600, stored)
         context.add_cookies(
             [
                 {

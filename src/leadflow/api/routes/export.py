@@ -277,19 +277,33 @@ def export(
     ] = True,
 ) -> StreamingResponse:
     """Every lead of the caller, as CSV or XLSX."""
-    headers = {"Content-Disposition": f'attachment; filename="leads.{format}"'}
-    if format == "xlsx":
+    return export_response(services.leads, user, format, bom)
+
+
+def export_response(
+    store: LeadStore, owner: str, fmt: str, bom: bool = True, query: LeadQuery | None = None
+) -> StreamingResponse:
+    """The export answer of `owner`'s leads (those `query` matches) as "csv" or "xlsx".
+
+    Shared by this route and the web app's "Export CSV"/"Export XLSX": the XLSX is
+    written whole before the answer starts (an error is an error answer, never half a
+    file); the CSV streams and aborts the connection if reading fails half-way.
+    """
+    headers = {"Content-Disposition": f'attachment; filename="leads.{fmt}"'}
+    if fmt == "xlsx":
         handle = tempfile.TemporaryFile()
         try:
-            cells = write_xlsx(services.leads, user, handle)
+            cells = write_xlsx(store, owner, handle, query)
             size = handle.tell()
         except BaseException:
             handle.close()
             raise
-        _log_done("xlsx", user, cells)
+        _log_done("xlsx", owner, cells)
         headers["Content-Length"] = str(size)
         headers["X-Removed-Control-Characters"] = str(cells.removed)
         return StreamingResponse(_file_chunks(handle), media_type=XLSX_MEDIA, headers=headers)
     return StreamingResponse(
-        csv_chunks(services.leads, user, bom), media_type="text/csv; charset=utf-8", headers=headers
+        csv_chunks(store, owner, bom, query),
+        media_type="text/csv; charset=utf-8",
+        headers=headers,
     )

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from ...api.limits import LoginThrottle
-from ...security import hash_password, verify_password
+from ...api.login import login_attempt
+from ...security import hash_password
 from ..pages import CsrfChecked, WebServices, render
 from ..sessions import end_session, session_user, start_session, take_next
 from ..setup_code import code_path, consume_setup_code, ensure_setup_code
@@ -30,7 +30,7 @@ def home(request: Request, services: WebServices) -> Response:
     """First run on a fresh data directory; else the import page (or the sign-in)."""
     if not services.users.has_users():
         return _first_run(request, services, None, 200)
-    if session_user(request, services.secret) is None:
+    if session_user(request, services.secret, services.users) is None:
         return RedirectResponse("/signin", status_code=303)
     return RedirectResponse("/import", status_code=303)
 
@@ -58,7 +58,7 @@ async def setup(
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     services.users.add_user(username, hashed, now)
     response = RedirectResponse("/import", status_code=303)
-    start_session(response, request, services.secret, username)
+    start_session(response, request, services.secret, username, hashed)
     return response
 
 
@@ -76,26 +76,32 @@ async def signin(
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
-    """Check the password (with the API's login throttle) and start a session."""
-    throttle: LoginThrottle = request.app.state.login_throttle
-    address = request.client.host if request.client else "unknown"
-    keys = (f"user:{username}", f"addr:{address}")
-    if any(throttle.retry_after(key) is not None for key in keys):
-        context = {"error": "too many failed sign-ins; wait a minute and try again"}
-        return render(request, "signin.html", context, status_code=429)
-    stored = services.users.password_hash(username)
-    if not await run_in_threadpool(verify_password, stored, password):
-        for key in keys:
-            throttle.failed(key)
+    """Check the password under the API's login limits and start a session.
+
+    The same check as POST /v1/auth/token (api.login): failures count per (username,
+    address) and per address, so nobody can lock a user out from another address.
+    """
+    outcome = await login_attempt(request, services, username, password)
+    if outcome.retry_after is not None:
+        context = {"error": throttled_sentence(outcome.retry_after)}
+        response = render(request, "signin.html", context, status_code=429)
+        response.headers["Retry-After"] = str(outcome.retry_after)
+        return response
+    if outcome.password_hash is None:
         context = {"error": "unknown user or wrong password"}
         return render(request, "signin.html", context, status_code=401)
-    throttle.succeeded(keys[0])
     response = RedirectResponse("/import", status_code=303)
     target = take_next(request, response)  # the page the session ended on, if any
     if target is not None:
         response.headers["location"] = target
-    start_session(response, request, services.secret, username)
+    start_session(response, request, services.secret, username, outcome.password_hash)
     return response
+
+
+def throttled_sentence(seconds: int) -> str:
+    """What a throttled sign-in page says: why, and when to try again."""
+    wait = f"{seconds} seconds" if seconds != 1 else "1 second"
+    return f"Too many failed sign-ins from this address. Try again in {wait}."
 
 
 @router.post("/signout", dependencies=[CsrfChecked])

@@ -41,6 +41,17 @@ def eta_text(seconds: int | None) -> str | None:
     return f"about {minutes // 60} h {minutes % 60} min left"
 
 
+def applied_something(document: dict[str, Any]) -> bool:
+    """Whether the job created or updated a lead: only then is there anything to undo.
+
+    A job that ended in error (or was cancelled) before its first batch, or whose rows
+    were all unchanged, invalid or duplicates, wrote nothing.
+    """
+    summary = document.get("summary") or {}
+    applied = (summary.get(name) for name in ("created", "updated"))
+    return any(isinstance(count, int) and count > 0 for count in applied)
+
+
 def _panel(
     request: Request,
     user: str,
@@ -53,6 +64,7 @@ def _panel(
         "ended": document["status"] in ENDED,
         "eta": eta_text(seconds_left(document)),
         "undo_result": undo,
+        "undoable": applied_something(document),
         "message": message,
     }
     return render(request, "_job_panel.html", context, user)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import iterate_in_threadpool
 from starlette.datastructures import QueryParams
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
+from ...api.routes.export import export_response
 from ...ports import BadCursor, LeadQuery
-from ..export import csv_bytes, xlsx_bytes
 from ..pages import WebServices, WebUser, render
 
 router = APIRouter(include_in_schema=False)
@@ -98,17 +97,12 @@ def leads_page(request: Request, user: WebUser, services: WebServices) -> Respon
 
 @router.get("/leads/export.{fmt}")
 def export(fmt: str, request: Request, user: WebUser, services: WebServices) -> Response:
-    """The current filter's leads as CSV or XLSX."""
-    query, _ = lead_query(request.query_params)
-    if fmt == "xlsx":
-        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        body = xlsx_bytes(services.leads, user, query)
-    elif fmt == "csv":
-        media, body = "text/csv; charset=utf-8", csv_bytes(services.leads, user, query)
-    else:
+    """The current filter's leads as CSV or XLSX, written by the API's export code
+    (control characters removed, formulas defused, CSV with a BOM, never truncated)."""
+    if fmt not in ("csv", "xlsx"):
         return render(request, "_message.html", {"message": "export as csv or xlsx"}, user, 404)
-    headers = {"Content-Disposition": f'attachment; filename="leads.{fmt}"'}
-    return StreamingResponse(iterate_in_threadpool(body), media_type=media, headers=headers)
+    query, _ = lead_query(request.query_params)
+    return export_response(services.leads, user, fmt, bom=True, query=query)
 
 
 @router.get("/leads/{lead_id}")
