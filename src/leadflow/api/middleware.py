@@ -26,6 +26,20 @@ ACCESS = logging.getLogger("leadflow.access")
 LOG = logging.getLogger("leadflow.api")
 
 
+class ResponseStarted:
+    """An ASGI `send` that remembers whether the response has started: a middleware that
+    catches an error may answer only before that (afterwards it must let it through)."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
+
+
 class _TooLarge(Exception):
     pass
 
@@ -60,18 +74,12 @@ class UnexpectedErrorMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+        tracked = ResponseStarted(send)
 
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked)
         except Exception:
-            if started:
+            if tracked.started:
                 LOG.exception("error after the response started", extra={"path": scope["path"]})
                 raise
             LOG.exception("unexpected error", extra={"path": scope["path"]})
@@ -131,7 +139,7 @@ class BodyLimitMiddleware:
                     await self._reject(send, limit)
                     return
         seen = 0
-        started = False
+        tracked = ResponseStarted(send)
 
         async def counting_receive() -> Message:
             nonlocal seen
@@ -142,16 +150,10 @@ class BodyLimitMiddleware:
                     raise _TooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, tracked)
         except _TooLarge:
-            if not started:
+            if not tracked.started:
                 await self._reject(send, limit)
 
     async def _reject(self, send: Send, limit: int) -> None:

@@ -16,9 +16,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ..api.errors import ApiError
+from ..api.middleware import ResponseStarted
 from .headers import is_web_path
 from .pages import render
 from .sessions import session_user
@@ -124,18 +125,12 @@ class WebServerErrorMiddleware:
         if scope["type"] != "http" or not is_web_path(scope["path"]):
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+        tracked = ResponseStarted(send)
 
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked)
         except Exception as error:
-            if started:
+            if tracked.started:
                 raise
             try:
                 page = _page(Request(scope), SERVER_ERROR, 500, None)
