@@ -34,7 +34,10 @@ chromium:
 test: lint typecheck chromium unit
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/import_bench.py --rows 100000
+	$(BIN)/python bench/import_vs_pandas.py --rows 100000
+	$(BIN)/python bench/xlsx_read_bench.py --rows 50000
 	$(BIN)/python bench/import_bench.py --rows 1048576 --repeat 1
 	$(BIN)/python bench/api_load.py
 	$(BIN)/python bench/mixed_load.py --clients 8 --duration 30
@@ -43,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/llm_bench.py
 	$(BIN)/python bench/inbox_bench.py --files 1000
 	$(BIN)/python bench/web_bench.py
+	$(BIN)/python bench/search_bench.py --leads 1000000
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
