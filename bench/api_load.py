@@ -26,7 +26,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -37,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from proctree import cpu_seconds, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 LEADFLOW = ROOT / ".venv" / "bin" / "leadflow"
@@ -160,12 +161,6 @@ def ensure_wrk() -> str:
     return found
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 def run_wrk(
     wrk: str, url: str, script: Path, connections: int, seconds: int, tag: str
 ) -> WrkResult:
@@ -226,12 +221,6 @@ def server_2xx(client: httpx.Client) -> int:
     )
     text = client.get("/metrics").text
     return int(sum(float(value) for value in pattern.findall(text)))
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds a process has used so far (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_ms_per_request(pid: int, run: Callable[[], WrkResult]) -> tuple[WrkResult, float]:

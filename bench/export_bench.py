@@ -18,7 +18,6 @@ import io
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from proctree import cpu_seconds, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 LEADFLOW = ROOT / ".venv" / "bin" / "leadflow"
@@ -60,12 +61,6 @@ def leads(count: int, seed: int = 7) -> list[dict[str, str]]:
             }
         )
     return rows
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def rss_mb(pid: int) -> float:
@@ -116,12 +111,6 @@ def fill(data: Path, count: int) -> None:
     subprocess.run(
         [sys.executable, "-c", code], input=json.dumps(leads(count)), text=True, env=env, check=True
     )
-
-
-def cpu_seconds(pid: int) -> float:
-    """The process's user + system CPU time so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def timed_download(client: httpx.Client, fmt: str, token: str) -> tuple[float, int]:

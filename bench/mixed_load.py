@@ -21,7 +21,6 @@ import json
 import os
 import random
 import secrets
-import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -31,6 +30,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import httpx
+
+from proctree import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 LEADFLOW = ROOT / ".venv" / "bin" / "leadflow"
@@ -113,12 +114,6 @@ def client_loop(base: str, token: str, n: int, stop: float, tally: Tally) -> Non
                 response = client.get("/v1/leads", params=params)
                 ok = response.status_code == 200
             tally.add(route, time.perf_counter() - started, ok)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def main() -> None:

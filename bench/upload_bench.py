@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,16 +26,10 @@ import httpx
 sys.path.insert(0, str(Path(__file__).parent))
 
 from messy_csv import write_messy_csv  # noqa: E402
-from proctree import environment, run  # noqa: E402
+from proctree import environment, free_port, run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 LEADFLOW = ROOT / ".venv" / "bin" / "leadflow"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def main() -> None:
