@@ -29,7 +29,7 @@ import httpx
 import uvicorn
 
 from leadflow.api.app import create_app
-from leadflow.bootstrap import Services, bootstrap
+from leadflow.bootstrap import Services, bootstrap, upload_ports, worker_ports
 from leadflow.jobs.uploads import start_upload
 from leadflow.jobs.worker import Worker
 from leadflow.pipelines.importing import ImportOptions, import_file
@@ -74,11 +74,11 @@ def _prepare(data_dir: Path, leads: int) -> tuple[Services, float]:
 def _completed_job(services: Services) -> str:
     """A small upload job, run to completion by a worker in this process."""
     body = b"name,email\nAda,ada@bench.example\n"
-    job_id = start_upload(services, OWNER, "poll.csv", [body], {"pipeline": "leads"})
+    job_id = start_upload(upload_ports(services), OWNER, "poll.csv", [body], {"pipeline": "leads"})
     stop = threading.Event()
-    worker = Worker(services, stop)
+    worker = Worker(worker_ports(services), stop)
     deadline = time.monotonic() + 60
-    while services.status.get_job(job_id, OWNER).status != "completed":  # type: ignore[union-attr]
+    while services.jobs.get(job_id, OWNER).status != "completed":  # type: ignore[union-attr]
         if not worker.run_once():
             time.sleep(0.05)
         if time.monotonic() > deadline:

@@ -1,46 +1,100 @@
-"""The one place that reads Settings and wires adapters together."""
+"""The one place that reads Settings and builds adapters, and the ports each part gets.
+
+`bootstrap` builds the adapter set (a `Services` container, which the API routes and the
+CLI use); `worker_ports`, `runtime_ports`, `inbox_ports` ... hand each pipeline and job
+loop only the ports it uses.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .adapters.fs_blobs import FsBlobStore
-from .adapters.sqlite_db import Database, store_unavailable
+from .adapters.sqlite_db import Database, database_error, store_unavailable
+from .adapters.sqlite_jobs import SqliteJobStore
 from .adapters.sqlite_mappings import SqliteMappingStore
 from .adapters.sqlite_orders import SqliteOrderStore
+from .adapters.sqlite_outbox import SqliteOutbox
 from .adapters.sqlite_provider_cache import SqliteProviderCache
-from .adapters.sqlite_queue import SqliteQueue
+from .adapters.sqlite_queue import SqliteDeadLetters, SqliteQueue
 from .adapters.sqlite_store import SqliteLeadStore, SqliteUserStore
-from .jobs.status_store import SqliteStatusStore
-from .notify.outbox import SqliteOutbox
-from .ports import BlobStore, LeadStore, MappingStore, Queue, UserStore
+from .ports import (
+    BlobStore,
+    DeadLetters,
+    Job,
+    JobStore,
+    LeadStore,
+    MappingStore,
+    OrderStore,
+    Outbox,
+    ProviderCache,
+    Queue,
+    UserStore,
+)
 from .security import load_or_create_secret
 from .settings import Settings
+
+if TYPE_CHECKING:  # imported when used: `leadflow import` starts without the job loops
+    from .jobs.inbox import InboxPorts
+    from .jobs.redrive import RedrivePorts
+    from .jobs.runtime import RuntimePorts
+    from .jobs.uploads import UploadPorts
+    from .jobs.worker import WorkerPorts
+    from .notify.notifier import NotifierPorts
+    from .pipelines.realtime import RealtimePorts
+
+QUEUE_NAME = "batches"
 
 
 class UnsupportedBackend(RuntimeError):
     """The configured backend is not available in this build."""
 
 
+class StoreUnreachable(RuntimeError):
+    """The configured store cannot be opened (the data directory, the database file)."""
+
+
 @dataclass
 class Services:
+    """The adapters of one process (API routes and the CLI use it; nothing else does)."""
+
     settings: Settings
     leads: LeadStore
     users: UserStore
-    queue: Queue  # batches of jobs; its DLQ holds what failed max_receive_count times
+    jobs: JobStore  # job records (the status documents are built from them)
+    queue: Queue  # batches of jobs and other messages
+    dead_letters: DeadLetters  # what failed max_receive_count times, or was buried
     blobs: BlobStore  # uploads, result files, error files
-    status: SqliteStatusStore  # jobs and their status documents
-    provider_cache: SqliteProviderCache  # remote providers' answers by input
-    orders: SqliteOrderStore  # complete sales orders (seed 003)
-    outbox: SqliteOutbox  # notifications to send, each once
+    provider_cache: ProviderCache  # remote providers' answers by input
+    orders: OrderStore  # complete sales orders (seed 003)
+    outbox: Outbox  # notifications to send, each once
     secret: str
     mappings: MappingStore  # column mappings saved by name (the web app's import page)
     # Whether an exception means the store is unavailable (disk I/O error, read-only,
     # locked): loops then retry the same work later instead of failing it.
     store_unavailable: Callable[[BaseException], bool] = field(default=lambda _: False)
+    clock: Callable[[], float] = time.time
+
+    def job_totals(self, job_id: str) -> tuple[int, dict[str, int]]:
+        """A job's (ledger entries, their counts summed): BatchLedger.totals once the
+        lead aggregate's ports land; today the lead store's batch_totals."""
+        return self.leads.batch_totals(job_id)
+
+    def document_of(self, job: Job) -> dict[str, Any]:
+        """The job's status document (seed 004)."""
+        from .jobs.status import document
+
+        return document(job, self.job_totals(job.job_id), self.clock())
+
+    def job_document(self, job_id: str, owner: str) -> dict[str, Any] | None:
+        """The job's status document, or None (unknown, expired, another owner's)."""
+        job = self.jobs.get(job_id, owner)
+        return None if job is None else self.document_of(job)
 
 
 BULK_AUTOCHECKPOINT = 20_000  # pages: bulk imports checkpoint rarely, in big steps
@@ -52,6 +106,16 @@ def bootstrap(settings: Settings, bulk: bool = False) -> Services:
         raise UnsupportedBackend(
             f"LEADFLOW_BACKEND={settings.backend} is not available yet; use 'local'"
         )
+    try:
+        return _local(settings, bulk)
+    except Exception as exc:
+        if isinstance(exc, OSError) or database_error(exc):
+            raise StoreUnreachable(str(exc)) from exc
+        raise
+
+
+def _local(settings: Settings, bulk: bool) -> Services:
+    """The adapters of one machine: SQLite and the file system under LEADFLOW_DATA_DIR."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.db_path, BULK_AUTOCHECKPOINT if bulk else 1000)
     secret = settings.secret_key or load_or_create_secret(settings.data_dir)
@@ -60,9 +124,10 @@ def bootstrap(settings: Settings, bulk: bool = False) -> Services:
         settings=settings,
         leads=leads,
         users=SqliteUserStore(db),
-        queue=SqliteQueue(db, "batches", settings.max_receive_count),
+        jobs=SqliteJobStore(db),
+        queue=SqliteQueue(db, QUEUE_NAME, settings.max_receive_count),
+        dead_letters=SqliteDeadLetters(db, QUEUE_NAME),
         blobs=FsBlobStore(settings.data_dir / "blobs"),
-        status=SqliteStatusStore(db),
         provider_cache=SqliteProviderCache(db),
         orders=SqliteOrderStore(db),
         outbox=SqliteOutbox(db),
@@ -70,6 +135,72 @@ def bootstrap(settings: Settings, bulk: bool = False) -> Services:
         mappings=SqliteMappingStore(db),
         store_unavailable=store_unavailable,
     )
+
+
+def redrive_ports(services: Services) -> RedrivePorts:
+    from .jobs.redrive import RedrivePorts
+
+    s = services
+    return RedrivePorts(s.settings, s.dead_letters, s.orders, s.outbox)
+
+
+def worker_ports(services: Services) -> WorkerPorts:
+    from .jobs.worker import WorkerPorts
+
+    s = services
+    return WorkerPorts(
+        settings=s.settings,
+        jobs=s.jobs,
+        totals=s.job_totals,
+        queue=s.queue,
+        dead_letters=s.dead_letters,
+        leads=s.leads,
+        blobs=s.blobs,
+        provider_cache=s.provider_cache,
+        redrive=redrive_ports(s),
+        clock=s.clock,
+    )
+
+
+def upload_ports(services: Services) -> UploadPorts:
+    from .jobs.uploads import UploadPorts
+
+    s = services
+    return UploadPorts(s.jobs, s.blobs, s.queue, s.settings.max_upload_bytes, s.clock)
+
+
+def notifier_ports(services: Services) -> NotifierPorts:
+    from .notify.notifier import NotifierPorts
+
+    return NotifierPorts(services.settings, services.outbox, services.dead_letters)
+
+
+def realtime_ports(services: Services) -> RealtimePorts:
+    from .notify.notifier import notifications_enabled
+    from .pipelines.realtime import RealtimePorts
+
+    s = services
+    return RealtimePorts(s.settings, s.leads, s.blobs, s.outbox, notifications_enabled(s.settings))
+
+
+def inbox_ports(services: Services) -> InboxPorts:
+    from .jobs.inbox import InboxPorts
+
+    s = services
+    return InboxPorts(
+        settings=s.settings,
+        realtime=realtime_ports(s),
+        notifier=notifier_ports(s),
+        orders=s.orders,
+        dead_letters=s.dead_letters,
+        store_unavailable=s.store_unavailable,
+    )
+
+
+def runtime_ports(services: Services) -> RuntimePorts:
+    from .jobs.runtime import RuntimePorts
+
+    return RuntimePorts(services.settings, worker_ports(services), inbox_ports(services))
 
 
 def _open_lead_store(db_path: Path) -> LeadStore:

@@ -58,16 +58,14 @@ def load_settings(**overrides: object) -> Settings:
 
 
 def _services(settings: Settings | None = None, bulk: bool = False) -> Services:
-    import sqlite3
-
-    from .bootstrap import UnsupportedBackend, bootstrap
+    from .bootstrap import StoreUnreachable, UnsupportedBackend, bootstrap
 
     settings = settings or load_settings()
     try:
         return bootstrap(settings, bulk=bulk)
     except UnsupportedBackend as exc:
         raise fail(str(exc)) from None
-    except (OSError, sqlite3.Error) as exc:
+    except StoreUnreachable as exc:
         raise fail(
             f"cannot use the data directory {settings.data_dir} (LEADFLOW_DATA_DIR): {exc}"
         ) from None
@@ -89,6 +87,7 @@ def serve(
     import uvicorn
 
     from .api.app import create_app
+    from .bootstrap import runtime_ports
     from .jobs.runtime import build_runtime
     from .logs import configure_logging
 
@@ -118,7 +117,7 @@ def serve(
             soft_wrap=True,
         )
     stop = threading.Event()
-    runtime = build_runtime(services, stop, settings.workers, "serve")
+    runtime = build_runtime(runtime_ports(services), stop, settings.workers, "serve")
     app_.state.supervisor = runtime  # /readyz reports it
     threads = runtime.start()
     try:
@@ -172,6 +171,7 @@ def worker() -> None:
     """
     import signal
 
+    from .bootstrap import runtime_ports
     from .jobs.runtime import build_runtime
     from .logs import configure_logging
 
@@ -182,7 +182,7 @@ def worker() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     err.print(f"leadflow worker on {settings.data_dir.resolve()} (stop with Ctrl-C)")
-    runtime = build_runtime(services, stop, 1, "worker")
+    runtime = build_runtime(runtime_ports(services), stop, 1, "worker")
     threads = runtime.start()
     while not stop.wait(1.0):  # the main thread only waits: signals are handled here
         pass
@@ -501,7 +501,7 @@ def status(
     Without a job id: each running `leadflow serve`/`worker` on the data directory and
     the state of its loops, as GET /readyz shows them; exit 1 while one is down.
     """
-    from .jobs.status_store import ENDED
+    from .jobs.status import ENDED
 
     if job_id is None:
         if follow:
@@ -509,12 +509,12 @@ def status(
         _runtime_status(load_settings(), as_json)
         return
     services = _services()
-    job = services.status.get_job(job_id)
+    job = services.jobs.get(job_id)
     if job is None:
         raise fail(f"no job {job_id}")
 
     def document() -> dict[str, Any]:
-        doc = services.status.document(job_id, job.owner)
+        doc = services.job_document(job_id, job.owner)
         if doc is None:
             raise fail(f"job {job_id} is gone (its status expired)")
         return doc
@@ -597,7 +597,7 @@ OwnerFilter = Annotated[
     str | None, typer.Option(help="Only this user's messages (default: every user's).")
 ]
 IdsOption = Annotated[
-    list[int] | None, typer.Option("--id", help="Only these message ids (repeatable).")
+    list[str] | None, typer.Option("--id", help="Only these message ids (repeatable).")
 ]
 
 
@@ -609,12 +609,12 @@ def dlq_list(
 ) -> None:
     """Messages that failed too often, newest first, with their last error."""
     services = _services()
-    letters = services.queue.dead_letters(owner, limit)
+    letters = services.dead_letters.list(owner, limit)
     if as_json:
         for letter in letters:
             sys.stdout.write(json.dumps(letter.as_json(), ensure_ascii=False) + "\n")
         return
-    total = services.queue.dlq_depth(owner)
+    total = services.dead_letters.depth(owner)
     if not letters:
         err.print("the dead-letter queue is empty")
         return
@@ -638,7 +638,7 @@ def dlq_list(
 @dlq_app.command("redrive")
 def dlq_redrive(owner: OwnerFilter = None, ids: IdsOption = None) -> None:
     """Send dead letters back to the queue, with a fresh receive count."""
-    moved = _services().queue.redrive(owner, ids)
+    moved = _services().dead_letters.redrive(owner, ids)
     err.print(f"{moved} message{'s' if moved != 1 else ''} sent back to the queue")
 
 
@@ -650,12 +650,12 @@ def dlq_purge(
 ) -> None:
     """Delete dead letters for good."""
     services = _services()
-    count = services.queue.dlq_depth(owner) if ids is None else len(ids)
+    count = services.dead_letters.depth(owner) if ids is None else len(ids)
     if not yes:
         if not sys.stdin.isatty():
             raise fail("purging deletes for good: add --yes to do it without a prompt")
         typer.confirm(f"Delete up to {count} dead letters for good?", abort=True)
-    purged = services.queue.purge_dead(owner, ids)
+    purged = services.dead_letters.purge(owner, ids)
     err.print(f"{purged} dead letter{'s' if purged != 1 else ''} deleted")
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from cli_runner import LEADFLOW, last_json_line
 
-from leadflow.bootstrap import bootstrap
+from leadflow.bootstrap import bootstrap, upload_ports
 from leadflow.jobs.uploads import start_upload
 from leadflow.settings import Settings
 
@@ -63,7 +63,7 @@ def test_a_killed_worker_loses_and_doubles_nothing(tmp_path: Path) -> None:
     data = tmp_path / "data"
     services = bootstrap(Settings(data_dir=data, batch_size=100))
     with source.open("rb") as f:
-        job_id = start_upload(services, "alice", "leads.csv", iter(f.read, b""), {})
+        job_id = start_upload(upload_ports(services), "alice", "leads.csv", iter(f.read, b""), {})
     db = data / "leadflow.db"
 
     first = subprocess.Popen([str(LEADFLOW), "worker"], env=environment(data))
@@ -78,11 +78,11 @@ def test_a_killed_worker_loses_and_doubles_nothing(tmp_path: Path) -> None:
     second = subprocess.Popen([str(LEADFLOW), "worker"], env=environment(data))
     try:
         deadline = time.monotonic() + 90
-        document = services.status.document(job_id, "alice")
+        document = services.job_document(job_id, "alice")
         while document is not None and document["status"] != "completed":
             assert time.monotonic() < deadline, document
             time.sleep(0.2)
-            document = services.status.document(job_id, "alice")
+            document = services.job_document(job_id, "alice")
         # Batches the killed worker applied but never acknowledged come back when their
         # lease ends; the ledger turns them into no-ops and the queue drains.
         while services.queue.depth() and time.monotonic() < deadline:
@@ -99,5 +99,5 @@ def test_a_killed_worker_loses_and_doubles_nothing(tmp_path: Path) -> None:
         errors = conn.execute("SELECT count(*) FROM schema_errors").fetchone()[0]
     assert leads == expected["created"]
     assert errors == expected["invalid"]
-    assert services.queue.depth() == 0 and services.queue.dlq_depth() == 0
+    assert services.queue.depth() == 0 and services.dead_letters.depth() == 0
     print(json.dumps({"killedAfterBatches": killed_at, "summary": document["summary"]}))

@@ -282,4 +282,4 @@ def test_every_dlq_call_needs_a_token(
     with api.client(token=token, keepalive=False) as client:
         response = client.request(method, path, **kwargs)
     assert_envelope(response, 401, "unauthorized")
-    assert api.services.queue.dlq_depth() == 3
+    assert api.services.dead_letters.depth() == 3

@@ -17,6 +17,7 @@ from api_server import LiveApi, assert_envelope, live_api
 from chat_peer import ChatScript, chat_peer
 from provider_peer import PeerScript, provider_peer
 
+from leadflow.bootstrap import worker_ports
 from leadflow.jobs.worker import Worker
 
 MESSY = (
@@ -29,7 +30,7 @@ KEY = "sk-test"
 
 
 def drain(api: LiveApi) -> None:
-    worker = Worker(api.services)
+    worker = Worker(worker_ports(api.services))
     while worker.run_once():
         pass
 
@@ -114,7 +115,9 @@ def test_redriven_orders_and_notifications_run_again_and_keep_their_reason(
         (order,) = client.get("/v1/dlq").json()["items"]
         reason = order["lastError"]
         lead = {"leadId": "L1", "name": "Ann", "email": "ann@acme.io"}
-        api.services.queue.bury([{"kind": "notification", "lead": lead}], "alice", "slack: 500")
+        api.services.dead_letters.add(
+            [{"kind": "notification", "lead": lead}], "alice", "slack: 500"
+        )
         client.post("/v1/dlq/redrive", json={})
         drain(api)
         letters = client.get("/v1/dlq").json()["items"]
@@ -133,7 +136,9 @@ def test_a_redriven_order_that_is_complete_now_is_stored(tmp_path: Path) -> None
             "order-info": {"orderId": "o1", "item-id": "i1", "qty": "2"},
             "contact-info": {"name": "Ann", "email": "a@x.io"},
         }
-        api.services.queue.bury([{"kind": "order", "source": "s", "record": record}], "alice", "x")
+        api.services.dead_letters.add(
+            [{"kind": "order", "source": "s", "record": record}], "alice", "x"
+        )
         client.post("/v1/dlq/redrive", json={})
         drain(api)
         orders = client.get("/v1/orders").json()
@@ -150,7 +155,7 @@ def test_a_redriven_alarm_is_sent_to_the_alert_webhook(tmp_path: Path) -> None:
         api.client("alice") as client,
     ):
         text = "leadflow: the dead-letter queue holds 3 messages (threshold 2)"
-        api.services.queue.bury([{"kind": "alarm", "text": text}], "alice", "slack: timeout")
+        api.services.dead_letters.add([{"kind": "alarm", "text": text}], "alice", "slack: timeout")
         client.post("/v1/dlq/redrive", json={})
         drain(api)
         depth = client.get("/v1/dlq").json()["depth"]
@@ -184,7 +189,7 @@ def test_the_llm_without_a_key_is_refused_before_any_job_starts(tmp_path: Path) 
 
 def run_until_ended(api: LiveApi, client: httpx.Client, job_id: str) -> dict[str, Any]:
     """Work the queue until the job ends (its retries wait a few seconds in between)."""
-    worker = Worker(api.services)
+    worker = Worker(worker_ports(api.services))
     for _ in range(600):
         worker.run_once()
         status = status_of(client, job_id)
@@ -224,14 +229,14 @@ def test_within_the_outage_budget_a_message_waits_for_the_provider(tmp_path: Pat
         job_id = client.post(
             "/v1/process", json={"contacts": [{"name": "Ann"}], "provider": "llm"}
         ).json()["jobId"]
-        worker = Worker(api.services)
+        worker = Worker(worker_ports(api.services))
         calls = -1
         while script.calls != calls:  # until the circuit opens and calls stop
             calls = script.calls
             worker.run_once()
             time.sleep(2.1)  # the first failure's retry delay
         status = status_of(client, job_id)
-        queued, dead = api.services.queue.depth(), api.services.queue.dlq_depth()
+        queued, dead = api.services.queue.depth(), api.services.dead_letters.depth()
     assert status["status"] == "processing"
     assert (queued, dead) == (1, 0)  # released uncounted, waiting out the cool-down
 
@@ -243,7 +248,7 @@ def test_a_dead_split_ends_its_job_and_its_redrive_runs_it(tmp_path: Path) -> No
     ):
         upload = client.post("/v1/uploads", files={"file": ("a.csv", b"Email\na@x.io\nb@x.io\n")})
         job_id = upload.json()["uploadId"]
-        job = api.services.status.get_job(job_id)
+        job = api.services.jobs.get(job_id)
         assert job is not None and job.blob_key is not None
         path = api.services.blobs.local_path(job.blob_key)
         assert path is not None
@@ -269,7 +274,7 @@ def test_a_batch_whose_leases_ran_out_is_adopted_and_its_job_completes(tmp_path:
         job_id = client.post(
             "/v1/uploads", files={"file": ("a.csv", b"Email\na@x.io\nb@x.io\n")}
         ).json()["uploadId"]
-        worker = Worker(api.services)
+        worker = Worker(worker_ports(api.services))
         worker.run_once(max_messages=1)  # the split: two batch messages
         queue = api.services.queue
         (leased,) = queue.receive(1, visibility_timeout=0.0)  # and its worker dies

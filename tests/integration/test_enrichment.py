@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from api_server import LiveApi, assert_envelope, live_api
 
+from leadflow.bootstrap import worker_ports
 from leadflow.jobs.worker import Worker
 
 
@@ -20,7 +21,7 @@ def api(tmp_path: Path) -> Iterator[LiveApi]:
 
 
 def drain(api: LiveApi) -> None:
-    worker = Worker(api.services)
+    worker = Worker(worker_ports(api.services))
     while worker.run_once():
         pass
 
@@ -66,7 +67,7 @@ def test_a_redelivered_enrichment_batch_counts_once(api: LiveApi) -> None:
     with api.client("alice") as client:
         job_id = client.post("/v1/process", json={"contacts": CONTACTS}).json()["jobId"]
         message = api.services.queue.receive(1, 30)[0]
-        worker = Worker(api.services)
+        worker = Worker(worker_ports(api.services))
         worker.handle(message)
         worker.handle(message)
         api.services.queue.delete(message)

@@ -24,7 +24,7 @@ from failing_db import UNWRITABLE, inject
 from fastapi.testclient import TestClient
 
 from leadflow.api.app import create_app
-from leadflow.bootstrap import Services
+from leadflow.bootstrap import Services, runtime_ports, upload_ports
 from leadflow.jobs.runtime import build_runtime
 from leadflow.jobs.supervisor import Supervisor
 from leadflow.jobs.uploads import start_upload
@@ -51,7 +51,7 @@ def service(tmp_path: Path) -> Iterator[tuple[Services, Supervisor, TestClient]]
     )
     inject(services)
     stop = threading.Event()
-    runtime = build_runtime(services, stop, 1, "serve")
+    runtime = build_runtime(runtime_ports(services), stop, 1, "serve")
     app = create_app(services)
     app.state.supervisor = runtime
     threads = runtime.start()
@@ -81,10 +81,10 @@ def test_an_unwritable_database_mid_job_then_writable_again_resumes_the_job(
 ) -> None:
     services, runtime, client = service
     wait_for(lambda: client.get("/readyz").status_code == 200, "ready at start")
-    job_id = start_upload(services, "alice", "leads.csv", iter([csv_file(ROWS)]), {})
+    job_id = start_upload(upload_ports(services), "alice", "leads.csv", iter([csv_file(ROWS)]), {})
 
     def progress() -> dict[str, Any]:
-        document = services.status.document(job_id, "alice")
+        document = services.job_document(job_id, "alice")
         assert document is not None
         return document
 
@@ -106,7 +106,7 @@ def test_an_unwritable_database_mid_job_then_writable_again_resumes_the_job(
     document = progress()
     assert document["summary"]["created"] == ROWS
     assert document["progress"]["completedBatches"] == ROWS // 50
-    assert services.queue.dlq_depth() == 0
+    assert services.dead_letters.depth() == 0
     wait_for(lambda: client.get("/readyz").status_code == 200, "ready again")
     assert worker_state(runtime)["state"] == "running"
     assert worker_state(runtime)["restarts"] >= 2

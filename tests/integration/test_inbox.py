@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from api_server import LiveApi, live_api
 
+from leadflow.bootstrap import inbox_ports
 from leadflow.jobs.inbox import Inbox, InboxWatcher
 from leadflow.jobs.supervisor import Supervisor
 
@@ -49,7 +50,7 @@ def listing(folder: Path) -> list[str]:
 
 
 def test_lead_files_are_processed_enriched_and_moved(api: LiveApi) -> None:
-    inbox = Inbox(api.services)
+    inbox = Inbox(inbox_ports(api.services))
     folder = inbox.root / "leads"
     drop(folder, "one.json", json.dumps({"name": "Ann Lee", "email": "ann@acme.io"}))
     drop(folder, "many.ndjson", '{"email": "bo@gmail.com", "name": "Bo"}\n{"email": "bad@"}\n')
@@ -68,7 +69,7 @@ def test_lead_files_are_processed_enriched_and_moved(api: LiveApi) -> None:
 
 
 def test_the_same_file_again_changes_nothing(api: LiveApi) -> None:
-    inbox = Inbox(api.services)
+    inbox = Inbox(inbox_ports(api.services))
     folder = inbox.root / "leads"
     content = json.dumps([{"name": "Keyless Kim", "company": "Acme"}])
     drop(folder, "a.json", content)
@@ -80,7 +81,7 @@ def test_the_same_file_again_changes_nothing(api: LiveApi) -> None:
 
 
 def test_orders_files_store_complete_orders_and_bury_the_rest(api: LiveApi) -> None:
-    inbox = Inbox(api.services)
+    inbox = Inbox(inbox_ports(api.services))
     drop(inbox.root / "orders", "sales.json", json.dumps(SEED_003, indent=2))
     assert inbox.run_once() == 1
     with api.client("alice") as client:
@@ -91,7 +92,7 @@ def test_orders_files_store_complete_orders_and_bury_the_rest(api: LiveApi) -> N
 
 
 def test_unreadable_files_are_rejected_with_a_reason(api: LiveApi) -> None:
-    inbox = Inbox(api.services)
+    inbox = Inbox(inbox_ports(api.services))
     folder = inbox.root / "orders"
     drop(folder, "broken.json", '{"orders": [')
     drop(folder, "empty.csv", "")
@@ -105,7 +106,7 @@ def test_unreadable_files_are_rejected_with_a_reason(api: LiveApi) -> None:
 
 
 def test_only_one_claim_wins_and_dead_workers_files_come_back(api: LiveApi) -> None:
-    inbox = Inbox(api.services)
+    inbox = Inbox(inbox_ports(api.services))
     inbox.recover()  # this process's own start
     path = drop(inbox.root / "leads", "x.json", "{}")
     first = inbox.claim("leads", path)
@@ -122,7 +123,7 @@ def test_only_one_claim_wins_and_dead_workers_files_come_back(api: LiveApi) -> N
 def test_the_watcher_picks_files_up_from_os_events(api: LiveApi) -> None:
     stop = threading.Event()
     supervisor = Supervisor(stop, role="test")
-    supervisor.add("inbox", lambda: InboxWatcher(api.services, stop))
+    supervisor.add("inbox", lambda: InboxWatcher(inbox_ports(api.services), stop))
     threads = supervisor.start()
     try:
         folder = api.services.settings.data_dir / "inbox" / "leads"

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from api_server import LiveApi, live_api
 
+from leadflow.bootstrap import inbox_ports
 from leadflow.jobs.inbox import Inbox
 from real_cases import case
 
@@ -35,7 +36,7 @@ def names(folder: Path) -> list[str]:
 
 
 def test_excel_unicode_text_lead_file(api: LiveApi) -> None:
-    inbox = Inbox(api.services)
+    inbox = Inbox(inbox_ports(api.services))
     drop(inbox.root / "leads", "export.txt", case("02-excel-unicode-text-utf16.txt").read_bytes())
     inbox.run_once()
     with api.client("alice") as client:
@@ -48,7 +49,7 @@ def test_excel_unicode_text_lead_file(api: LiveApi) -> None:
 
 
 def test_orders_ndjson_with_a_bom_stores_its_orders(api: LiveApi) -> None:
-    inbox = Inbox(api.services)
+    inbox = Inbox(inbox_ports(api.services))
     order = {
         "contact-info": {"name": "Foo Bar", "email": "foobar@test.com"},
         "order-info": {"orderId": "4", "item-id": "104", "item-desc": "Four", "qty": "2"},
@@ -62,7 +63,7 @@ def test_orders_ndjson_with_a_bom_stores_its_orders(api: LiveApi) -> None:
 
 
 def test_an_image_dropped_as_leads_is_rejected_with_its_reason(api: LiveApi) -> None:
-    inbox = Inbox(api.services)
+    inbox = Inbox(inbox_ports(api.services))
     drop(inbox.root / "leads", "leads.csv", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     inbox.run_once()
     rejected = inbox.root / "leads" / "rejected"

@@ -19,6 +19,7 @@ import pytest
 from api_server import LiveApi, live_api
 from failing_db import UNWRITABLE, inject
 
+from leadflow.bootstrap import runtime_ports
 from leadflow.domain.orders import Order
 from leadflow.jobs.runtime import build_runtime
 from leadflow.jobs.supervisor import Supervisor
@@ -38,7 +39,7 @@ def running(api: LiveApi) -> Iterator[Supervisor]:
     """The service's loops (worker, inbox, notifier, sweeper), supervised."""
     inject(api.services)
     stop = threading.Event()
-    runtime = build_runtime(api.services, stop, 1, "test")
+    runtime = build_runtime(runtime_ports(api.services), stop, 1, "test")
     threads = runtime.start()
     try:
         wait_for(

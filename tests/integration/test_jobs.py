@@ -8,6 +8,7 @@ import json
 import time
 import zipfile
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import httpx
 import pytest
 from api_server import LiveApi, assert_envelope, live_api
 
+from leadflow.bootstrap import worker_ports
 from leadflow.jobs.sweeper import job_blob_keys, sweep_expired
 from leadflow.jobs.uploads import safe_file_name
 from leadflow.jobs.worker import Worker
@@ -57,7 +59,7 @@ def _zip_of(files: dict[str, bytes]) -> bytes:
 
 def drain(api: LiveApi) -> int:
     """Run a worker until the queue is empty; how many messages it took."""
-    worker = Worker(api.services)
+    worker = Worker(worker_ports(api.services))
     total = 0
     while handled := worker.run_once():
         total += handled
@@ -110,7 +112,7 @@ def test_an_upload_runs_to_completed_with_the_import_counts(api: LiveApi) -> Non
 def test_a_redelivered_batch_counts_once(api: LiveApi) -> None:
     with api.client("alice") as client:
         job_id = upload(client, CSV)
-        worker = Worker(api.services)
+        worker = Worker(worker_ports(api.services))
         worker.run_once(1)  # the split
         batch = api.services.queue.receive(1, 30)[0]
         worker.handle(batch)
@@ -126,7 +128,7 @@ def test_a_redelivered_batch_counts_once(api: LiveApi) -> None:
 def test_cancel_skips_the_batches_not_started(api: LiveApi) -> None:
     with api.client("alice") as client:
         job_id = upload(client, CSV)
-        worker = Worker(api.services)
+        worker = Worker(worker_ports(api.services))
         worker.run_once(1)  # split: 3 batches queued
         worker.run_once(1)  # one batch runs
         response = client.post(f"/v1/status/{job_id}/cancel")
@@ -287,18 +289,13 @@ def test_metrics_show_queue_depth_and_batches(api: LiveApi) -> None:
 
 
 def test_status_documents_are_swept_a_day_after_they_end(api: LiveApi) -> None:
-    status = api.services.status
+    s = api.services
     with api.client("alice") as client:
         job_id = upload(client, CSV)
         drain(api)
         ttl = client.get(f"/v1/status/{job_id}").json()["ttl"]
-    assert status.sweep() == 0  # not yet
-    real_clock = status.clock
-    status.clock = lambda: ttl + 1.0  # a day later
-    try:
-        assert status.sweep() == 1
-    finally:
-        status.clock = real_clock
+    assert sweep_expired(s.jobs, s.blobs, s.leads, time.time()) == 0  # not yet
+    assert sweep_expired(s.jobs, s.blobs, s.leads, ttl + 1.0) == 1  # a day later
     with api.client("alice") as client:
         assert_envelope(client.get(f"/v1/status/{job_id}"), 404, "not_found")
 
@@ -319,18 +316,14 @@ def test_the_sweeper_forgets_an_expired_jobs_ledger_skips_and_blobs(api: LiveApi
             client.get(f"/v1/status/{job_id}").json(),
             client.get(f"/v1/status/{enrich.json()['jobId']}").json(),
         ))  # fmt: skip
-    jobs = [services.status.get_job(i) for i in (job_id, enrich.json()["jobId"])]
+    jobs = [services.jobs.get(i) for i in (job_id, enrich.json()["jobId"])]
     keys = [key for job in jobs if job is not None for key in job_blob_keys(job)]
     assert keys and all(services.blobs.size(key) is not None for key in keys)
     with services.leads.unit_of_work() as uow:
         assert uow.find_skips("alice", job_id, ["ann@lee.io"]) == {"ann@lee.io": 4}
-    assert sweep_expired(services) == 0  # not yet
-    real_clock = services.status.clock
-    services.status.clock = lambda: ttl + 1.0  # a day later
-    try:
-        assert sweep_expired(services) == 2
-    finally:
-        services.status.clock = real_clock
+    sweep = partial(sweep_expired, services.jobs, services.blobs, services.leads)
+    assert sweep(time.time()) == 0  # not yet
+    assert sweep(ttl + 1.0) == 2  # a day later
     assert all(services.blobs.size(key) is None for key in keys)
     assert services.leads.batch_totals(job_id) == (0, {})
     with services.leads.unit_of_work() as uow:
@@ -446,7 +439,7 @@ def test_an_unreadable_upload_fails_at_once_with_its_reason(
     assert status["status"] == "error"
     assert status["error"]["code"] == "unreadable_file"
     assert status["error"]["message"]
-    assert api.services.queue.dlq_depth() == 0  # not retried: no retry would help
+    assert api.services.dead_letters.depth() == 0  # not retried: no retry would help
 
 
 @pytest.mark.parametrize(
@@ -474,10 +467,10 @@ def test_a_job_cancelled_before_its_split_never_starts(api: LiveApi) -> None:
         leads = client.get("/v1/leads").json()["items"]
     assert status["status"] == "cancelled"  # a worker's late "processing" did not win
     assert leads == []
-    assert api.services.status.update(job_id, status="processing") is False
+    assert api.services.jobs.update(job_id, status="processing") is False
     # a worker's late stage (its split ending) does not hide the cancel either
-    api.services.status.update(job_id, stage="batch_processing", total_batches=3)
-    assert api.services.status.document(job_id, "alice")["stage"] == "cancelled"  # type: ignore[index]
+    api.services.jobs.update(job_id, stage="batch_processing", total_batches=3)
+    assert api.services.job_document(job_id, "alice")["stage"] == "cancelled"  # type: ignore[index]
 
 
 def test_an_upload_reports_its_column_mapping_and_row_warnings(api: LiveApi) -> None:

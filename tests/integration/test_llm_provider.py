@@ -9,6 +9,7 @@ import pytest
 from api_server import live_api
 from chat_peer import ChatScript, chat_peer
 
+from leadflow.bootstrap import worker_ports
 from leadflow.jobs.worker import Worker
 from leadflow.providers.client import ProviderClient, ProviderError
 from leadflow.providers.llm import LlmProvider
@@ -83,7 +84,7 @@ def test_an_enrichment_job_through_the_llm(tmp_path: Path) -> None:
         with api.client("alice") as c:
             response = c.post("/v1/process", json={"contacts": ROWS, "provider": "llm"})
             assert response.status_code == 202, response.text
-            worker = Worker(api.services)
+            worker = Worker(worker_ports(api.services))
             while worker.run_once():
                 pass
             status = c.get(f"/v1/status/{response.json()['jobId']}").json()
@@ -110,7 +111,7 @@ def test_an_upload_standardized_by_the_llm(tmp_path: Path) -> None:
                 params={"standardize": "llm"},
             )
             assert response.status_code == 202, response.text
-            worker = Worker(api.services)
+            worker = Worker(worker_ports(api.services))
             while worker.run_once():
                 pass
             status = c.get(f"/v1/status/{response.json()['uploadId']}").json()
@@ -160,7 +161,7 @@ def test_rows_the_header_map_places_fully_skip_the_llm(tmp_path: Path) -> None:
                 files={"file": ("tidy.csv", tidy.encode())},
                 params={"standardize": "llm"},
             )
-            worker = Worker(api.services)
+            worker = Worker(worker_ports(api.services))
             while worker.run_once():
                 pass
             status = c.get(f"/v1/status/{response.json()['uploadId']}").json()

@@ -18,6 +18,7 @@ from slack_peer import SlackPeer, slack_peer
 from test_notifications import Mailbox, drain, drop, free_port, settings
 
 import leadflow.notify.notifier as notifier_module
+from leadflow.bootstrap import inbox_ports
 from leadflow.jobs.inbox import Inbox
 
 
@@ -57,7 +58,7 @@ def test_a_burst_is_paced_to_slacks_rate_and_draws_no_429(
             tmp_path / "d", **{**settings(url, port), "slack_messages_per_second": 1.0}
         ) as api,
     ):
-        inbox = Inbox(api.services)
+        inbox = Inbox(inbox_ports(api.services))
         drop(inbox, "burst.ndjson", leads(12))
         inbox.run_once()
         assert drain(inbox) == {"sent": 12}
@@ -75,7 +76,7 @@ def test_a_429_is_waited_in_full_and_slack_stays_the_channel(
     # a webhook much slower than our pace: it answers 429 with Retry-After: 2
     peer = SlackPeer(rate=0.5, burst=1, retry_after=2)
     with slack_peer(peer) as url, live_api(tmp_path / "d", **settings(url, port)) as api:
-        inbox = Inbox(api.services)
+        inbox = Inbox(inbox_ports(api.services))
         drop(inbox, "three.ndjson", leads(3))
         inbox.run_once()
         assert drain(inbox) == {"sent": 3}
@@ -90,7 +91,7 @@ def test_a_very_long_company_still_reaches_slack(tmp_path: Path) -> None:
     peer = SlackPeer(rate=100.0, burst=100)  # answers invalid_blocks over Slack's limits
     company = "Acme & Sons <International> " * 84  # 2,352 characters
     with slack_peer(peer) as url, live_api(tmp_path / "d", **settings(url, None)) as api:
-        inbox = Inbox(api.services)
+        inbox = Inbox(inbox_ports(api.services))
         drop(inbox, "long.ndjson", [{"name": "N" * 300, "email": "a@x.io", "company": company}])
         inbox.run_once()
         assert drain(inbox) == {"sent": 1}
@@ -112,7 +113,7 @@ def test_a_line_break_in_a_name_blocks_nothing_and_the_mail_is_sent(
         {"name": "Bo Ray", "email": "bo@x.io"},
     ]
     with live_api(tmp_path / "d", **settings(None, port)) as api:
-        inbox = Inbox(api.services)
+        inbox = Inbox(inbox_ports(api.services))
         drop(inbox, "leads.ndjson", records)
         inbox.run_once()
         assert drain(inbox) == {"sent": 4}
@@ -138,11 +139,11 @@ def test_a_clean_file_after_a_restart_is_processed_and_every_lead_e_mailed(
     # stuck entry was claimed again while a clean file was processed, and rejected it.
     mailbox, port = smtp
     with live_api(tmp_path / "d", **settings(None, port)) as api:
-        inbox = Inbox(api.services)
+        inbox = Inbox(inbox_ports(api.services))
         bad = {"firstName": "Eve\r\nBcc: x@evil.io", "lastName": "Z", "email": "eve@x.io"}
         drop(inbox, "a.ndjson", [bad, {"name": "Bo Ray", "email": "bo@x.io"}])
         inbox.run_once()
-        restarted = Inbox(api.services)
+        restarted = Inbox(inbox_ports(api.services))
         drop(restarted, "clean.ndjson", [{"name": "Cy Dee", "email": "cy@x.io"}])
         restarted.run_once()
         assert drain(restarted) == {"sent": 3}
@@ -161,14 +162,14 @@ def test_a_file_is_processed_whatever_its_notifications_do(tmp_path: Path) -> No
         # an entry left `sending` by a process that died before the restart
         outbox.add_many("alice", {"old:1": {"leadId": "old", "name": "Old\r\nLead"}}, "t")
         outbox.claim(now=1.0)
-        inbox = Inbox(api.services)
+        inbox = Inbox(inbox_ports(api.services))
         drop(inbox, "clean.ndjson", leads(2))
         inbox.run_once()
         processed = list((inbox.root / "leads" / "processed").iterdir())
         assert [p.name.endswith("clean.ndjson") for p in processed] == [True]
         assert list((inbox.root / "leads" / "rejected").iterdir()) == []
         assert drain(inbox) == {"dead": 3}
-        letters = api.services.queue.dead_letters("alice")
+        letters = api.services.dead_letters.list("alice")
     assert len(letters) == 3
     assert all("slack: HTTP 404" in (letter.last_error or "") for letter in letters)
 
@@ -181,14 +182,14 @@ def test_without_a_channel_notifications_are_off(
         caplog.at_level(logging.WARNING, logger="leadflow.notify"),
         live_api(tmp_path / "d", inbox_owner="alice") as api,
     ):
-        inbox = Inbox(api.services)
-        Inbox(api.services)  # a second start in the same process says nothing again
+        inbox = Inbox(inbox_ports(api.services))
+        Inbox(inbox_ports(api.services))  # a second start in the same process says nothing again
         for name in ("a", "b"):
             drop(inbox, f"{name}.ndjson", leads(3, name.upper()))
             inbox.run_once()
         assert len(list((inbox.root / "leads" / "processed").iterdir())) == 2
         assert api.services.outbox.counts() == {}
-        assert api.services.queue.dlq_depth() == 0
+        assert api.services.dead_letters.depth() == 0
     off = [r for r in caplog.records if "notifications are off" in r.getMessage()]
     assert len(off) == 1
 
@@ -215,7 +216,7 @@ def test_slack_and_smtp_flapping_deliver_each_lead_once_or_dead_letter_it(
             dlq_alarm_threshold=1000,
         ) as api,
     ):
-        inbox = Inbox(api.services)
+        inbox = Inbox(inbox_ports(api.services))
         for step, (slack_on, smtp_on) in enumerate(schedule * 2):
             peer.down = not slack_on
             if smtp_on and not smtp_up:
@@ -238,7 +239,7 @@ def test_slack_and_smtp_flapping_deliver_each_lead_once_or_dead_letter_it(
         rows = api.services.outbox.db.conn.execute(
             "SELECT payload, status, channel, last_error FROM outbox"
         ).fetchall()
-        letters = api.services.queue.dead_letters("alice", 10_000)
+        letters = api.services.dead_letters.list("alice", 10_000)
     assert set(counts) <= {"sent", "dead"} and sum(counts.values()) == len(names)
     by_slack = [t.removeprefix("New lead: ") for t in peer.texts()]
     by_mail = [s.removeprefix("New lead: ") for s in subjects(mailbox)]
@@ -268,11 +269,11 @@ def test_a_recipient_the_server_refuses_is_dead_lettered_at_once(tmp_path: Path)
     controller.start()
     try:
         with live_api(tmp_path / "d", **settings(None, port)) as api:
-            inbox = Inbox(api.services)
+            inbox = Inbox(inbox_ports(api.services))
             drop(inbox, "one.ndjson", leads(2))
             inbox.run_once()
             assert drain(inbox) == {"dead": 2}
-            letters = api.services.queue.dead_letters("alice")
+            letters = api.services.dead_letters.list("alice")
             attempts = api.services.outbox.db.conn.execute("SELECT max(attempts) FROM outbox")
             assert attempts.fetchone()[0] == 1  # no retry can help: not tried again
     finally:

@@ -17,6 +17,7 @@ from aiosmtpd.controller import Controller
 from api_server import live_api
 from provider_peer import PeerScript, provider_peer
 
+from leadflow.bootstrap import inbox_ports, realtime_ports
 from leadflow.jobs.inbox import Inbox
 
 
@@ -87,7 +88,7 @@ def drain(inbox: Inbox) -> dict[str, int]:
 def test_each_lead_gives_one_slack_message(tmp_path: Path) -> None:
     script = PeerScript(webhook=True)
     with provider_peer(script) as url, live_api(tmp_path / "d", **settings(url, None)) as api:
-        inbox = Inbox(api.services)
+        inbox = Inbox(inbox_ports(api.services))
         drop(inbox, "leads.ndjson", LEADS)
         inbox.run_once()
         drop(inbox, "again.ndjson", LEADS)  # the same content again: nothing new to say
@@ -104,7 +105,7 @@ def test_slack_down_gives_email(tmp_path: Path, smtp: tuple[Mailbox, int]) -> No
     mailbox, port = smtp
     script = PeerScript(failures=[(500, {}, "down")] * 100, webhook=True)
     with provider_peer(script) as url, live_api(tmp_path / "d", **settings(url, port)) as api:
-        inbox = Inbox(api.services)
+        inbox = Inbox(inbox_ports(api.services))
         drop(inbox, "leads.ndjson", LEADS)
         inbox.run_once()
         assert drain(inbox) == {"sent": 2}
@@ -126,7 +127,7 @@ def test_both_down_give_the_dlq_and_exactly_one_alarm(tmp_path: Path) -> None:
             notify_attempts=2,
         ) as api,
     ):
-        inbox = Inbox(api.services)
+        inbox = Inbox(inbox_ports(api.services))
         drop(inbox, "a.ndjson", LEADS)
         inbox.run_once()
         assert drain(inbox) == {"dead": 2}
@@ -136,16 +137,16 @@ def test_both_down_give_the_dlq_and_exactly_one_alarm(tmp_path: Path) -> None:
         drop(inbox, "c.ndjson", [{"name": "Di", "email": "di@x.io"}])
         inbox.run_once()
         drain(inbox)
-        assert api.services.queue.dlq_depth() == 4
+        assert api.services.dead_letters.depth() == 4
         assert alarm.calls == 1  # one alert for the crossing, not one per message
-        api.services.queue.purge_dead()
+        api.services.dead_letters.purge()
         inbox.notifier.check_alarm()  # back below: the alarm is re-armed
         for name in ("d", "e", "f"):
             drop(inbox, f"{name}.ndjson", [{"name": name, "email": f"{name}@x.io"}])
             inbox.run_once()
             drain(inbox)
         assert alarm.calls == 2
-        letter = api.services.queue.dead_letters("alice")[0]
+        letter = api.services.dead_letters.list("alice")[0]
     assert "slack: HTTP 500" in (letter.last_error or "")
     assert "email: ConnectionRefusedError" in (letter.last_error or "")
     assert "after 2 attempts" in (letter.last_error or "")
@@ -155,7 +156,7 @@ def test_both_down_give_the_dlq_and_exactly_one_alarm(tmp_path: Path) -> None:
 def test_a_restart_half_way_sends_nothing_twice(tmp_path: Path) -> None:
     script = PeerScript(webhook=True)
     with provider_peer(script) as url, live_api(tmp_path / "d", **settings(url, None)) as api:
-        inbox = Inbox(api.services)
+        inbox = Inbox(inbox_ports(api.services))
         drop(inbox, "leads.ndjson", LEADS)
         # the file is applied and its outbox entries written, then the process "dies"
         # before anything is sent: process without the notifier
@@ -163,9 +164,9 @@ def test_a_restart_half_way_sends_nothing_twice(tmp_path: Path) -> None:
         assert claimed is not None
         from leadflow.pipelines.realtime import process_lead_file
 
-        process_lead_file(api.services, "alice", claimed, "leads.ndjson")
+        process_lead_file(realtime_ports(api.services), "alice", claimed, "leads.ndjson")
         # a new process: the file comes back (its worker is gone) and runs again
-        restarted = Inbox(api.services)
+        restarted = Inbox(inbox_ports(api.services))
         os.rename(claimed, claimed.with_name("999999999-leads.ndjson"))
         restarted.recover()
         restarted.run_once()
@@ -179,14 +180,14 @@ def test_a_slow_slack_still_gets_its_message_and_a_stuck_one_gives_email(
     mailbox, port = smtp
     slow = PeerScript(webhook=True, delay=0.3)
     with provider_peer(slow) as url, live_api(tmp_path / "a", **settings(url, port)) as api:
-        inbox = Inbox(api.services)
+        inbox = Inbox(inbox_ports(api.services))
         drop(inbox, "one.json", LEADS[:1])
         inbox.run_once()
         assert drain(inbox) == {"sent": 1}
     assert slow.calls == 1 and mailbox.messages == []
     stuck = PeerScript(webhook=True, delay=2.0)
     with provider_peer(stuck) as url, live_api(tmp_path / "b", **settings(url, port)) as api:
-        inbox = Inbox(api.services)
+        inbox = Inbox(inbox_ports(api.services))
         inbox.notifier.http = httpx.Client(timeout=0.2)  # a webhook that hangs: e-mail
         drop(inbox, "one.json", LEADS[:1])
         inbox.run_once()

@@ -11,6 +11,7 @@ import pytest
 from api_server import LiveApi, assert_envelope, live_api
 from provider_peer import PeerScript, provider_peer
 
+from leadflow.bootstrap import worker_ports
 from leadflow.jobs.worker import Worker
 from leadflow.providers.client import (
     CircuitBreaker,
@@ -149,7 +150,7 @@ def test_an_enrichment_job_through_the_http_provider(
         response = c.post("/v1/process", json={"contacts": CONTACTS, "provider": "http"})
         assert response.status_code == 202, response.text
         job_id = response.json()["jobId"]
-        worker = Worker(api.services)
+        worker = Worker(worker_ports(api.services))
         while worker.run_once():
             pass
         status = c.get(f"/v1/status/{job_id}").json()
@@ -169,7 +170,7 @@ def test_identical_inputs_are_answered_from_the_cache(
     api_with_peer: tuple[LiveApi, PeerScript],
 ) -> None:
     api, script = api_with_peer
-    worker = Worker(api.services)
+    worker = Worker(worker_ports(api.services))
     with api.client("alice") as c:
         for contacts in (CONTACTS, CONTACTS, [*CONTACTS, {"email": "new@x.io"}]):
             response = c.post("/v1/process", json={"contacts": contacts, "provider": "http"})
@@ -191,14 +192,14 @@ def test_a_dead_provider_does_not_burn_the_queue_into_the_dlq(tmp_path: Path) ->
             job_id = c.post("/v1/process", json={"contacts": contacts, "provider": "http"}).json()[
                 "jobId"
             ]
-        worker = Worker(api.services)
+        worker = Worker(worker_ports(api.services))
         provider = worker._provider("http")
         inner = provider.provider if hasattr(provider, "provider") else provider
         inner.client.sleep = lambda _: None  # no real backoff waits in the test
         for _ in range(20):
             worker.run_once()
         queue = api.services.queue
-        status = api.services.status.document(job_id, "alice")
+        status = api.services.job_document(job_id, "alice")
     assert queue.dlq_depth() == 0  # the circuit opened: messages wait, they are not dead
     assert queue.depth() == 5
     assert status is not None and status["status"] == "processing"

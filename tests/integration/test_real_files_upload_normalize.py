@@ -14,6 +14,7 @@ import httpx
 import pytest
 from api_server import LiveApi, live_api
 
+from leadflow.bootstrap import worker_ports
 from leadflow.jobs.worker import Worker
 
 CASES = Path(__file__).resolve().parents[2].parent / "shared" / "cases" / "real-files"
@@ -31,7 +32,7 @@ def run_upload(api: LiveApi, client: httpx.Client, name: str) -> dict[str, Any]:
     response = client.post("/v1/uploads", files={"file": (name, path.read_bytes())})
     assert response.status_code == 202, response.text
     upload_id = response.json()["uploadId"]
-    worker = Worker(api.services)
+    worker = Worker(worker_ports(api.services))
     while worker.run_once():
         pass
     status = client.get(f"/v1/status/{upload_id}").json()

@@ -17,6 +17,7 @@ import openpyxl
 import pytest
 from api_server import LiveApi, assert_envelope, live_api
 
+from leadflow.bootstrap import worker_ports
 from leadflow.jobs.worker import Worker
 from real_cases import EXPECTED, assert_case_leads, case
 
@@ -34,7 +35,7 @@ def run_upload(
     response = client.post("/v1/uploads", files={"file": (name, data)}, params=params)
     assert response.status_code == 202, response.text
     job_id = response.json()["uploadId"]
-    worker = Worker(api.services)
+    worker = Worker(worker_ports(api.services))
     while worker.run_once():
         pass
     status: dict[str, Any] = client.get(f"/v1/status/{job_id}").json()

@@ -16,6 +16,7 @@ import pytest
 from api_server import PASSWORDS, LiveApi, live_api
 
 from leadflow.adapters.sqlite_db import connect
+from leadflow.bootstrap import upload_ports, worker_ports
 from leadflow.domain.merge import ImportMode, MergePolicy
 from leadflow.jobs.uploads import start_upload
 from leadflow.jobs.worker import Worker
@@ -79,14 +80,14 @@ def test_pages_need_a_session_and_send_a_strict_csp(api: LiveApi) -> None:
 
 def test_state_changes_need_the_csrf_token(api: LiveApi) -> None:
     client = _browser(api)
-    api.services.queue.bury([{"kind": "batch", "jobId": "x"}], "alice", "boom")
+    api.services.dead_letters.add([{"kind": "batch", "jobId": "x"}], "alice", "boom")
     refused = client.post("/dead-letters/purge", data={"scope": "all"})
     assert refused.status_code == 403
     forged = client.post("/dead-letters/purge", data={"scope": "all", "csrf": "0" * 64})
     assert forged.status_code == 403
-    assert api.services.queue.dlq_depth("alice") == 1
+    assert api.services.dead_letters.depth("alice") == 1
     allowed = client.post("/dead-letters/purge", data={"scope": "all", "csrf": _csrf(client)})
-    assert allowed.status_code == 303 and api.services.queue.dlq_depth("alice") == 0
+    assert allowed.status_code == 303 and api.services.dead_letters.depth("alice") == 0
     # sign-in is protected too (login CSRF)
     fresh = httpx.Client(base_url=api.base_url)
     answer = fresh.post("/signin", data={"username": "alice", "password": PASSWORDS["alice"]})
@@ -361,7 +362,7 @@ def test_starting_the_same_file_twice_follows_the_first_job(api: LiveApi) -> Non
     assert first.status_code == second.status_code == 303
     assert first.headers["location"] == second.headers["location"]
     job_id = first.headers["location"].split("job=")[1]
-    assert api.services.status.list_jobs("alice", 10) == [job_id]
+    assert [j.job_id for j in api.services.jobs.list("alice", 10)] == [job_id]
     htmx = client.post(
         f"/import/files/{staged_id}/start",
         data=form,
@@ -456,14 +457,14 @@ def test_dead_letter_actions_redirect_so_a_reload_sends_nothing(api: LiveApi) ->
     again; now they redirect to the list, which says what was done."""
     client = _browser(api)
     for n in range(3):
-        api.services.queue.bury([{"kind": "batch", "jobId": f"j{n}"}], "alice", "boom")
+        api.services.dead_letters.add([{"kind": "batch", "jobId": f"j{n}"}], "alice", "boom")
     token = _csrf(client)
     nothing = client.post("/dead-letters/redrive", data={"csrf": token})
     assert (
         nothing.status_code == 303 and nothing.headers["location"] == "/dead-letters?tick=redrive"
     )
     assert "Tick the dead letters to redrive first." in client.get(nothing.headers["location"]).text
-    first = api.services.queue.dead_letters("alice")[0].id
+    first = api.services.dead_letters.list("alice")[0].id
     one = client.post("/dead-letters/purge", data={"csrf": token, "id": str(first)})
     assert one.headers["location"] == "/dead-letters?deleted=1"
     page = client.get(one.headers["location"])
@@ -564,7 +565,7 @@ def test_two_starts_at_the_same_moment_start_one_job(api: LiveApi) -> None:
         )
     assert [a.status_code for a in answers] == [303, 303]
     assert answers[0].headers["location"] == answers[1].headers["location"]
-    assert len(api.services.status.list_jobs("alice", 10)) == 1
+    assert len([j.job_id for j in api.services.jobs.list("alice", 10)]) == 1
 
 
 def test_a_password_reset_signs_out_every_browser_session_issued_before(api: LiveApi) -> None:
@@ -741,7 +742,7 @@ def test_a_file_name_is_shown_as_uploaded_and_escaped_with_a_safe_blob_key(
     )
     assert started.status_code == 303
     job_id = started.headers["location"].split("job=")[1]
-    job = api.services.status.get_job(job_id, "alice")
+    job = api.services.jobs.get(job_id, "alice")
     assert job is not None and job.file_name == name  # as the API keeps an upload's name
     assert job.blob_key is not None and "<" not in job.blob_key
     jobs = client.get("/jobs").text
@@ -764,7 +765,7 @@ def test_a_file_named_like_the_staging_note_keeps_its_content(api: LiveApi) -> N
 
 
 def _run_jobs(api: LiveApi) -> None:
-    worker = Worker(api.services)
+    worker = Worker(worker_ports(api.services))
     while worker.run_once():
         pass
 
@@ -773,10 +774,16 @@ def test_undo_is_offered_only_for_a_job_that_applied_something(api: LiveApi) -> 
     """'Undo import' was offered on a job that ended in error having written nothing."""
     services = api.services
     csv_body = b"name,email\nUna Undo,una@a.example\n"
-    broken = start_upload(services, "alice", "picture.csv", [PNG], {"pipeline": "leads"})
-    applied = start_upload(services, "alice", "leads.csv", [csv_body], {"pipeline": "leads"})
+    broken = start_upload(
+        upload_ports(services), "alice", "picture.csv", [PNG], {"pipeline": "leads"}
+    )
+    applied = start_upload(
+        upload_ports(services), "alice", "leads.csv", [csv_body], {"pipeline": "leads"}
+    )
     _run_jobs(api)
-    again = start_upload(services, "alice", "again.csv", [csv_body], {"pipeline": "leads"})
+    again = start_upload(
+        upload_ports(services), "alice", "again.csv", [csv_body], {"pipeline": "leads"}
+    )
     _run_jobs(api)
     client = _browser(api)
 

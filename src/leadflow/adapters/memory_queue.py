@@ -1,223 +1,207 @@
-"""The Queue port in memory: the fake for tests, behaving exactly like SqliteQueue.
+"""The Queue and DeadLetters ports in memory, written from their docstrings (ports.py).
 
-Both adapters pass one contract suite (tests/integration/test_queue_contract.py),
-including a property test that runs random operations on both and compares every
-result. So this module copies SQLite's behaviour where it shows:
-
-* ids are one more than the largest id present (an INTEGER PRIMARY KEY without
-  AUTOINCREMENT), so the id of a deleted newest message is handed out again;
-* bodies are stored as JSON text, so a received body is a fresh JSON round trip;
-* a receive looks at the first `max_messages` visible messages in id order; those that
-  have used all their receives move to the DLQ there and take up their slots in the
-  batch, and a negative `max_messages` (or `limit`) means no limit, as in SQL's LIMIT;
-* a receipt stays good until the message is received again, fails or dies, even
-  after its lease has run out.
-
-Every method takes one lock, so threads may share an instance.
+`MemoryQueue` owns its `MemoryDeadLetters` (`queue.dead_letters`), as an SQS queue owns
+its redrive target. Every method takes the queue's lock, so threads may share them.
 """
 
 from __future__ import annotations
 
-import json
+import copy
+import itertools
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..ports import DeadLetter, Message
-from .sqlite_queue import EXPIRED, _iso
+from .timestamps import iso
 
 Clock = Callable[[], float]
+EXPIRED = "its lease ran out {count} times (the worker stopped or took too long)"
 
-__all__ = ["MemoryQueue"]
+__all__ = ["MemoryDeadLetters", "MemoryQueue"]
 
 
 @dataclass(slots=True)
 class _Entry:
-    id: int
+    id: str
     owner: str | None
-    body: str  # JSON text, as SQLite stores it
+    body: dict[str, Any]
     visible_at: float
     created_at: str
     receive_count: int = 0
     receipt: str | None = None
     last_error: str | None = None
     dead_at: str | None = None
-
-
-def _limited(items: list[_Entry], limit: int) -> list[_Entry]:
-    """SQL's LIMIT: a negative limit means none."""
-    return items if limit < 0 else items[:limit]
+    dead_seq: int = 0  # orders dead letters that died in the same millisecond
 
 
 class MemoryQueue:
-    """One named queue (and its DLQ) in a dict."""
+    """One queue in a dict; `dead_letters` holds what died."""
 
-    def __init__(self, name: str, max_receive_count: int = 3, clock: Clock = time.time) -> None:
-        self.name = name
+    def __init__(self, max_receive_count: int = 3, clock: Clock = time.time) -> None:
         self.max_receive_count = max_receive_count
         self.clock = clock
         self._lock = threading.Lock()
-        # Ids only grow while entries are inserted, so the dict stays in id order.
-        self._entries: dict[int, _Entry] = {}
+        self._ids = itertools.count(1)
+        self._deaths = itertools.count(1)
+        self._live: dict[str, _Entry] = {}
+        self._dead: dict[str, _Entry] = {}
+        self.dead_letters = MemoryDeadLetters(self)
 
-    def send_many(self, bodies: Sequence[Mapping[str, Any]], owner: str | None = None) -> list[int]:
-        now = self.clock()
-        texts = [json.dumps(body) for body in bodies]  # all or nothing, like a transaction
-        with self._lock:
-            first = max(self._entries, default=0) + 1
-            ids = list(range(first, first + len(texts)))
-            for message_id, text in zip(ids, texts, strict=True):
-                self._entries[message_id] = _Entry(message_id, owner, text, now, _iso(now))
-        return ids
+    def _new(self, owner: str | None, body: Mapping[str, Any], visible_at: float) -> _Entry:
+        entry = _Entry(
+            f"m-{next(self._ids)}", owner, copy.deepcopy(dict(body)), visible_at,
+            iso(self.clock()),
+        )  # fmt: skip
+        return entry
 
-    def bury(self, bodies: Sequence[Mapping[str, Any]], owner: str | None, error: str) -> list[int]:
-        ids = self.send_many(bodies, owner)
-        now = _iso(self.clock())
+    def _die(self, entry: _Entry, error: str) -> None:
+        entry.dead_at, entry.last_error, entry.receipt = iso(self.clock()), error, None
+        entry.dead_seq = next(self._deaths)
+        self._live.pop(entry.id, None)
+        self._dead[entry.id] = entry
+
+    def _leased(self, message: Message) -> _Entry | None:
+        entry = self._live.get(message.id)
+        return entry if entry is not None and entry.receipt == message.receipt else None
+
+    def send_many(
+        self, bodies: Sequence[Mapping[str, Any]], owner: str | None = None, delay: float = 0.0
+    ) -> list[str]:
         with self._lock:
-            for message_id in ids:
-                entry = self._entries[message_id]
-                entry.last_error, entry.dead_at = error, now
-        return ids
+            entries = [self._new(owner, body, self.clock() + delay) for body in bodies]
+            self._live.update((e.id, e) for e in entries)
+            return [e.id for e in entries]
 
     def receive(self, max_messages: int, visibility_timeout: float) -> list[Message]:
         now = self.clock()
         received: list[Message] = []
         with self._lock:
-            ready = [e for e in self._entries.values() if e.dead_at is None and e.visible_at <= now]
-            for entry in _limited(ready, max_messages):
+            for entry in list(self._live.values()):
+                if len(received) >= max_messages:
+                    break
+                if entry.visible_at > now:
+                    continue
                 if entry.receive_count >= self.max_receive_count:
-                    # received often enough without an ack: it goes to the DLQ instead
-                    entry.last_error = entry.last_error or EXPIRED.format(count=entry.receive_count)
-                    entry.dead_at = _iso(now)
-                    entry.receipt = None
+                    self._die(entry, entry.last_error or EXPIRED.format(count=entry.receive_count))
                     continue
                 entry.receive_count += 1
-                entry.visible_at = now + visibility_timeout
                 entry.receipt = secrets.token_hex(8)
+                entry.visible_at = now + visibility_timeout
                 received.append(
                     Message(
-                        entry.id,
-                        entry.receipt,
-                        json.loads(entry.body),
-                        entry.receive_count,
+                        entry.id, entry.receipt, copy.deepcopy(entry.body), entry.receive_count,
                         entry.owner,
                     )
-                )
+                )  # fmt: skip
         return received
-
-    def _leased(self, message: Message) -> _Entry | None:
-        entry = self._entries.get(message.id)
-        if entry is None or entry.dead_at is not None or entry.receipt is None:
-            return None
-        return entry if entry.receipt == message.receipt else None
 
     def delete(self, message: Message) -> bool:
         with self._lock:
             if self._leased(message) is None:
                 return False
-            del self._entries[message.id]
+            del self._live[message.id]
             return True
 
     def delete_many(self, messages: Sequence[Message]) -> int:
-        with self._lock:
-            deleted = 0
-            for message in messages:
-                if self._leased(message) is not None:
-                    del self._entries[message.id]
-                    deleted += 1
-            return deleted
+        return sum(self.delete(message) for message in messages)
 
     def change_visibility(self, message: Message, timeout: float) -> bool:
-        now = self.clock()
         with self._lock:
             entry = self._leased(message)
             if entry is None:
                 return False
-            entry.visible_at = now + timeout
+            entry.visible_at = self.clock() + timeout
             return True
 
     def release(self, message: Message, delay: float) -> bool:
-        now = self.clock()
         with self._lock:
             entry = self._leased(message)
             if entry is None:
                 return False
-            entry.visible_at = now + delay
-            entry.receipt = None
-            entry.receive_count = max(entry.receive_count - 1, 0)
+            del self._live[entry.id]
+            copied = self._new(entry.owner, entry.body, self.clock() + delay)
+            copied.created_at = entry.created_at
+            copied.receive_count = max(entry.receive_count - 1, 0)
+            copied.last_error = entry.last_error
+            self._live[copied.id] = copied
             return True
 
     def fail(self, message: Message, error: str, retry_after: float = 0.0) -> bool:
-        now = self.clock()
         with self._lock:
             entry = self._leased(message)
             if entry is None:
                 return False
-            entry.last_error = error
-            entry.receipt = None
-            # the count the receiver was given decides, as in SqliteQueue
-            if message.receive_count >= self.max_receive_count:
-                entry.dead_at = _iso(now)
+            if entry.receive_count >= self.max_receive_count:
+                self._die(entry, error)
             else:
-                entry.visible_at = now + retry_after
+                entry.visible_at = self.clock() + retry_after
+                entry.last_error, entry.receipt = error, None
             return True
 
     def depth(self) -> int:
         with self._lock:
-            return sum(1 for e in self._entries.values() if e.dead_at is None)
+            return len(self._live)
 
-    def _dead(self, owner: str | None, ids: Sequence[int] | None) -> list[_Entry]:
-        found: Iterable[_Entry] = (e for e in self._entries.values() if e.dead_at is not None)
-        if owner is not None:
-            found = (e for e in found if e.owner == owner)
-        if ids is not None:
-            # ids outside SQLite's integer range cannot exist; drop them rather than fail
-            wanted = {i for i in ids if 0 < i < 2**63}
-            found = (e for e in found if e.id in wanted)
-        return list(found)
 
-    def dead_letters(self, owner: str | None = None, limit: int = 100) -> list[DeadLetter]:
-        with self._lock:
-            dead = sorted(self._dead(owner, None), key=lambda e: (e.dead_at or "", e.id))
-            dead.reverse()
+class MemoryDeadLetters:
+    """The dead letters of one MemoryQueue."""
+
+    def __init__(self, queue: MemoryQueue) -> None:
+        self._queue = queue
+
+    def _selected(self, owner: str | None, ids: Sequence[str] | None) -> list[_Entry]:
+        wanted = None if ids is None else set(ids)
+        return [
+            e
+            for e in self._queue._dead.values()
+            if (owner is None or e.owner == owner) and (wanted is None or e.id in wanted)
+        ]
+
+    def add(self, bodies: Sequence[Mapping[str, Any]], owner: str | None, error: str) -> list[str]:
+        queue = self._queue
+        with queue._lock:
+            entries = [queue._new(owner, body, queue.clock()) for body in bodies]
+            for entry in entries:
+                queue._die(entry, error)
+            return [e.id for e in entries]
+
+    def list(self, owner: str | None = None, limit: int = 100) -> list[DeadLetter]:
+        with self._queue._lock:
+            dead = sorted(
+                self._selected(owner, None), key=lambda e: (e.dead_at or "", e.dead_seq),
+                reverse=True,
+            )  # fmt: skip
             return [
                 DeadLetter(
-                    e.id,
-                    json.loads(e.body),
-                    e.receive_count,
-                    e.last_error,
-                    e.owner,
-                    e.created_at,
-                    e.dead_at or "",
+                    e.id, copy.deepcopy(e.body), e.receive_count, e.last_error, e.owner,
+                    e.created_at, e.dead_at or "",
                 )
-                for e in _limited(dead, limit)
-            ]
+                for e in dead[: max(limit, 0)]
+            ]  # fmt: skip
 
-    def dlq_depth(self, owner: str | None = None) -> int:
-        with self._lock:
-            return len(self._dead(owner, None))
+    def depth(self, owner: str | None = None) -> int:
+        with self._queue._lock:
+            return len(self._selected(owner, None))
 
-    def redrive(self, owner: str | None = None, ids: Sequence[int] | None = None) -> int:
-        if ids is not None and not ids:
-            return 0
-        now = self.clock()
-        with self._lock:
-            moved = self._dead(owner, ids)
-            for entry in moved:
-                entry.dead_at = None
-                entry.receive_count = 0
-                entry.receipt = None
-                entry.visible_at = now
-            return len(moved)
+    def redrive(self, owner: str | None = None, ids: Sequence[str] | None = None) -> int:
+        queue = self._queue
+        with queue._lock:
+            chosen = self._selected(owner, ids)
+            for entry in chosen:
+                del queue._dead[entry.id]
+                fresh = queue._new(entry.owner, entry.body, queue.clock())
+                fresh.created_at = entry.created_at
+                queue._live[fresh.id] = fresh
+            return len(chosen)
 
-    def purge_dead(self, owner: str | None = None, ids: Sequence[int] | None = None) -> int:
-        if ids is not None and not ids:
-            return 0
-        with self._lock:
-            purged = self._dead(owner, ids)
-            for entry in purged:
-                del self._entries[entry.id]
-            return len(purged)
+    def purge(self, owner: str | None = None, ids: Sequence[str] | None = None) -> int:
+        queue = self._queue
+        with queue._lock:
+            chosen = self._selected(owner, ids)
+            for entry in chosen:
+                del queue._dead[entry.id]
+            return len(chosen)

@@ -277,6 +277,11 @@ def store_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError)
 
 
+def database_error(exc: BaseException) -> bool:
+    """Whether `exc` is one of SQLite's own errors (for callers that must not import it)."""
+    return isinstance(exc, sqlite3.Error)
+
+
 def _statements(script: str) -> Iterator[str]:
     """The script's statements one by one (a trigger's body holds semicolons)."""
     statement = ""

@@ -51,20 +51,3 @@ class SqliteMappingStore:
             return None
         stored = json.loads(row[0])
         return {str(k): str(v) for k, v in stored.items()}
-
-
-class MemoryMappingStore:
-    """The MappingStore port in memory (tests)."""
-
-    def __init__(self) -> None:
-        self._mappings: dict[tuple[str, str], dict[str, str]] = {}
-
-    def save_mapping(self, owner: str, name: str, mapping: Mapping[str, str], now: str) -> None:
-        self._mappings[(owner, name)] = dict(mapping)
-
-    def mapping_names(self, owner: str) -> list[str]:
-        return sorted(name for who, name in self._mappings if who == owner)
-
-    def get_mapping(self, owner: str, name: str) -> dict[str, str] | None:
-        found = self._mappings.get((owner, name))
-        return dict(found) if found is not None else None

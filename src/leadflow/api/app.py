@@ -52,6 +52,7 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     QUEUE_DEPTH.queue = services.queue  # one app per process: /metrics reads its queue
+    QUEUE_DEPTH.dead_letters = services.dead_letters
     app.state.rate_limiter = RateLimiter(services.settings.rate_limit)
     app.state.login_throttle = LoginThrottle(services.settings.login_attempts)
     app.state.chat_client = ProviderClient(

@@ -14,23 +14,30 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..bootstrap import Services
+from ..ports import BlobStore, JobStore, LeadStore, Queue
 from ..providers import registry
 from ..providers.base import Provider
-from .status_store import iso
+from ..settings import Settings
+from .status import iso, new_job
 
 ENRICH_BATCH = 100  # seed 001: lists of up to 100k contacts, in batches of 100
 MAX_CONTACTS = 100_000
 
 
 def start_enrichment(
-    services: Services, owner: str, contacts: Sequence[Mapping[str, Any]], provider: str
+    settings: Settings,
+    jobs: JobStore,
+    queue: Queue,
+    owner: str,
+    contacts: Sequence[Mapping[str, Any]],
+    provider: str,
+    now: float,
 ) -> str:
-    """Open the job and queue its batches; the job id (UnknownProvider for a bad name)."""
-    registry.create(provider, services.settings)  # fail now, not in a worker
+    """Open the job and queue its batches; the job id (UnknownProvider for a bad name).
+    `now`: epoch seconds."""
+    registry.create(provider, settings)  # fail now, not in a worker
     job_id = str(uuid.uuid4())
-    status = services.status
-    status.create(job_id, owner, "process", {"provider": provider})
+    jobs.create(new_job(job_id, owner, "process", {"provider": provider}, now))
     batches = [
         {
             "kind": "enrich",
@@ -41,16 +48,16 @@ def start_enrichment(
         }
         for start in range(0, len(contacts), ENRICH_BATCH)
     ]
-    status.update(
+    jobs.update(
         job_id,
         status="processing",
         stage="batch_processing",
-        start_time=iso(status.clock()),
+        start_time=iso(now),
         total_batches=len(batches),
         total_leads=len(contacts),
     )
     for start in range(0, len(batches), 50):
-        services.queue.send_many(batches[start : start + 50], owner)
+        queue.send_many(batches[start : start + 50], owner)
     return job_id
 
 
@@ -58,7 +65,9 @@ def part_key(job_id: str, batch_no: int) -> str:
     return f"results/{job_id}/parts/{batch_no:09d}.json"
 
 
-def run_enrichment_batch(services: Services, provider: Provider, body: Mapping[str, Any]) -> bool:
+def run_enrichment_batch(
+    blobs: BlobStore, leads: LeadStore, provider: Provider, body: Mapping[str, Any]
+) -> bool:
     """Enrich one batch: its part in the blob store, then its entry in the ledger; False
     when the ledger had it already (a redelivery)."""
     job_id, first = body["jobId"], int(body["batchNo"])
@@ -70,21 +79,21 @@ def run_enrichment_batch(services: Services, provider: Provider, body: Mapping[s
         {"row": first + i, "input": record, "enrichment": result}
         for i, (record, result) in enumerate(zip(records, results, strict=True))
     ]
-    services.blobs.put_stream(part_key(job_id, first), [json.dumps(part).encode()])
+    blobs.put_stream(part_key(job_id, first), [json.dumps(part).encode()])
     counts = {"received": len(records), "enriched": sum(1 for r in results if r)}
-    with services.leads.unit_of_work() as uow:
+    with leads.unit_of_work() as uow:
         if not uow.claim_batch(job_id, first):
             return False
         uow.finish_batch(job_id, first, counts)
     return True
 
 
-def write_enrichment_results(services: Services, job_id: str, batches: int) -> str:
+def write_enrichment_results(blobs: BlobStore, job_id: str, batches: int) -> str:
     """Join the parts into result.csv and result.json; the key they share."""
     rows: list[dict[str, Any]] = []
     for first in range(0, batches * ENRICH_BATCH, ENRICH_BATCH):
         try:
-            with services.blobs.open(part_key(job_id, first)) as f:
+            with blobs.open(part_key(job_id, first)) as f:
                 rows.extend(json.load(f))
         except FileNotFoundError:
             continue  # a dead-lettered batch: its rows come once it is redriven
@@ -95,8 +104,8 @@ def write_enrichment_results(services: Services, job_id: str, batches: int) -> s
             inputs.update(dict.fromkeys(row["input"]))
         extras.update(dict.fromkeys(row["enrichment"]))
     key = f"results/{job_id}/result"
-    services.blobs.put_stream(f"{key}.json", [json.dumps(rows).encode()])
-    services.blobs.put_stream(f"{key}.csv", _csv(rows, list(inputs), list(extras)))
+    blobs.put_stream(f"{key}.json", [json.dumps(rows).encode()])
+    blobs.put_stream(f"{key}.csv", _csv(rows, list(inputs), list(extras)))
     return key
 
 

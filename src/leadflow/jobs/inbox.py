@@ -22,13 +22,16 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..bootstrap import Services
-from ..notify.notifier import Notifier
+from ..notify.notifier import Notifier, NotifierPorts
 from ..pipelines.orders import run_orders
-from ..pipelines.realtime import process_lead_file
+from ..pipelines.realtime import RealtimePorts, process_lead_file
+from ..ports import DeadLetters, OrderStore
 from ..readers import UnreadableFile, open_records, read_options
+from ..settings import Settings
 from .supervisor import pid_alive
 
 log = logging.getLogger("leadflow.inbox")
@@ -65,19 +68,32 @@ class StoreFailures:
         return name in self._failures
 
 
+@dataclass(frozen=True)
+class InboxPorts:
+    """What the inbox uses (bootstrap.inbox_ports builds it). `store_unavailable` says
+    whether an exception means the store is down (the file is tried again later)."""
+
+    settings: Settings
+    realtime: RealtimePorts
+    notifier: NotifierPorts
+    orders: OrderStore
+    dead_letters: DeadLetters
+    store_unavailable: Callable[[BaseException], bool]
+
+
 class Inbox:
     def __init__(
         self,
-        services: Services,
+        ports: InboxPorts,
         notifier: Notifier | None = None,
         failures: StoreFailures | None = None,
     ) -> None:
-        self.services = services
+        self.ports = ports
         self.failures = failures or StoreFailures()
-        self.root = services.settings.data_dir / "inbox"
-        self.owner = services.settings.inbox_owner
+        self.root = ports.settings.data_dir / "inbox"
+        self.owner = ports.settings.inbox_owner
         self._seen: dict[Path, tuple[int, float, float]] = {}  # path -> size, mtime, seen at
-        self.notifier = notifier or Notifier(services, services.outbox)
+        self.notifier = notifier or Notifier(ports.notifier)
         # Files under our own pid before this object's first recovery belong to an
         # earlier life of this pid (a restarted loop, or a pid reused after a crash).
         self._recovered_own = False
@@ -96,7 +112,7 @@ class Inbox:
 
     def recover(self) -> int:
         """Put files whose process died or went silent back into the inbox; how many."""
-        stale_after = self.services.settings.inbox_stale_seconds
+        stale_after = self.ports.settings.inbox_stale_seconds
         moved = 0
         for kind in KINDS:
             processing = self.root / kind / "processing"
@@ -180,12 +196,12 @@ class Inbox:
         name = claimed.name
         try:
             if kind == "leads":
-                process_lead_file(self.services, self.owner, claimed, name)
+                process_lead_file(self.ports.realtime, self.owner, claimed, name)
             else:
                 self._orders(claimed, name)
         except Exception as exc:
             reason = _reason(exc)
-            if self.services.store_unavailable(exc):
+            if self.ports.store_unavailable(exc):
                 if not self.failures.failed(name):  # the store, not the file: try it later
                     self._back(kind, claimed, name)
                     raise
@@ -201,7 +217,7 @@ class Inbox:
             self._notify()
 
     def _orders(self, claimed: Path, name: str) -> None:
-        stream = open_records(claimed, 100_000, read_options(self.services.settings), name)
+        stream = open_records(claimed, 100_000, read_options(self.ports.settings), name)
         records = [r for batch in stream.batches() for _, r in batch]
         orders = (
             records[0].get("orders")
@@ -210,7 +226,7 @@ class Inbox:
         )
         if not isinstance(orders, list):
             raise UnreadableFile(f'{name}: expected {{"orders": [...]}} or a list of orders')
-        run_orders(self.services.orders, self.services.queue, self.owner, orders, name)
+        run_orders(self.ports.orders, self.ports.dead_letters, self.owner, orders, name)
 
     def _notify(self) -> None:
         """Send the new leads' messages at once (seed 002 waited 10 minutes).
@@ -256,16 +272,16 @@ class InboxWatcher:
 
     def __init__(
         self,
-        services: Services,
+        ports: InboxPorts,
         stop: threading.Event,
         notifier: Notifier | None = None,
         failures: StoreFailures | None = None,
     ) -> None:
         from watchfiles import watch as file_events
 
-        self.inbox = Inbox(services, notifier, failures)
+        self.inbox = Inbox(ports, notifier, failures)
         self.inbox.recover()
-        self._recover_every = services.settings.inbox_recover_seconds
+        self._recover_every = ports.settings.inbox_recover_seconds
         self._next_recovery = time.monotonic() + self._recover_every
         folders = [self.inbox.root / kind for kind in KINDS]
         self._events = file_events(

@@ -27,15 +27,18 @@ class QueueDepthCollector(Collector):
 
     def __init__(self) -> None:
         self.queue: Any = None
+        self.dead_letters: Any = None
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        if self.queue is None:
+        if self.queue is None or self.dead_letters is None:
             return
         yield GaugeMetricFamily(
             "leadflow_queue_depth", "Messages waiting or leased", value=self.queue.depth()
         )
         yield GaugeMetricFamily(
-            "leadflow_dlq_depth", "Messages in the dead-letter queue", value=self.queue.dlq_depth()
+            "leadflow_dlq_depth",
+            "Messages in the dead-letter queue",
+            value=self.dead_letters.depth(),
         )
 
 

@@ -9,30 +9,41 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import httpx
 
-from ..bootstrap import Services
 from ..domain.orders import IncompleteOrder, parse_order
 from ..pipelines.importing import utc_now
-from ..ports import Message
+from ..ports import DeadLetters, Message, OrderStore, Outbox
+from ..settings import Settings
 
 log = logging.getLogger("leadflow.redrive")
 ALERT_TIMEOUT = 5.0  # seconds: the alert channel answers fast or counts as failing
 
 
-def redrive_order(services: Services, message: Message) -> None:
+@dataclass(frozen=True)
+class RedrivePorts:
+    """What redriven messages use (bootstrap.redrive_ports builds it)."""
+
+    settings: Settings
+    dead_letters: DeadLetters
+    orders: OrderStore
+    outbox: Outbox
+
+
+def redrive_order(ports: RedrivePorts, message: Message) -> None:
     """Check the order again: stored when complete now, else back to the DLQ."""
     body = message.body
     source = str(body.get("source") or "redrive")
     outcome = parse_order(body.get("record"))
     if isinstance(outcome, IncompleteOrder):
-        services.queue.bury([dict(body)], message.owner, outcome.reason)
+        ports.dead_letters.add([dict(body)], message.owner, outcome.reason)
         return
-    services.orders.save(message.owner or "", source, [outcome], utc_now())
+    ports.orders.save(message.owner or "", source, [outcome], utc_now())
 
 
-def redrive_notification(services: Services, message: Message) -> None:
+def redrive_notification(ports: RedrivePorts, message: Message) -> None:
     """Put the lead back in the outbox: the notifier sends it (or dead-letters it again
     with the channels' errors). Keyed by the dead letter, so a redelivered redrive adds
     nothing twice."""
@@ -40,13 +51,13 @@ def redrive_notification(services: Services, message: Message) -> None:
     if not isinstance(lead, Mapping):
         raise ValueError("a notification message must carry its lead")
     key = f"redrive:{message.id}:{lead.get('leadId')}"
-    services.outbox.add_many(message.owner or "", {key: dict(lead)}, utc_now())
+    ports.outbox.add_many(message.owner or "", {key: dict(lead)}, utc_now())
 
 
-def redrive_alarm(services: Services, message: Message) -> None:
+def redrive_alarm(ports: RedrivePorts, message: Message) -> None:
     """Send the alarm's text to the alert channel again; an error leaves it to the queue
     (retried, then back in the DLQ with that error)."""
-    settings = services.settings
+    settings = ports.settings
     text = str(message.body.get("text") or "leadflow: an alarm was redriven")
     url = settings.slack_alert_webhook_url or settings.slack_webhook_url
     if url:
@@ -54,16 +65,15 @@ def redrive_alarm(services: Services, message: Message) -> None:
         response.raise_for_status()
         return
     if settings.smtp_host and settings.email_to and settings.email_from:
-        _send_alarm_email(services, text)
+        _send_alarm_email(settings, text)
         return
     raise RuntimeError("no alert channel is configured (LEADFLOW_SLACK_ALERT_WEBHOOK_URL)")
 
 
-def _send_alarm_email(services: Services, text: str) -> None:
+def _send_alarm_email(settings: Settings, text: str) -> None:
     import smtplib
     from email.message import EmailMessage
 
-    settings = services.settings
     mail = EmailMessage()
     mail["From"] = settings.email_from or ""
     mail["To"] = settings.email_to or ""
@@ -73,7 +83,7 @@ def _send_alarm_email(services: Services, text: str) -> None:
         smtp.send_message(mail)
 
 
-REDRIVEN: dict[str, Callable[[Services, Message], None]] = {
+REDRIVEN: dict[str, Callable[[RedrivePorts, Message], None]] = {
     "order": redrive_order,
     "notification": redrive_notification,
     "alarm": redrive_alarm,

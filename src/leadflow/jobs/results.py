@@ -14,7 +14,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 
-from ..bootstrap import Services
+from ..ports import BlobStore, LeadStore
 
 PRIMARY = ("created", "updated", "unchanged")
 
@@ -45,12 +45,12 @@ def relabel(outcomes: Iterable[tuple[int, str, str | None]]) -> list[tuple[int, 
 _MERGED = frozenset({*PRIMARY, "duplicate"})
 
 
-def write_results(services: Services, job_id: str, owner: str) -> str:
+def write_results(leads: LeadStore, blobs: BlobStore, job_id: str, owner: str) -> str:
     """Store the result files of a job; the key they share (add .csv or .json)."""
-    outcomes = relabel(services.leads.batch_outcomes(job_id))
+    outcomes = relabel(leads.batch_outcomes(job_id))
     reasons = {
         e["index"]: "; ".join(f"{x['field']}: {x['message']}" for x in e["errors"])
-        for e in services.leads.list_schema_errors(owner, limit=10**9, import_id=job_id)
+        for e in leads.list_schema_errors(owner, limit=10**9, import_id=job_id)
     }
     key = f"results/{job_id}/result"
     # whole-file encodes: one C-level call each, several times faster than row by row
@@ -60,10 +60,10 @@ def write_results(services: Services, job_id: str, owner: str) -> str:
     writer.writerows(
         (row, outcome, lead or "", reasons.get(row, "")) for row, outcome, lead in outcomes
     )
-    services.blobs.put_stream(f"{key}.csv", [buffer.getvalue().encode()])
+    blobs.put_stream(f"{key}.csv", [buffer.getvalue().encode()])
     documents = [
         {"row": row, "outcome": outcome, "leadId": lead, "reason": reasons.get(row)}
         for row, outcome, lead in outcomes
     ]
-    services.blobs.put_stream(f"{key}.json", [json.dumps(documents, ensure_ascii=False).encode()])
+    blobs.put_stream(f"{key}.json", [json.dumps(documents, ensure_ascii=False).encode()])
     return key

@@ -5,16 +5,26 @@ watcher, the notifier and the status sweeper, each a supervised loop (jobs/super
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
-from ..bootstrap import Services
 from ..notify.notifier import Notifier
-from .inbox import InboxWatcher, StoreFailures
+from ..settings import Settings
+from .inbox import InboxPorts, InboxWatcher, StoreFailures
 from .supervisor import Supervisor
 from .sweeper import sweep_expired
-from .worker import Worker
+from .worker import Worker, WorkerPorts
 
 NOTIFY_EVERY = 0.5  # seconds between looks at the outbox (retries, entries left behind)
 SWEEP_EVERY = 60.0  # seconds between sweeps of expired status documents
+
+
+@dataclass(frozen=True)
+class RuntimePorts:
+    """What the runtime's loops use (bootstrap.runtime_ports builds it)."""
+
+    settings: Settings
+    worker: WorkerPorts
+    inbox: InboxPorts
 
 
 class NotifierLoop:
@@ -32,21 +42,24 @@ class SweeperLoop:
     """Forgets jobs whose TTL has passed (jobs/sweeper.py) and enters batches the queue
     dead-lettered on its own in their jobs' ledgers (Worker.adopt_dead_letters)."""
 
-    def __init__(self, services: Services, stop: threading.Event) -> None:
-        self.services = services
+    def __init__(self, ports: WorkerPorts, stop: threading.Event) -> None:
+        self.ports = ports
         self.stop = stop
 
     def step(self) -> float:
-        sweep_expired(self.services)
-        Worker(self.services, self.stop).adopt_dead_letters()
+        ports = self.ports
+        sweep_expired(ports.jobs, ports.blobs, ports.leads, ports.clock())
+        Worker(ports, self.stop).adopt_dead_letters()
         return SWEEP_EVERY
 
 
-def build_runtime(services: Services, stop: threading.Event, workers: int, role: str) -> Supervisor:
+def build_runtime(
+    ports: RuntimePorts, stop: threading.Event, workers: int, role: str
+) -> Supervisor:
     """A supervisor holding `workers` job workers, the inbox watcher, the notifier and the
     sweeper (not started: call `start()`). One Notifier is shared by the inbox (which
     sends a file's messages at once) and the notifier loop, so they never race."""
-    settings = services.settings
+    settings = ports.settings
     supervisor = Supervisor(
         stop,
         role=role,
@@ -54,11 +67,11 @@ def build_runtime(services: Services, stop: threading.Event, workers: int, role:
         max_backoff=settings.restart_backoff_max,
         run_dir=settings.data_dir / "run",
     )
-    notifier = Notifier(services, services.outbox)
+    notifier = Notifier(ports.inbox.notifier)
     for n in range(workers):
-        supervisor.add(f"worker-{n}", lambda: Worker(services, stop))
+        supervisor.add(f"worker-{n}", lambda: Worker(ports.worker, stop))
     failures = StoreFailures()  # outlives restarts of the inbox loop
-    supervisor.add("inbox", lambda: InboxWatcher(services, stop, notifier, failures))
+    supervisor.add("inbox", lambda: InboxWatcher(ports.inbox, stop, notifier, failures))
     supervisor.add("notifier", lambda: NotifierLoop(notifier))
-    supervisor.add("sweeper", lambda: SweeperLoop(services, stop))
+    supervisor.add("sweeper", lambda: SweeperLoop(ports.worker, stop))
     return supervisor

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import logging
 
-from ..bootstrap import Services
+from ..ports import BlobStore, Job, JobStore, LeadStore
 from .enrichment import ENRICH_BATCH, part_key
-from .status_store import Job
 
 log = logging.getLogger("leadflow.sweeper")
 
@@ -29,14 +28,17 @@ def job_blob_keys(job: Job) -> list[str]:
     return keys
 
 
-def sweep_expired(services: Services, limit: int = 100) -> int:
-    """Forget up to `limit` jobs whose TTL has passed, with all they kept; how many."""
+def sweep_expired(
+    jobs: JobStore, blobs: BlobStore, leads: LeadStore, now: float, limit: int = 100
+) -> int:
+    """Forget up to `limit` jobs whose TTL had passed at `now` (epoch seconds), with all
+    they kept; how many."""
     swept = 0
-    for job in services.status.expired(limit):
+    for job in jobs.expired(now, limit):
         for key in job_blob_keys(job):
-            services.blobs.delete(key)
-        services.leads.forget_job(job.job_id)
-        if services.status.forget(job.job_id):
+            blobs.delete(key)
+        leads.forget_job(job.job_id)
+        if jobs.forget(job.job_id):
             swept += 1
     if swept:
         log.info("swept expired jobs", extra={"jobs": swept})

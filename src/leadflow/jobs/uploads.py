@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from ..bootstrap import Services
-from ..ports import BlobTooLarge
-from .status_store import iso
+from ..ports import BlobStore, BlobTooLarge, JobStore, Queue
+from .status import iso, new_job
+
+
+@dataclass(frozen=True)
+class UploadPorts:
+    """What accepting an upload uses (bootstrap.upload_ports builds it)."""
+
+    jobs: JobStore
+    blobs: BlobStore
+    queue: Queue
+    max_upload_bytes: int | None
+    clock: Callable[[], float]
+
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -22,7 +34,7 @@ def safe_file_name(name: str | None) -> str:
 
 
 def start_upload(
-    services: Services,
+    ports: UploadPorts,
     owner: str,
     file_name: str | None,
     chunks: Iterable[bytes],
@@ -30,15 +42,15 @@ def start_upload(
 ) -> str:
     """Store the upload and queue its split; the job id. BlobTooLarge over the limit."""
     job_id = str(uuid.uuid4())
-    status = services.status
-    status.create(job_id, owner, "upload", options, file_name)
+    jobs = ports.jobs
+    jobs.create(new_job(job_id, owner, "upload", options, ports.clock(), file_name))
     key = f"uploads/{job_id}/{safe_file_name(file_name)}"
     try:
-        size = services.blobs.put_stream(key, chunks, services.settings.max_upload_bytes)
+        size = ports.blobs.put_stream(key, chunks, ports.max_upload_bytes)
     except BlobTooLarge as exc:
-        error = {"message": str(exc), "code": "file_too_large", "timestamp": iso(status.clock())}
-        status.update(job_id, status="error", error=error)
+        error = {"message": str(exc), "code": "file_too_large", "timestamp": iso(ports.clock())}
+        jobs.update(job_id, status="error", error=error)
         raise
-    status.update(job_id, status="uploaded", blob_key=key, file_size=size)
-    services.queue.send_many([{"kind": "split", "jobId": job_id}], owner)
+    jobs.update(job_id, status="uploaded", blob_key=key, file_size=size)
+    ports.queue.send_many([{"kind": "split", "jobId": job_id}], owner)
     return job_id

@@ -8,15 +8,15 @@ message in hand; one killed leaves its lease to run out, and the message runs ag
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import json
 import logging
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..bootstrap import Services
 from ..domain.merge import ImportMode, MergePolicy
 from ..pipelines.importing import (
     BatchJob,
@@ -28,19 +28,29 @@ from ..pipelines.importing import (
 )
 from ..pipelines.mapping import InvalidMapping, check_mapped_columns
 from ..pipelines.shaping import RecordShaper
-from ..pipelines.summary import BatchCounts, column_report
-from ..ports import DEAD_LETTERED, Message
+from ..pipelines.summary import column_report
+from ..ports import (
+    DEAD_LETTERED,
+    BlobStore,
+    DeadLetters,
+    JobStore,
+    LeadStore,
+    Message,
+    ProviderCache,
+    Queue,
+)
 from ..providers import registry
 from ..providers.base import Provider
 from ..providers.cached import CachedProvider
 from ..providers.client import CircuitOpen
 from ..readers import UnreadableFile, job_read_options, open_records
 from ..readers.base import InvalidLine
+from ..settings import Settings
 from .enrichment import run_enrichment_batch, write_enrichment_results
 from .metrics import BATCHES, JOB_SECONDS
-from .redrive import REDRIVEN
+from .redrive import REDRIVEN, RedrivePorts
 from .results import write_results
-from .status_store import DEAD_LETTERED_CODE, ENDED, Job, iso
+from .status import DEAD_LETTERED_CODE, ENDED, Job, JobTotals, all_batches_done, iso
 
 log = logging.getLogger("leadflow.worker")
 SEND_GROUP = 50  # batch messages queued per transaction while splitting
@@ -48,9 +58,25 @@ CIRCUIT_WAIT = 30.0  # seconds a message waits when its provider's circuit is op
 _INVALID = "$invalid"  # how a line that is not JSON travels inside a batch message
 
 
+@dataclass(frozen=True)
+class WorkerPorts:
+    """What a worker uses (bootstrap.worker_ports builds it)."""
+
+    settings: Settings
+    jobs: JobStore
+    totals: JobTotals  # BatchLedger.totals: (entries, counts summed) of a job
+    queue: Queue
+    dead_letters: DeadLetters
+    leads: LeadStore
+    blobs: BlobStore
+    provider_cache: ProviderCache
+    redrive: RedrivePorts
+    clock: Callable[[], float] = time.time
+
+
 class Worker:
-    def __init__(self, services: Services, stop: threading.Event | None = None) -> None:
-        self.services = services
+    def __init__(self, ports: WorkerPorts, stop: threading.Event | None = None) -> None:
+        self.ports = ports
         self.stop = stop or threading.Event()
         self._shapers: dict[tuple[tuple[str, str], ...], RecordShaper] = {}
         self._providers: dict[str, Provider] = {}
@@ -74,8 +100,8 @@ class Worker:
         transactions, not one per 100 rows); if that fails, each is tried on its own so
         that one bad batch does not take the others towards the DLQ with it.
         """
-        queue = self.services.queue
-        messages = queue.receive(max_messages, self.services.settings.visibility_timeout)
+        queue = self.ports.queue
+        messages = queue.receive(max_messages, self.ports.settings.visibility_timeout)
         received = len(messages)
         batches = [m for m in messages if m.body.get("kind") == "batch"]
         if len(batches) > 1 and not self.stop.is_set():
@@ -95,7 +121,7 @@ class Worker:
             try:
                 self.handle(message)
             except CircuitOpen as exc:
-                budget = self.services.settings.provider_outage_budget
+                budget = self.ports.settings.provider_outage_budget
                 if exc.down_for >= budget:
                     # Down for longer than the outage budget: no more waiting, the
                     # message goes to the DLQ (its job ends) and can be redriven later.
@@ -133,11 +159,13 @@ class Worker:
             job = self._runnable(body["jobId"])
             if job is None:
                 return
-            applied = run_enrichment_batch(self.services, self._provider(body["provider"]), body)
+            applied = run_enrichment_batch(
+                self.ports.blobs, self.ports.leads, self._provider(body["provider"]), body
+            )
             if job.status != "completed" or applied:
                 self._finish_if_done(job)
         elif (redrive := REDRIVEN.get(str(body.get("kind")))) is not None:
-            redrive(self.services, message)
+            redrive(self.ports.redrive, message)
         else:
             raise ValueError(f"unknown message kind {body.get('kind')!r}")
 
@@ -148,19 +176,17 @@ class Worker:
         If the split runs twice (a worker died), batches are queued twice, and the
         batch ledger makes the second copy of each a no-op.
         """
-        status = self.services.status
-        job = status.get_job(job_id)
-        if job is not None and job.status == "error" and status.reopen(job_id):
-            job = status.get_job(job_id)  # its split was dead-lettered and is redriven
+        jobs = self.ports.jobs
+        job = jobs.get(job_id)
+        if job is not None and job.status == "error" and jobs.reopen(job_id):
+            job = jobs.get(job_id)  # its split was dead-lettered and is redriven
         if job is None or job.status in ENDED or job.blob_key is None:
             return
-        path = self.services.blobs.local_path(job.blob_key)
+        path = self.ports.blobs.local_path(job.blob_key)
         if path is None:
             raise FileNotFoundError(f"the uploaded file of job {job_id} is missing")
-        start = job.start_time or iso(status.clock())
-        if not status.update(
-            job_id, status="processing", stage="file_processing", start_time=start
-        ):
+        start = job.start_time or iso(self.ports.clock())
+        if not jobs.update(job_id, status="processing", stage="file_processing", start_time=start):
             return  # cancelled meanwhile
         try:
             self._split_file(job, path, message)
@@ -168,14 +194,14 @@ class Worker:
             error = {
                 "message": " ".join(str(exc).split()),  # one line, whatever the parser said
                 "code": "invalid_mapping" if isinstance(exc, InvalidMapping) else "unreadable_file",
-                "timestamp": iso(status.clock()),
+                "timestamp": iso(self.ports.clock()),
             }
-            status.update(job_id, status="error", error=error)
+            jobs.update(job_id, status="error", error=error)
 
     def _split_file(self, job: Job, path: Path, message: Message | None) -> None:
-        status = self.services.status
+        jobs = self.ports.jobs
         job_id = job.job_id
-        settings = self.services.settings
+        settings = self.ports.settings
         options = job_read_options(settings, job.options)
         stream = open_records(path, settings.batch_size, options, job.file_name or path.name)
         text_only = stream.text_only
@@ -202,23 +228,21 @@ class Worker:
                 }
             )
             if len(pending) >= SEND_GROUP:
-                self.services.queue.send_many(pending, job.owner)
+                self.ports.queue.send_many(pending, job.owner)
                 pending = []
                 if message is not None:
-                    self.services.queue.change_visibility(
-                        message, self.services.settings.visibility_timeout
+                    self.ports.queue.change_visibility(
+                        message, self.ports.settings.visibility_timeout
                     )
         if pending:
-            self.services.queue.send_many(pending, job.owner)
-        # a file without records completes at once, with a summary of zeros
-        empty = {"totals": json.dumps(_zero_counts())} if batches == 0 else {}
-        status.update(
+            self.ports.queue.send_many(pending, job.owner)
+        # a file without records completes at once (its summary: zeros, jobs/status.py)
+        jobs.update(
             job_id,
             stage="batch_processing",
             total_batches=batches,
             total_leads=rows,
             warnings=stream.warnings or None,
-            **empty,
             columns=None
             if stream.headers is None
             else column_report(stream.headers, job.options.get("mapping")),
@@ -249,7 +273,7 @@ class Worker:
             writes.append(batch_write(batch_job, shaped, first))
         applied: set[str] = set()
         if writes:
-            counts = store_batches(self.services.leads, writes)
+            counts = store_batches(self.ports.leads, writes)
             applied = {w.ctx.import_id for w, c in zip(writes, counts, strict=True) if c}
         for job in jobs.values():
             if job.status != "completed" or job.job_id in applied:
@@ -263,7 +287,7 @@ class Worker:
             mode=ImportMode(options.get("mode", ImportMode.CREATE_AND_UPDATE)),
             policy=MergePolicy(options.get("merge", MergePolicy.REPLACE)),
             mapping=options.get("mapping"),
-            region=self.services.settings.default_region,
+            region=self.ports.settings.default_region,
             source="upload",
             standardizer=self._provider("llm") if options.get("standardize") == "llm" else None,
         )
@@ -284,52 +308,55 @@ class Worker:
         of its messages were in the DLQ takes them back when they are redriven (the
         ledger applies each batch once); one that ended in error for that reason runs again.
         """
-        status = self.services.status
-        job = status.get_job(job_id)
+        jobs = self.ports.jobs
+        job = jobs.get(job_id)
         if job is None or job.status == "cancelled":
             return None
         if job.status == "error":
-            return status.get_job(job_id) if status.reopen(job_id) else None
+            return jobs.get(job_id) if jobs.reopen(job_id) else None
         return job
 
     def _finish_if_done(self, job: Job) -> None:
         """Once every batch is in (applied or dead-lettered): write the result files and
         mark the job completed, or `error` when every batch was dead-lettered. A job that
         had completed already (a redriven batch came back) gets its result files again."""
-        status = self.services.status
+        jobs = self.ports.jobs
         job_id = job.job_id
         if job.status == "completed":
             self._write_results(job)
             return
-        done = status.all_batches_done(job_id)
+        done = jobs.get(job_id)
         if done is None:
             return
-        totals = json.loads(done.totals or "{}")
+        entries, totals = self.ports.totals(job_id)
+        if not all_batches_done(done, entries):
+            return
         dead = int(totals.get(DEAD_LETTERED, 0))
-        if dead and dead >= done.done_batches:
+        if dead and dead >= entries:
             error = {
                 "message": f"every batch ({dead}) went to the dead-letter queue; "
                 "redrive them once the cause is fixed",
                 "code": DEAD_LETTERED_CODE,
-                "timestamp": iso(status.clock()),
+                "timestamp": iso(self.ports.clock()),
             }
-            status.update(job_id, status="error", error=error)
+            jobs.update(job_id, status="error", error=error)
             return
         key = self._write_results(done)
-        if status.complete(job_id, key) and done.start_time:
-            JOB_SECONDS.observe(max(0.0, status.clock() - _epoch(done.start_time)))
+        completed = jobs.update(job_id, status="completed", stage="completed", result_key=key)
+        if completed and done.start_time:
+            JOB_SECONDS.observe(max(0.0, self.ports.clock() - _epoch(done.start_time)))
 
     def _write_results(self, job: Job) -> str:
         if job.kind == "process":
-            return write_enrichment_results(self.services, job.job_id, job.total_batches or 0)
-        return write_results(self.services, job.job_id, job.owner)
+            return write_enrichment_results(self.ports.blobs, job.job_id, job.total_batches or 0)
+        return write_results(self.ports.leads, self.ports.blobs, job.job_id, job.owner)
 
     def _provider(self, name: str) -> Provider:
         provider = self._providers.get(name)
         if provider is None:
-            provider = registry.create(name, self.services.settings)
+            provider = registry.create(name, self.ports.settings)
             if getattr(provider, "cacheable", False):
-                provider = CachedProvider(provider, self.services.provider_cache)
+                provider = CachedProvider(provider, self.ports.provider_cache)
             self._providers[name] = provider
         return provider
 
@@ -342,17 +369,17 @@ class Worker:
 
     def _failed(self, message: Message, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"
-        queue = self.services.queue
+        queue = self.ports.queue
         queue.fail(message, error, retry_after=min(2.0**message.receive_count, 60.0))
-        if message.receive_count >= self.services.settings.max_receive_count:
+        if message.receive_count >= self.ports.settings.max_receive_count:
             self._job_lost_message(message, error)
 
     def _dead_letter(self, message: Message, error: str) -> None:
         """Send the message in hand to the DLQ at once, with its reason."""
         log.warning("message dead-lettered", extra={"messageId": message.id, "error": error})
         BATCHES.labels("failed").inc()
-        self.services.queue.bury([message.body], message.owner, error)
-        self.services.queue.delete(message)
+        self.ports.dead_letters.add([message.body], message.owner, error)
+        self.ports.queue.delete(message)
         self._job_lost_message(message, error)
 
     def adopt_dead_letters(self, limit: int = 1000) -> int:
@@ -363,15 +390,15 @@ class Worker:
         would wait for it forever. The sweeper calls this now and then.
         """
         adopted = 0
-        status = self.services.status
-        for letter in self.services.queue.dead_letters(None, limit):
+        jobs = self.ports.jobs
+        for letter in self.ports.dead_letters.list(None, limit):
             body = letter.body
             if body.get("kind") not in ("batch", "enrich") or "batchNo" not in body:
                 continue
-            job = status.get_job(str(body.get("jobId")))
+            job = jobs.get(str(body.get("jobId")))
             if job is None or job.status != "processing":
                 continue
-            with self.services.leads.unit_of_work() as uow:
+            with self.ports.leads.unit_of_work() as uow:
                 if not uow.mark_dead(job.job_id, int(body["batchNo"])):
                     continue
             adopted += 1
@@ -387,24 +414,20 @@ class Worker:
         job_id = body.get("jobId")
         if not job_id:
             return
-        status = self.services.status
+        jobs = self.ports.jobs
         if body.get("kind") in ("batch", "enrich"):
-            with self.services.leads.unit_of_work() as uow:
+            with self.ports.leads.unit_of_work() as uow:
                 uow.mark_dead(job_id, int(body["batchNo"]))
-            job = status.get_job(job_id)
+            job = jobs.get(job_id)
             if job is not None:
                 self._finish_if_done(job)
             return
-        now = iso(status.clock())
-        status.update(
+        now = iso(self.ports.clock())
+        jobs.update(
             job_id,
             status="error",
             error={"message": error, "code": DEAD_LETTERED_CODE, "timestamp": now},
         )
-
-
-def _zero_counts() -> dict[str, int]:
-    return dataclasses.asdict(BatchCounts())
 
 
 def _epoch(stamp: str) -> float:

@@ -25,15 +25,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from ..bootstrap import Services
+from ..ports import DeadLetters, Outbox, OutboxEntry
 from ..providers.client import ProviderClient, ProviderError
 from ..settings import Settings
 from .channels import lead_blocks, lead_label, lead_text, post_webhook, send_email
-from .outbox import Entry, SqliteOutbox
 
 log = logging.getLogger("leadflow.notify")
 ALARM = "dlq_depth"
@@ -72,17 +72,21 @@ class WebhookPacer:
         self._next[url] = max(self._next.get(url, 0.0), self.clock() + seconds)
 
 
+@dataclass(frozen=True)
+class NotifierPorts:
+    """What the notifier uses (bootstrap.notifier_ports builds it)."""
+
+    settings: Settings
+    outbox: Outbox
+    dead_letters: DeadLetters
+
+
 class Notifier:
-    def __init__(
-        self,
-        services: Services,
-        outbox: SqliteOutbox,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
+    def __init__(self, ports: NotifierPorts, transport: httpx.BaseTransport | None = None) -> None:
         global _announced_off
-        self.services = services
-        self.outbox = outbox
-        settings = services.settings
+        self.ports = ports
+        self.outbox = ports.outbox
+        settings = ports.settings
         self.enabled = notifications_enabled(settings)
         if not self.enabled and not _announced_off:
             _announced_off = True  # once per process, not once per lead
@@ -105,7 +109,7 @@ class Notifier:
 
     @property
     def email_configured(self) -> bool:
-        settings = self.services.settings
+        settings = self.ports.settings
         return bool(settings.smtp_host and settings.email_to and settings.email_from)
 
     def run_once(self) -> int:
@@ -131,7 +135,7 @@ class Notifier:
 
     def _slack_wait(self) -> float:
         """Seconds before the next entry may be tried (0 when e-mail would take it)."""
-        url = self.services.settings.slack_webhook_url
+        url = self.ports.settings.slack_webhook_url
         if not url:
             return 0.0
         resting = self._slack_rests_until - time.monotonic()
@@ -139,7 +143,7 @@ class Notifier:
             return 0.0 if self.email_configured else resting
         return self.pacer.wait(url)
 
-    def _deliver_safely(self, entry: Entry) -> None:
+    def _deliver_safely(self, entry: OutboxEntry) -> None:
         try:
             self._deliver(entry)
         except Exception as exc:  # a bug for one entry must not hold up the others
@@ -149,8 +153,8 @@ class Notifier:
             except Exception:  # the store itself fails: the claim runs out, it comes back
                 log.exception("notification could not be dead-lettered")
 
-    def _deliver(self, entry: Entry) -> None:
-        settings = self.services.settings
+    def _deliver(self, entry: OutboxEntry) -> None:
+        settings = self.ports.settings
         lead = entry.payload
         reasons: list[str] = []
         may_recover = False
@@ -192,9 +196,9 @@ class Notifier:
             return
         self._bury(entry, f"after {entry.attempts} attempts: {error}")
 
-    def _bury(self, entry: Entry, error: str) -> None:
+    def _bury(self, entry: OutboxEntry, error: str) -> None:
         lead = entry.payload
-        self.services.queue.bury([{"kind": "notification", "lead": lead}], entry.owner, error)
+        self.ports.dead_letters.add([{"kind": "notification", "lead": lead}], entry.owner, error)
         self.outbox.finish(entry, "dead", None, error)
         log.warning(
             "notification dead-lettered", extra={"leadId": lead.get("leadId"), "error": error}
@@ -202,8 +206,8 @@ class Notifier:
 
     def check_alarm(self) -> None:
         """One alert when the DLQ goes above the threshold; again only after it fell back."""
-        settings = self.services.settings
-        depth = self.services.queue.dlq_depth()
+        settings = self.ports.settings
+        depth = self.ports.dead_letters.depth()
         above = depth > settings.dlq_alarm_threshold
         if not self.outbox.set_alarm(ALARM, above) or not above:
             return

@@ -7,18 +7,14 @@ import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from ..domain.orders import IncompleteOrder, Order, parse_order
-from ..ports import Queue
+from ..ports import DeadLetters, OrderStore
 from ..readers.json_reader import InvalidLine
 from .importing import utc_now
 
 CONCURRENCY = 8  # records of one file are checked concurrently, with this bound
-
-
-class OrderStore(Protocol):
-    def save(self, owner: str, source: str, orders: Sequence[Order], now: str) -> int: ...
 
 
 @dataclass
@@ -30,7 +26,7 @@ class OrdersResult:
 
 
 def run_orders(
-    store: OrderStore, dlq: Queue, owner: str, records: Sequence[Any], source: str
+    store: OrderStore, dlq: DeadLetters, owner: str, records: Sequence[Any], source: str
 ) -> OrdersResult:
     """Complete orders to the store (idempotently), incomplete ones to the DLQ."""
     with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
@@ -40,11 +36,11 @@ def run_orders(
     for index, (record, outcome) in enumerate(zip(records, checked, strict=True)):
         if isinstance(record, InvalidLine):  # a file's line that is not JSON: keep its text
             body = {"kind": "order", "source": source, "index": index, "text": record.text}
-            dlq.bury([body], owner, record.error)
+            dlq.add([body], owner, record.error)
             result.incomplete.append({"index": index, "reasons": [record.error]})
         elif isinstance(outcome, IncompleteOrder):
             body = {"kind": "order", "source": source, "index": index, "record": _portable(record)}
-            dlq.bury([body], owner, outcome.reason)
+            dlq.add([body], owner, outcome.reason)
             result.incomplete.append({"index": index, "reasons": outcome.reasons})
     result.stored = store.save(owner, source, complete, utc_now())
     result.duplicates = len(complete) - result.stored

@@ -13,11 +13,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..bootstrap import Services
-from ..notify.notifier import notifications_enabled, payloads
+from ..notify.notifier import payloads
 from ..notify.outbox import lead_entries
+from ..ports import BlobStore, LeadStore, Outbox
 from ..providers.offline import OfflineProvider
 from ..readers import open_records, read_options
+from ..settings import Settings
 from .importing import (
     BatchJob,
     ImportOptions,
@@ -37,6 +38,18 @@ class FileResult:
     enriched_keys: list[str]
 
 
+@dataclass(frozen=True)
+class RealtimePorts:
+    """What the real-time pipeline uses (bootstrap.realtime_ports builds it).
+    `notify`: whether a notification channel is configured (else nothing is queued)."""
+
+    settings: Settings
+    leads: LeadStore
+    blobs: BlobStore
+    outbox: Outbox
+    notify: bool
+
+
 def file_import_id(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -45,13 +58,13 @@ def file_import_id(path: Path) -> str:
     return f"inbox-{digest.hexdigest()[:32]}"
 
 
-def process_lead_file(services: Services, owner: str, path: Path, name: str) -> FileResult:
+def process_lead_file(ports: RealtimePorts, owner: str, path: Path, name: str) -> FileResult:
     """Run one lead file; UnreadableFile when it is not a readable file of records."""
     import_id = file_import_id(path)
-    stream = open_records(path, 100_000, read_options(services.settings), name)
+    stream = open_records(path, 100_000, read_options(ports.settings), name)
     batch = [pair for chunk in stream.batches() for pair in chunk]  # inbox files are small
     job = BatchJob(
-        ImportOptions(owner=owner, source="inbox", region=services.settings.default_region),
+        ImportOptions(owner=owner, source="inbox", region=ports.settings.default_region),
         import_id,
         name,
         tuple(stream.headers) if stream.headers else None,
@@ -60,21 +73,21 @@ def process_lead_file(services: Services, owner: str, path: Path, name: str) -> 
     )
     drafts, rejections = shape_batch(batch, job, RecordShaper())
     write = batch_write(job, (drafts, rejections), 0)
-    (counts,) = store_batches(services.leads, [write])
+    (counts,) = store_batches(ports.leads, [write])
     # The file's leads, from its ledger entry: a file processed again (after a crash)
     # finds the same leads, and the same outbox keys, so nothing is notified twice.
     applied = ("created", "updated", "unchanged", "duplicate")
-    outcomes = services.leads.batch_outcomes(import_id)
+    outcomes = ports.leads.batch_outcomes(import_id)
     lead_ids = {lead_id for _, outcome, lead_id in outcomes if lead_id and outcome in applied}
-    leads = [lead for i in sorted(lead_ids) if (lead := services.leads.get_lead(owner, i))]
-    enricher = OfflineProvider(services.settings.default_region)
+    leads = [lead for i in sorted(lead_ids) if (lead := ports.leads.get_lead(owner, i))]
+    enricher = OfflineProvider(ports.settings.default_region)
     enriched_keys = []
     for lead in leads:  # seed 002's system of record: each enriched lead under enriched/
         contact = {"email": lead["email"], "phone": lead["phone"], "name": lead["name"]}
         lead["enrichment"] = {"offline": enricher.enrich(contact)}
         key = f"enriched/{owner}/{lead['leadId']}.json"
-        services.blobs.put_stream(key, [json.dumps(lead, ensure_ascii=False).encode()])
+        ports.blobs.put_stream(key, [json.dumps(lead, ensure_ascii=False).encode()])
         enriched_keys.append(key)
-    if notifications_enabled(services.settings):  # off without a channel: nothing queued
-        services.outbox.add_many(owner, lead_entries(payloads(leads), import_id), utc_now())
+    if ports.notify:  # off without a channel: nothing queued
+        ports.outbox.add_many(owner, lead_entries(payloads(leads), import_id), utc_now())
     return FileResult(import_id, counts, enriched_keys)

@@ -14,6 +14,7 @@ from playwright.sync_api import BrowserContext, Page, Route, expect
 from playwright.sync_api import Error as PlaywrightError
 from web_server import WebServer, run_web_server, screenshot
 
+from leadflow.bootstrap import upload_ports
 from leadflow.jobs.uploads import start_upload
 
 MESSY_CSV = (
@@ -169,7 +170,7 @@ def test_xlsx_upload_with_sheet_choice(web: WebServer, signed_in: Page, tmp_path
     path = tmp_path / "contacts.xlsx"
     book.save(path)
 
-    jobs_before = web.services.status.list_jobs("alice", 5)
+    jobs_before = [j.job_id for j in web.services.jobs.list("alice", 5)]
     page.goto(web.url("/import"))
     _choose(page, path)
     expect(page.get_by_label("Sheet")).to_have_value("Contacts")
@@ -181,7 +182,10 @@ def test_xlsx_upload_with_sheet_choice(web: WebServer, signed_in: Page, tmp_path
     with page.expect_response(re.compile(r"/preview$")):
         page.get_by_label("Header row").press("Enter")
     expect(page.get_by_label("Header row")).to_have_value("1")
-    assert "job=" not in page.url and web.services.status.list_jobs("alice", 5) == jobs_before
+    assert (
+        "job=" not in page.url
+        and [j.job_id for j in web.services.jobs.list("alice", 5)] == jobs_before
+    )
     page.get_by_role("button", name="Start import").click()
     _wait_for_end(page)
     assert _count(page, "#job", "created") == 2
@@ -207,7 +211,7 @@ def test_cancel_of_a_200k_row_job(web: WebServer, signed_in: Page, tmp_path: Pat
     _wait_for_end(page, "cancelled")
     screenshot(page, tmp_path, "import-cancelled")
     job_id = page.url.split("job=")[1]
-    document = web.services.status.document(job_id, "alice")
+    document = web.services.job_document(job_id, "alice")
     assert document is not None and document["status"] == "cancelled"
     stored = web.services.leads.count_leads("alice")
     assert 0 < stored < 200_000, stored
@@ -217,7 +221,9 @@ def test_another_user_cannot_follow_the_job(
     web: WebServer, context: BrowserContext, page: Page, tmp_path: Path
 ) -> None:
     body = [b"name,email\nAda,ada@alice.example\n"]
-    job_id = start_upload(web.services, "alice", "alice.csv", body, {"pipeline": "leads"})
+    job_id = start_upload(
+        upload_ports(web.services), "alice", "alice.csv", body, {"pipeline": "leads"}
+    )
     web.sign_in(context, "bob")
     page.goto(web.url(f"/import?job={job_id}"))
     expect(page.get_by_role("progressbar")).to_have_count(0)

@@ -28,5 +28,5 @@ def test_a_file_over_the_limit_says_so(
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("over the limit of 4096 bytes")
     expect(page.get_by_role("button", name="Start import")).to_have_count(0)
-    assert web.services.status.list_jobs("alice") == []
+    assert [j.job_id for j in web.services.jobs.list("alice")] == []
     screenshot(page, tmp_path, "upload-too-large")

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from web_server import WebServer, axe_violations, describe, run_web_server, screenshot
 
+from leadflow.bootstrap import upload_ports
 from leadflow.domain.orders import Order
 from leadflow.jobs.uploads import start_upload
 from leadflow.pipelines.importing import ImportOptions, import_records
@@ -67,20 +68,20 @@ def _seed(web: WebServer) -> None:
         None,
     )
     body = b"name,email\n" + XSS[0].encode() + b",x@example.com\n"
-    start_upload(services, "alice", XSS_FILE, [body], {"pipeline": "leads"})
+    start_upload(upload_ports(services), "alice", XSS_FILE, [body], {"pipeline": "leads"})
     order = Order("SO-1", "ITEM-9", "Widget <b>", 3, "Ada Lovelace", "ada@example.com")
     services.orders.save("alice", "api", [order], "2026-11-29T10:00:00Z")
-    services.queue.bury(
+    services.dead_letters.add(
         [{"kind": "batch", "jobId": "gone-1", "batchNo": 0, "records": []}],
         "alice",
         "ValueError: provider said <b>no</b>",
     )
-    services.queue.bury(
+    services.dead_letters.add(
         [{"kind": "batch", "jobId": "gone-2", "batchNo": 0, "records": []}],
         "alice",
         "order ORD-2: missing qty",
     )
-    services.queue.bury([{"kind": "batch", "jobId": "gone-3"}], "bob", "bob's own letter")
+    services.dead_letters.add([{"kind": "batch", "jobId": "gone-3"}], "bob", "bob's own letter")
 
 
 @pytest.fixture(scope="module")
@@ -228,7 +229,7 @@ def test_dead_letters_redrive_and_purge(web: WebServer, alice: Page, tmp_path: P
     expect(table).to_contain_text("missing qty")
     expect(table).not_to_contain_text("bob's own letter")
     screenshot(page, tmp_path, "dead-letters")
-    letters = web.services.queue.dead_letters("alice")
+    letters = web.services.dead_letters.list("alice")
     by_reason = {letter.last_error: letter.id for letter in letters}
     page.get_by_label(f"Select dead letter {by_reason['order ORD-2: missing qty']}").check()
     page.get_by_role("button", name="Delete selected").click()
@@ -236,7 +237,7 @@ def test_dead_letters_redrive_and_purge(web: WebServer, alice: Page, tmp_path: P
     page.get_by_role("button", name="Redrive all").click()
     expect(page.get_by_role("status")).to_contain_text("1 sent back to the queue")
     expect(page.locator("main")).to_contain_text("0 dead letters")
-    assert web.services.queue.dlq_depth("bob") == 1  # bob's letter is bob's
+    assert web.services.dead_letters.depth("bob") == 1  # bob's letter is bob's
     screenshot(page, tmp_path, "dead-letters-redriven")
 
 
@@ -281,7 +282,7 @@ def test_axe_finds_no_serious_violation_on_any_page(
         lead_id = web.services.leads.list_leads("alice", _first_query())[0][0]["leadId"]
         page.goto(web.url(f"/leads/{lead_id}"))
         found["/leads/{id}"] = axe_violations(page)
-        job_id = web.services.status.list_jobs("alice", 1)[0]
+        job_id = [j.job_id for j in web.services.jobs.list("alice", 1)][0]
         page.goto(web.url(f"/import?job={job_id}"))
         found["/import?job"] = axe_violations(page)
         page.goto(web.url("/chat"))

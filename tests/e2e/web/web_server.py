@@ -17,7 +17,7 @@ import uvicorn
 from playwright.sync_api import BrowserContext, Page
 
 from leadflow.api.app import create_app
-from leadflow.bootstrap import Services, bootstrap
+from leadflow.bootstrap import Services, bootstrap, runtime_ports
 from leadflow.jobs.runtime import build_runtime
 from leadflow.security import hash_password, issue_token
 from leadflow.settings import Settings
@@ -82,7 +82,7 @@ def run_web_server(data_dir: Path, users: bool = True, **overrides: Any) -> Iter
     """Serve the whole app (with its workers) on 127.0.0.1 in threads."""
     services = make_services(data_dir, users, **overrides)
     stop = threading.Event()
-    runtime = build_runtime(services, stop, services.settings.workers, "web-test")
+    runtime = build_runtime(runtime_ports(services), stop, services.settings.workers, "web-test")
     workers = runtime.start()
     config = uvicorn.Config(
         create_app(services),

@@ -18,12 +18,19 @@ router = APIRouter(prefix="/v1/dlq", tags=["dlq"])
 MAX_IDS = 1000
 
 
+MAX_ID = 200  # characters: SQS message ids are at most 100
+
+# Dead-letter ids are strings (as GET /v1/dlq lists them); the integers that earlier
+# versions listed are still taken, as their text.
+DeadLetterId = Annotated[str, Field(min_length=1, max_length=MAX_ID)] | int
+
+
 class Selection(BaseModel):
     # A typo such as {"id": [1]} must not mean "every dead letter": unknown keys are
-    # refused, and ids are integers, not true or 1.0.
+    # refused, and ids are strings or integers, not true or 1.0.
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    ids: list[int] | None = Field(
+    ids: list[DeadLetterId] | None = Field(
         None, max_length=MAX_IDS, description="Only these messages (default: all)."
     )
 
@@ -35,10 +42,10 @@ def list_dead_letters(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """Messages that failed `LEADFLOW_MAX_RECEIVE_COUNT` times, newest first."""
-    letters = services.queue.dead_letters(user, limit)
+    letters = services.dead_letters.list(user, limit)
     return {
         "items": [letter.as_json() for letter in letters],
-        "depth": services.queue.dlq_depth(user),
+        "depth": services.dead_letters.depth(user),
     }
 
 
@@ -52,7 +59,7 @@ def list_dead_letters(
 async def redrive(request: Request, user: CurrentUser, services: ServicesDep) -> dict[str, int]:
     """Send the caller's dead letters (or the listed ids) back to the queue."""
     ids = _selected_ids(await request.body())
-    return {"redriven": services.queue.redrive(user, ids)}
+    return {"redriven": services.dead_letters.redrive(user, ids)}
 
 
 @router.delete("", response_model=Purged)
@@ -60,20 +67,22 @@ def purge(
     user: CurrentUser,
     services: ServicesDep,
     ids: Annotated[
-        list[int] | None, Query(max_length=MAX_IDS, description="Only these ids (default: all).")
+        list[Annotated[str, Field(min_length=1, max_length=MAX_ID)]] | None,
+        Query(max_length=MAX_IDS, description="Only these ids (default: all)."),
     ] = None,
 ) -> dict[str, int]:
     """Delete the caller's dead letters (or the listed ids) for good."""
-    return {"purged": services.queue.purge_dead(user, ids)}
+    return {"purged": services.dead_letters.purge(user, ids)}
 
 
-def _selected_ids(raw: bytes) -> list[int] | None:
+def _selected_ids(raw: bytes) -> list[str] | None:
     if not raw.strip():
         return None
     body = parse_json_body(raw)
     try:
-        return Selection.model_validate(body).ids
+        ids = Selection.model_validate(body).ids
     except ValueError as exc:
         raise ApiError(
-            422, "invalid_request", 'send {"ids": [1, 2]} or no body', str(exc)
+            422, "invalid_request", 'send {"ids": ["12", "13"]} or no body', str(exc)
         ) from None
+    return None if ids is None else [str(i) for i in ids]

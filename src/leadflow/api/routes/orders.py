@@ -45,7 +45,7 @@ async def post_orders(request: Request, user: CurrentUser, services: ServicesDep
             422, "invalid_body", f'send {{"orders": [...]}} with 1 to {MAX_ORDERS:,} records'
         )
     result = await run_in_threadpool(
-        run_orders, services.orders, services.queue, user, orders, "api"
+        run_orders, services.orders, services.dead_letters, user, orders, "api"
     )
     return {
         "received": result.received,

@@ -49,7 +49,14 @@ async def process(request: Request, user: CurrentUser, services: ServicesDep) ->
         ) from None
     try:
         job_id = await run_in_threadpool(
-            start_enrichment, services, user, payload.contacts, payload.provider
+            start_enrichment,
+            services.settings,
+            services.jobs,
+            services.queue,
+            user,
+            payload.contacts,
+            payload.provider,
+            services.clock(),
         )
     except UnknownProvider as exc:
         raise ApiError(422, "unknown_provider", str(exc)) from None

@@ -11,9 +11,10 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from ...bootstrap import upload_ports
 from ...domain.merge import ImportMode, MergePolicy
 from ...domain.spreadsheet_safety import neutralize
-from ...jobs.status_store import iso
+from ...jobs.status import UNDO_STALE_SECONDS, iso
 from ...jobs.uploads import start_upload
 from ...pipelines.importing import PipelineName
 from ...pipelines.mapping import InvalidMapping, parse_column_mapping
@@ -93,7 +94,7 @@ async def upload(
             raise ApiError(422, "unknown_provider", str(exc)) from None
     try:
         job_id = await run_in_threadpool(
-            start_upload, services, user, file.filename, _chunks(file), options
+            start_upload, upload_ports(services), user, file.filename, _chunks(file), options
         )
     except BlobTooLarge as exc:
         raise ApiError(413, "payload_too_large", str(exc)) from None
@@ -105,10 +106,10 @@ def job_status(
     job_id: str, request: Request, user: CurrentUser, services: ServicesDep
 ) -> dict[str, Any]:
     """The job's status document: status, stage, progress, metadata, error, summary."""
-    document = services.status.document(job_id, user)
+    document = services.job_document(job_id, user)
     if document is None:
         raise ApiError(404, "not_found", f"no job {job_id}")
-    job = services.status.get_job(job_id, user)
+    job = services.jobs.get(job_id, user)
     if job is not None and job.result_key is not None:
         base = public_base_url(request, services.settings)
         for name, suffix in (("resultUrl", ".csv"), ("resultJsonUrl", ".json")):
@@ -120,7 +121,7 @@ def job_status(
 @router.post("/status/{job_id}/cancel", response_model=CancelResult, responses=answers(404, 409))
 def cancel(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     """Cancel a job: batches already running finish, the others are skipped."""
-    cancelled = services.status.cancel(job_id, user)
+    cancelled = services.jobs.cancel(job_id, user)
     if cancelled is None:
         raise ApiError(404, "not_found", f"no job {job_id}")
     if not cancelled:
@@ -139,22 +140,22 @@ def undo(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any
     A lead that a later import or API call changed is left as it is and listed in
     `conflictLeadIds`. Of two concurrent undos of one upload, one runs, the other gets 409.
     """
-    job = services.status.get_job(job_id, user)
+    job = services.jobs.get(job_id, user)
     if job is None:
         raise ApiError(404, "not_found", f"no job {job_id}")
     if job.status not in ("completed", "cancelled", "error"):
         raise ApiError(409, "conflict", f"job {job_id} is still {job.status}; undo it once it ends")
-    if not services.status.claim_undo(job_id, user):
-        job = services.status.get_job(job_id, user)
+    if not services.jobs.claim_undo(job_id, user, UNDO_STALE_SECONDS):
+        job = services.jobs.get(job_id, user)
         undo = job.undo if job is not None else None
         if undo is not None and undo.get("state") == "running":
             raise ApiError(409, "conflict", f"job {job_id} is being undone", undo)
         raise ApiError(409, "conflict", f"job {job_id} was undone already", undo)
     try:
-        now = iso(services.status.clock())
+        now = iso(services.clock())
         result = services.leads.undo_import(user, job_id, now)
     except BaseException:
-        services.status.release_undo(job_id)
+        services.jobs.release_undo(job_id)
         raise
     record = {
         "state": "done",
@@ -165,14 +166,14 @@ def undo(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any
         "conflicts": len(result.conflicts),
         "conflictLeadIds": result.conflicts,
     }
-    services.status.update(job_id, undo=record)
+    services.jobs.update(job_id, undo=record)
     return {"uploadId": job_id, **record}
 
 
 @router.get("/uploads/{job_id}/errors.csv", response_class=StreamingResponse)
 def errors_csv(job_id: str, user: CurrentUser, services: ServicesDep) -> StreamingResponse:
     """Every rejected row of the upload as received, with a `reason` column."""
-    if services.status.get_job(job_id, user) is None:
+    if services.jobs.get(job_id, user) is None:
         raise ApiError(404, "not_found", f"no job {job_id}")
     errors = services.leads.list_schema_errors(user, limit=10**9, import_id=job_id)
     errors.sort(key=lambda e: e["index"])

@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
 
+from ...bootstrap import upload_ports
 from ...domain.headers import LEAD_FIELDS
 from ...domain.merge import ImportMode, MergePolicy
 from ...jobs.uploads import start_upload
@@ -90,7 +91,7 @@ def _policy(form: FormData) -> MergePolicy:
 def import_page(request: Request, user: WebUser, services: WebServices) -> Response:
     """The import page; `?job=ID` follows that job (it survives a reload)."""
     job_id = request.query_params.get("job")
-    job = services.status.document(job_id, user) if job_id else None
+    job = services.job_document(job_id, user) if job_id else None
     missing = f"There is no job {job_id} (or it has expired)." if job_id and not job else None
     return render(request, "import.html", {"job": job, "missing": missing}, user)
 
@@ -307,7 +308,7 @@ async def start(staged_id: str, request: Request, user: WebUser, services: WebSe
             if staged is None:
                 return None
             chunks = staged_chunks(services.blobs, staged)
-            job_id = start_upload(services, user, staged.file_name, chunks, options)
+            job_id = start_upload(upload_ports(services), user, staged.file_name, chunks, options)
             mark_started(services.blobs, staged, job_id)
             return job_id
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from ...jobs.status_store import ENDED
+from ...jobs.status import ENDED
 from ...signed_urls import sign_blob_url
 from ..api_calls import call_api, error_message
 from ..pages import CsrfChecked, WebServices, WebUser, render
@@ -75,12 +75,9 @@ def jobs_page(request: Request, user: WebUser, services: WebServices) -> Respons
     """Every upload and enrichment job of the user, newest first."""
     documents = []
     kinds = {}
-    for job_id in services.status.list_jobs(user, 200):
-        document = services.status.document(job_id, user)
-        job = services.status.get_job(job_id, user)
-        if document is not None and job is not None:
-            documents.append(document)
-            kinds[job_id] = job.kind
+    for job in services.jobs.list(user, 200):
+        documents.append(services.document_of(job))
+        kinds[job.job_id] = job.kind
     running = any(d["status"] not in ENDED for d in documents)
     context = {"jobs": documents, "kinds": kinds, "running": running}
     template = "_jobs_table.html" if request.headers.get("HX-Request") else "jobs.html"
@@ -94,7 +91,7 @@ def _not_found(request: Request, user: str, job_id: str) -> Response:
 @router.get("/jobs/{job_id}/panel")
 def job_panel(job_id: str, request: Request, user: WebUser, services: WebServices) -> Response:
     """The job's progress; while it runs, the fragment asks for itself again in 2 s."""
-    document = services.status.document(job_id, user)
+    document = services.job_document(job_id, user)
     if document is None:
         return _not_found(request, user, job_id)
     return _panel(request, user, document)
@@ -103,8 +100,8 @@ def job_panel(job_id: str, request: Request, user: WebUser, services: WebService
 @router.post("/jobs/{job_id}/cancel", dependencies=[CsrfChecked])
 def cancel(job_id: str, request: Request, user: WebUser, services: WebServices) -> Response:
     """Cancel: running batches finish, the others are skipped."""
-    cancelled = services.status.cancel(job_id, user)
-    document = services.status.document(job_id, user)
+    cancelled = services.jobs.cancel(job_id, user)
+    document = services.job_document(job_id, user)
     if cancelled is None or document is None:
         return _not_found(request, user, job_id)
     message = None if cancelled else "the job had ended already"
@@ -115,7 +112,7 @@ def cancel(job_id: str, request: Request, user: WebUser, services: WebServices) 
 async def undo(job_id: str, request: Request, user: WebUser, services: WebServices) -> Response:
     """Undo the import (POST /v1/uploads/{id}/undo): its result, conflicts included."""
     answer = await call_api(request, user, "POST", f"/v1/uploads/{job_id}/undo")
-    document = services.status.document(job_id, user)
+    document = services.job_document(job_id, user)
     if document is None:
         return _not_found(request, user, job_id)
     if answer.status_code != 200:
@@ -138,7 +135,7 @@ def result_file(
     job_id: str, suffix: str, request: Request, user: WebUser, services: WebServices
 ) -> Response:
     """The job's result file, through a short signed download link."""
-    job = services.status.get_job(job_id, user)
+    job = services.jobs.get(job_id, user)
     if job is None or job.result_key is None or suffix not in ("csv", "json"):
         return _not_found(request, user, job_id)
     return RedirectResponse(

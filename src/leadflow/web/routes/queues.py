@@ -15,8 +15,8 @@ def _dead_letters(
     request: Request, user: str, services: WebServices, message: str | None = None
 ) -> Response:
     context = {
-        "letters": services.queue.dead_letters(user, SHOWN),
-        "depth": services.queue.dlq_depth(user),
+        "letters": services.dead_letters.list(user, SHOWN),
+        "depth": services.dead_letters.depth(user),
         "message": message,
     }
     return render(request, "dead_letters.html", context, user)
@@ -49,12 +49,15 @@ def dead_letters(request: Request, user: WebUser, services: WebServices) -> Resp
     return _dead_letters(request, user, services, _outcome(request))
 
 
-async def _selected(request: Request) -> list[int] | None:
+async def _selected(request: Request) -> list[str] | None:
     """The ticked ids, or None (every dead letter) when the form says "all"."""
     form = await read_form(request)
     if form.get("scope") == "all":
         return None
-    return [int(v) for v in form.getlist("id") if isinstance(v, str) and v.isdigit()][:1000]
+    return [v for v in form.getlist("id") if isinstance(v, str) and 0 < len(v) <= MAX_ID][:1000]
+
+
+MAX_ID = 200  # characters: SQS message ids are at most 100
 
 
 def _back(query: str) -> Response:
@@ -66,7 +69,7 @@ async def redrive(request: Request, user: WebUser, services: WebServices) -> Res
     ids = await _selected(request)
     if ids == []:
         return _back("tick=redrive")
-    return _back(f"redriven={services.queue.redrive(user, ids)}")
+    return _back(f"redriven={services.dead_letters.redrive(user, ids)}")
 
 
 @router.post("/dead-letters/purge", dependencies=[CsrfChecked])
@@ -74,7 +77,7 @@ async def purge(request: Request, user: WebUser, services: WebServices) -> Respo
     ids = await _selected(request)
     if ids == []:
         return _back("tick=delete")
-    return _back(f"deleted={services.queue.purge_dead(user, ids)}")
+    return _back(f"deleted={services.dead_letters.purge(user, ids)}")
 
 
 @router.get("/orders")
