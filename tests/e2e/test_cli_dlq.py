@@ -205,9 +205,7 @@ def test_ids_are_taken_as_listed_and_unknown_ones_move_nothing(
 ) -> None:
     """Ids are strings (SQS message ids are): what `dlq list` shows is what --id takes;
     an id that names no dead letter is no error, it just matches nothing."""
-    listed = [
-        json.loads(line)["id"] for line in ok(cli.run("dlq", "list", "--json")).stdout.split()
-    ]
+    listed = [letter["id"] for letter in json_lines(ok(cli.run("dlq", "list", "--json")).stdout)]
     assert all(isinstance(i, str) for i in listed) and len(listed) == 3
     for args in (["redrive", "--id", "x"], ["purge", "--yes", "--id", "1.5"]):
         result = ok(cli.run("dlq", *args))

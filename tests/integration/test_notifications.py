@@ -77,7 +77,7 @@ def settings(url: str | None, smtp_port: int | None) -> dict[str, Any]:
 
 def drain(inbox: Inbox) -> dict[str, int]:
     """Run the notifier until no entry is pending or being sent; the outbox's counts."""
-    outbox = inbox.services.outbox
+    outbox = inbox.ports.notifier.outbox
     give_up = time.monotonic() + 60  # a guard against a hang, not a speed check
     while set(outbox.counts()) & {"pending", "sending"} and time.monotonic() < give_up:
         if not inbox.notifier.run_once():
