@@ -384,11 +384,11 @@ def test_of_two_concurrent_undos_one_runs(api: LiveApi) -> None:
     with api.client("alice") as client:
         job_id = upload(client, "Email\na@x.io\n")
         drain(api)
-    status = api.services.status
-    assert status.claim_undo(job_id, "alice")  # as the first request does before its work
+    status = api.services.jobs
+    assert status.claim_undo(job_id, "alice", 600)  # as the first request does before its work
     with api.client("alice") as client:
         assert_envelope(client.post(f"/v1/uploads/{job_id}/undo"), 409, "conflict")
-        assert not status.claim_undo(job_id, "alice")
+        assert not status.claim_undo(job_id, "alice", 600)
         assert status.claim_undo(job_id, "alice", stale_after=-1.0)  # a dead run's claim
         status.release_undo(job_id)
         response = client.post(f"/v1/uploads/{job_id}/undo")
