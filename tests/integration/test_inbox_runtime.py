@@ -169,12 +169,26 @@ GOOD_ORDER = {
 }
 
 
+@pytest.fixture
+def bug_orders(api: LiveApi) -> BrokenOrders:
+    """An order store with a bug, in place before the loops start (they get their ports then)."""
+    broken = BrokenOrders(api.services.orders, {"bug.json"}, KeyError("a bug in the pipeline"))
+    api.services.orders = broken  # type: ignore[assignment]
+    return broken
+
+
+@pytest.fixture
+def poison_orders(api: LiveApi) -> BrokenOrders:
+    broken = BrokenOrders(
+        api.services.orders, {"poison.json"}, sqlite3.OperationalError("too many SQL variables")
+    )
+    api.services.orders = broken  # type: ignore[assignment]
+    return broken
+
+
 def test_a_failure_of_any_kind_rejects_the_file_with_a_reason_named_as_dropped(
-    api: LiveApi, running: Supervisor
+    api: LiveApi, bug_orders: BrokenOrders, running: Supervisor
 ) -> None:
-    api.services.orders = BrokenOrders(
-        api.services.orders, {"bug.json"}, KeyError("a bug in the pipeline")
-    )  # type: ignore[assignment]
     folder = inbox(api, "orders")
     drop(folder, "bug.json", json.dumps({"orders": [GOOD_ORDER]}))
     drop(folder, "broken.json", '{"orders": [')
@@ -194,12 +208,9 @@ def test_a_failure_of_any_kind_rejects_the_file_with_a_reason_named_as_dropped(
 
 
 def test_a_poison_file_is_rejected_and_never_blocks_the_others(
-    api: LiveApi, running: Supervisor
+    api: LiveApi, poison_orders: BrokenOrders, running: Supervisor
 ) -> None:
-    broken = BrokenOrders(
-        api.services.orders, {"poison.json"}, sqlite3.OperationalError("too many SQL variables")
-    )
-    api.services.orders = broken  # type: ignore[assignment]
+    broken = poison_orders
     folder = inbox(api, "orders")
     drop(folder, "poison.json", json.dumps({"orders": [GOOD_ORDER]}))
     wait_for(lambda: broken.calls >= 2, "two tries of the poison file")

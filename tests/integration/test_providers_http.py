@@ -200,7 +200,9 @@ def test_a_dead_provider_does_not_burn_the_queue_into_the_dlq(tmp_path: Path) ->
             worker.run_once()
         queue = api.services.queue
         status = api.services.job_document(job_id, "alice")
-    assert queue.dlq_depth() == 0  # the circuit opened: messages wait, they are not dead
+    assert (
+        api.services.dead_letters.depth() == 0
+    )  # the circuit opened: messages wait, they are not dead
     assert queue.depth() == 5
     assert status is not None and status["status"] == "processing"
     assert script.calls < 30  # fail-fast after the breaker opened, not 5 x 3 x 4 calls

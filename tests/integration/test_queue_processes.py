@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from leadflow.adapters.sqlite_db import Database
-from leadflow.adapters.sqlite_queue import SqliteQueue
+from leadflow.adapters.sqlite_queue import SqliteDeadLetters, SqliteQueue
 
 CONTEXT = multiprocessing.get_context("spawn")
 DEADLINE = 20.0  # seconds a worker keeps trying before it gives up
@@ -73,9 +73,9 @@ def read_results(paths: list[Path]) -> list[list[Any]]:
     return rows
 
 
-def send(db_path: Path, count: int) -> list[int]:
+def send(db_path: Path, count: int) -> list[str]:
     queue = SqliteQueue(Database(db_path), "batches")
-    ids: list[int] = []
+    ids: list[str] = []
     for start in range(0, count, 500):
         ids += queue.send_many([{"n": n} for n in range(start, min(count, start + 500))])
     return ids
@@ -97,14 +97,14 @@ def test_concurrent_receivers_process_every_message_exactly_once(tmp_path: Path)
         assert worker.exitcode == 0, worker.exitcode
 
     rows = read_results(outputs)
-    received = sorted(row[0] for row in rows)
+    received = sorted((row[0] for row in rows), key=int)
     assert received == ids, "every message once, none twice"
     assert {row[1] for row in rows} == {1}, "no message was leased a second time"
     assert all(row[2] for row in rows), "every delete found its lease"
     per_worker = [len(read_results([out])) for out in outputs]
     assert sum(1 for n in per_worker if n) >= 2, per_worker
     queue = SqliteQueue(Database(db_path), "batches")
-    assert (queue.depth(), queue.dlq_depth()) == (0, 0)
+    assert (queue.depth(), SqliteDeadLetters(Database(db_path), "batches").depth()) == (0, 0)
 
 
 def test_a_killed_workers_leases_run_out_and_another_process_takes_them(tmp_path: Path) -> None:
@@ -133,7 +133,7 @@ def test_a_killed_workers_leases_run_out_and_another_process_takes_them(tmp_path
         assert worker.exitcode == 0, worker.exitcode
 
     rows = read_results(outputs)
-    assert sorted(row[0] for row in rows) == ids, "nothing lost, nothing done twice"
+    assert sorted((row[0] for row in rows), key=int) == ids, "nothing lost, nothing done twice"
     assert all(row[2] for row in rows)
     counts = {row[0]: row[1] for row in rows}
     retaken = {row[0]: row[3] for row in rows if row[0] in set(held["ids"])}
@@ -141,4 +141,4 @@ def test_a_killed_workers_leases_run_out_and_another_process_takes_them(tmp_path
     assert {counts[i] for i in set(ids) - set(held["ids"])} == {1}
     assert min(retaken.values()) >= held["leased_at"] + 0.5, "taken before the lease ran out"
     queue = SqliteQueue(Database(db_path), "batches")
-    assert (queue.depth(), queue.dlq_depth()) == (0, 0)
+    assert (queue.depth(), SqliteDeadLetters(Database(db_path), "batches").depth()) == (0, 0)
