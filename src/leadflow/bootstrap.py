@@ -30,6 +30,7 @@ from .ports import (
     JobStore,
     LeadStore,
     MappingStore,
+    NotificationChannel,
     OrderStore,
     Outbox,
     ProviderCache,
@@ -137,11 +138,35 @@ def _local(settings: Settings, bulk: bool) -> Services:
     )
 
 
+def lead_channels(
+    settings: Settings,
+) -> tuple[NotificationChannel | None, NotificationChannel | None]:
+    """The channels leads are announced on: (Slack, e-mail), None where not configured."""
+    from .adapters.slack import SlackWebhookChannel
+    from .adapters.smtp import SmtpChannel
+
+    slack = SlackWebhookChannel(settings.slack_webhook_url) if settings.slack_webhook_url else None
+    email = None
+    if settings.smtp_host and settings.email_from and settings.email_to:
+        email = SmtpChannel(
+            settings.smtp_host, settings.smtp_port, settings.email_from, settings.email_to
+        )
+    return slack, email
+
+
+def alert_channel(settings: Settings) -> NotificationChannel | None:
+    """Where alarms go: the alert webhook, else the leads' webhook, else e-mail."""
+    from .adapters.slack import SlackWebhookChannel
+
+    url = settings.slack_alert_webhook_url or settings.slack_webhook_url
+    return SlackWebhookChannel(url) if url else lead_channels(settings)[1]
+
+
 def redrive_ports(services: Services) -> RedrivePorts:
     from .jobs.redrive import RedrivePorts
 
     s = services
-    return RedrivePorts(s.settings, s.dead_letters, s.orders, s.outbox)
+    return RedrivePorts(s.settings, s.dead_letters, s.orders, s.outbox, alert_channel(s.settings))
 
 
 def worker_ports(services: Services) -> WorkerPorts:
@@ -172,7 +197,8 @@ def upload_ports(services: Services) -> UploadPorts:
 def notifier_ports(services: Services) -> NotifierPorts:
     from .notify.notifier import NotifierPorts
 
-    return NotifierPorts(services.settings, services.outbox, services.dead_letters)
+    slack, email = lead_channels(services.settings)
+    return NotifierPorts(services.settings, services.outbox, services.dead_letters, slack, email)
 
 
 def realtime_ports(services: Services) -> RealtimePorts:

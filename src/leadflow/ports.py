@@ -438,12 +438,15 @@ class Outbox(Protocol):
     def set_alarm(self, name: str, raised: bool) -> bool: ...
 
 
+Verdict = Literal["sent", "rate_limited", "failed", "refused"]
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """What one send gave: sent; rate_limited (wait `retry_after` s); failed (may work
     later); refused (this message will never be taken)."""
 
-    verdict: Literal["sent", "rate_limited", "failed", "refused"]
+    verdict: Verdict
     reason: str | None = None
     retry_after: float | None = None
 

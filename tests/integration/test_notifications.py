@@ -17,6 +17,7 @@ from aiosmtpd.controller import Controller
 from api_server import live_api
 from provider_peer import PeerScript, provider_peer
 
+from leadflow.adapters.slack import SlackWebhookChannel
 from leadflow.bootstrap import inbox_ports, realtime_ports
 from leadflow.jobs.inbox import Inbox
 
@@ -188,7 +189,9 @@ def test_a_slow_slack_still_gets_its_message_and_a_stuck_one_gives_email(
     stuck = PeerScript(webhook=True, delay=2.0)
     with provider_peer(stuck) as url, live_api(tmp_path / "b", **settings(url, port)) as api:
         inbox = Inbox(inbox_ports(api.services))
-        inbox.notifier.http = httpx.Client(timeout=0.2)  # a webhook that hangs: e-mail
+        slack = inbox.notifier.ports.slack
+        assert isinstance(slack, SlackWebhookChannel)
+        slack.http = httpx.Client(timeout=0.2)  # a webhook that hangs: e-mail
         drop(inbox, "one.json", LEADS[:1])
         inbox.run_once()
         assert drain(inbox) == {"sent": 1}

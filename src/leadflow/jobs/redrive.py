@@ -11,15 +11,12 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-import httpx
-
 from ..domain.orders import IncompleteOrder, parse_order
 from ..pipelines.importing import utc_now
-from ..ports import DeadLetters, Message, OrderStore, Outbox
+from ..ports import DeadLetters, Message, NotificationChannel, OrderStore, Outbox
 from ..settings import Settings
 
 log = logging.getLogger("leadflow.redrive")
-ALERT_TIMEOUT = 5.0  # seconds: the alert channel answers fast or counts as failing
 
 
 @dataclass(frozen=True)
@@ -30,6 +27,7 @@ class RedrivePorts:
     dead_letters: DeadLetters
     orders: OrderStore
     outbox: Outbox
+    alert: NotificationChannel | None  # where a redriven alarm goes
 
 
 def redrive_order(ports: RedrivePorts, message: Message) -> None:
@@ -57,30 +55,12 @@ def redrive_notification(ports: RedrivePorts, message: Message) -> None:
 def redrive_alarm(ports: RedrivePorts, message: Message) -> None:
     """Send the alarm's text to the alert channel again; an error leaves it to the queue
     (retried, then back in the DLQ with that error)."""
-    settings = ports.settings
     text = str(message.body.get("text") or "leadflow: an alarm was redriven")
-    url = settings.slack_alert_webhook_url or settings.slack_webhook_url
-    if url:
-        response = httpx.post(url, json={"text": text}, timeout=ALERT_TIMEOUT)
-        response.raise_for_status()
-        return
-    if settings.smtp_host and settings.email_to and settings.email_from:
-        _send_alarm_email(settings, text)
-        return
-    raise RuntimeError("no alert channel is configured (LEADFLOW_SLACK_ALERT_WEBHOOK_URL)")
-
-
-def _send_alarm_email(settings: Settings, text: str) -> None:
-    import smtplib
-    from email.message import EmailMessage
-
-    mail = EmailMessage()
-    mail["From"] = settings.email_from or ""
-    mail["To"] = settings.email_to or ""
-    mail["Subject"] = "leadflow DLQ alarm"
-    mail.set_content(text + "\n")
-    with smtplib.SMTP(settings.smtp_host or "", settings.smtp_port, timeout=10) as smtp:
-        smtp.send_message(mail)
+    if ports.alert is None:
+        raise RuntimeError("no alert channel is configured (LEADFLOW_SLACK_ALERT_WEBHOOK_URL)")
+    result = ports.alert.send("leadflow DLQ alarm", text + "\n", {"text": text})
+    if result.verdict != "sent":
+        raise RuntimeError(result.reason or f"the alert channel said {result.verdict}")
 
 
 REDRIVEN: dict[str, Callable[[RedrivePorts, Message], None]] = {

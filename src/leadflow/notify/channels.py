@@ -1,4 +1,5 @@
-"""The two channels: a Slack incoming webhook (Block Kit) and SMTP e-mail.
+"""What the channels say about a lead: a Slack message (Block Kit) and an e-mail text.
+The channels themselves are adapters (adapters/slack.py, adapters/smtp.py).
 
 Lead data is untrusted text. In Slack it goes into `plain_text` objects (never parsed
 for mentions, links or formatting), and everywhere, the fallback `text` included, it is
@@ -11,15 +12,8 @@ header nor make the message unsendable.
 from __future__ import annotations
 
 import re
-import smtplib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from email.message import EmailMessage
-from typing import Any, Literal
-
-import httpx
-
-from ..providers.client import retry_after_seconds
+from typing import Any
 
 # Slack's limits (characters): a header's text, a section field's text, a section's text.
 HEADER_LIMIT = 150
@@ -118,64 +112,6 @@ def lead_blocks(lead: Mapping[str, Any]) -> dict[str, Any]:
         "unfurl_links": False,
         "unfurl_media": False,
     }
-
-
-Verdict = Literal["sent", "rate_limited", "failed", "refused"]
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What one send gave: sent; rate_limited (wait `retry_after` s); failed (may work
-    later); refused (this message will never be taken)."""
-
-    verdict: Verdict
-    reason: str | None = None
-    retry_after: float | None = None
-
-
-def post_webhook(http: httpx.Client, url: str, message: Mapping[str, Any]) -> Delivery:
-    """POST one message to a Slack incoming webhook, once; never raises for the peer."""
-    try:
-        response = http.post(url, json=dict(message))
-    except httpx.HTTPError as exc:
-        return Delivery("failed", f"slack: {type(exc).__name__}: {exc}")
-    status = response.status_code
-    if status < 300:
-        return Delivery("sent")
-    reason = f"slack: HTTP {status} {one_line(response.text)[:200]}".rstrip()
-    if status == 429:
-        wait = retry_after_seconds(response.headers.get("retry-after"))
-        return Delivery("rate_limited", reason, 1.0 if wait is None else wait)
-    if status >= 500 or status in (408, 425):
-        return Delivery("failed", reason)
-    return Delivery("refused", reason)  # invalid_blocks, no_service, channel_not_found...
-
-
-def send_email(
-    host: str, port: int, sender: str, to: str, subject: str, body: str, timeout: float = 10.0
-) -> Delivery:
-    """Send one e-mail; header values are made one line first. Never raises."""
-    message = EmailMessage()
-    message["From"], message["To"] = one_line(sender), one_line(to)
-    message["Subject"] = cut(one_line(subject), 200)
-    message.set_content(body)
-    try:
-        with smtplib.SMTP(host, port, timeout=timeout) as smtp:
-            smtp.send_message(message)
-    except smtplib.SMTPRecipientsRefused as exc:
-        codes = [code for code, _ in exc.recipients.values()]
-        verdict: Verdict = "failed" if all(400 <= c < 500 for c in codes) else "refused"
-        return Delivery(verdict, f"email: recipients refused {exc.recipients}")
-    except smtplib.SMTPResponseException as exc:
-        verdict = "failed" if 400 <= exc.smtp_code < 500 else "refused"
-        return Delivery(verdict, f"email: SMTP {exc.smtp_code} {one_line(exc.smtp_error)}")
-    except smtplib.SMTPNotSupportedError as exc:  # e.g. a non-ASCII address, no SMTPUTF8
-        return Delivery("refused", f"email: {type(exc).__name__}: {exc}")
-    except OSError as exc:  # refused, reset, timeout, disconnected (SMTPException too)
-        return Delivery("failed", f"email: {type(exc).__name__}: {exc}")
-    except (ValueError, UnicodeError) as exc:
-        return Delivery("refused", f"email: {type(exc).__name__}: {exc}")
-    return Delivery("sent")
 
 
 def lead_text(lead: Mapping[str, Any]) -> str:

@@ -28,12 +28,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
-from ..ports import DeadLetters, Outbox, OutboxEntry
+from ..ports import DeadLetters, NotificationChannel, Outbox, OutboxEntry
 from ..providers.client import ProviderClient, ProviderError
 from ..settings import Settings
-from .channels import lead_blocks, lead_label, lead_text, post_webhook, send_email
+from .channels import lead_blocks, lead_label, lead_text
 
 log = logging.getLogger("leadflow.notify")
 ALARM = "dlq_depth"
@@ -79,15 +77,17 @@ class NotifierPorts:
     settings: Settings
     outbox: Outbox
     dead_letters: DeadLetters
+    slack: NotificationChannel | None  # leads go here first
+    email: NotificationChannel | None  # when Slack fails (and DLQ alarms without Slack alerts)
 
 
 class Notifier:
-    def __init__(self, ports: NotifierPorts, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(self, ports: NotifierPorts) -> None:
         global _announced_off
         self.ports = ports
         self.outbox = ports.outbox
         settings = ports.settings
-        self.enabled = notifications_enabled(settings)
+        self.enabled = ports.slack is not None or ports.email is not None
         if not self.enabled and not _announced_off:
             _announced_off = True  # once per process, not once per lead
             log.warning(
@@ -95,8 +95,6 @@ class Notifier:
                 "LEADFLOW_SLACK_WEBHOOK_URL, or LEADFLOW_SMTP_HOST with LEADFLOW_EMAIL_FROM "
                 "and LEADFLOW_EMAIL_TO)"
             )
-        # a webhook answers in well under a second: a slow one falls back to e-mail soon
-        self.http = httpx.Client(timeout=5.0, transport=transport)
         self.pacer = WebhookPacer(settings.slack_messages_per_second)
         self.max_attempts = settings.notify_attempts
         self.retry_seconds = settings.notify_retry_seconds
@@ -109,8 +107,7 @@ class Notifier:
 
     @property
     def email_configured(self) -> bool:
-        settings = self.ports.settings
-        return bool(settings.smtp_host and settings.email_to and settings.email_from)
+        return self.ports.email is not None
 
     def run_once(self) -> int:
         """Send what is due (sleeping through short pacing gaps, a second at most); check
@@ -135,13 +132,12 @@ class Notifier:
 
     def _slack_wait(self) -> float:
         """Seconds before the next entry may be tried (0 when e-mail would take it)."""
-        url = self.ports.settings.slack_webhook_url
-        if not url:
+        if self.ports.slack is None:
             return 0.0
         resting = self._slack_rests_until - time.monotonic()
         if resting > 0:
             return 0.0 if self.email_configured else resting
-        return self.pacer.wait(url)
+        return self.pacer.wait(self.ports.slack.name)
 
     def _deliver_safely(self, entry: OutboxEntry) -> None:
         try:
@@ -154,20 +150,20 @@ class Notifier:
                 log.exception("notification could not be dead-lettered")
 
     def _deliver(self, entry: OutboxEntry) -> None:
-        settings = self.ports.settings
         lead = entry.payload
         reasons: list[str] = []
         may_recover = False
-        url = settings.slack_webhook_url
-        if url and time.monotonic() >= self._slack_rests_until:
-            result = post_webhook(self.http, url, lead_blocks(lead))
-            self.pacer.sent(url)
+        slack, email = self.ports.slack, self.ports.email
+        subject, text = f"New lead: {lead_label(lead)}", lead_text(lead)
+        if slack is not None and time.monotonic() >= self._slack_rests_until:
+            result = slack.send(subject, text, lead_blocks(lead))
+            self.pacer.sent(slack.name)
             if result.verdict == "sent":
                 self.outbox.finish(entry, "sent", "slack", None)
                 return
             if result.verdict == "rate_limited":  # Slack stays the channel: wait in full
                 wait = result.retry_after or 0.0
-                self.pacer.pause(url, wait)
+                self.pacer.pause(slack.name, wait)
                 self.outbox.retry_at([entry], time.time() + wait, result.reason, counts=False)
                 log.info("slack rate limit", extra={"retryAfter": wait})
                 return
@@ -175,15 +171,11 @@ class Notifier:
             if result.verdict == "failed":
                 may_recover = True
                 self._slack_rests_until = time.monotonic() + self.retry_seconds
-        elif url:
+        elif slack is not None:
             reasons.append("slack: resting after a failure moments ago")
             may_recover = True
-        if self.email_configured:
-            assert settings.smtp_host and settings.email_from and settings.email_to
-            result = send_email(
-                settings.smtp_host, settings.smtp_port, settings.email_from, settings.email_to,
-                f"New lead: {lead_label(lead)}", lead_text(lead),
-            )  # fmt: skip
+        if email is not None:
+            result = email.send(subject, text)
             if result.verdict == "sent":
                 self.outbox.finish(entry, "sent", "email", "; ".join(reasons) or None)
                 return
@@ -218,10 +210,8 @@ class Notifier:
                 self.alerts.post(settings.slack_alert_webhook_url, {"text": text})
             except ProviderError:
                 log.exception("the DLQ alarm could not be sent")
-        elif self.email_configured:
-            assert settings.smtp_host and settings.email_from and settings.email_to
-            result = send_email(settings.smtp_host, settings.smtp_port, settings.email_from,
-                                settings.email_to, "leadflow DLQ alarm", text + "\n")  # fmt: skip
+        elif self.ports.email is not None:
+            result = self.ports.email.send("leadflow DLQ alarm", text + "\n")
             if result.verdict != "sent":
                 log.error("the DLQ alarm could not be sent", extra={"error": result.reason})
 
