@@ -274,13 +274,16 @@ class Queue(Protocol):
       `max_receive_count` times and comes up again is not delivered: it moves to the
       DeadLetters with its last error (or "its lease ran out ...").
     - A lease is held through its receipt: `delete`, `change_visibility`, `release` and
-      `fail` return False (and change nothing) when the receipt is stale: the message
-      was received again since, deleted, or dead-lettered.
+      `fail` return False (and change nothing) when the message is gone (deleted,
+      released, dead-lettered). A receipt from before a later receive of the message is
+      refused too where the store can tell (memory, SQLite); SQS may accept it, so
+      correctness never rests on a stale receipt failing (the batch ledger holds it).
     - `release` gives the message back without using one of its tries: a copy (same
       body and owner, the tries used before this receive) is sent with `delay` and this
       one deleted, since SQS cannot un-count a receive. The copy has a new id.
     - `fail` gives it back with its error, visible after `retry_after` s, or moves it to
-      the DeadLetters when it has used all its receives.
+      the DeadLetters when it has used all its receives. (A store that cannot change a
+      message in place, SQS, sends a copy as `release` does: ids may change.)
     - `depth`: messages waiting or leased (not dead).
     """
 

@@ -59,6 +59,8 @@ class AdapterSet(Protocol):
     """Every non-lead port over one store; `clock()` is the time the adapters see."""
 
     name: str
+    # whether a receipt from before a later receive is refused (SQS may accept it)
+    strict_leases: bool
 
     def clock(self) -> float: ...
 
@@ -81,6 +83,7 @@ class AdapterSet(Protocol):
 
 class MemorySet:
     name = "memory"
+    strict_leases = True
 
     def __init__(self, tmp_path: Path) -> None:
         self._clock = FakeClock()
@@ -116,6 +119,7 @@ class MemorySet:
 
 class SqliteSet:
     name = "sqlite"
+    strict_leases = True
 
     def __init__(self, tmp_path: Path) -> None:
         self._clock = FakeClock()
