@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..ports import DEAD_LETTERED_CODE, ENDED, JOB_TTL_SECONDS, DuplicateJob, Job
-from .timestamps import iso
+from ..timestamps import iso
 
 _SETTABLE = frozenset(f.name for f in dataclasses.fields(Job)) - {"job_id", "owner", "created_at"}
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..ports import DeadLetter, Message
-from .timestamps import iso
+from ..timestamps import iso
 
 Clock = Callable[[], float]
 EXPIRED = "its lease ran out {count} times (the worker stopped or took too long)"

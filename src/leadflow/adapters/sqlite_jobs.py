@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..ports import DEAD_LETTERED_CODE, ENDED, JOB_TTL_SECONDS, DuplicateJob, Job
+from ..timestamps import iso
 from .sqlite_db import Database
-from .timestamps import iso
 
 _JSON = ("options", "error", "undo", "warnings", "columns")
 _FIELDS = tuple(f.name for f in dataclasses.fields(Job))

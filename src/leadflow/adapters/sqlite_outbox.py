@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..ports import OUTBOX_CLAIM_SECONDS, OutboxEntry
+from ..timestamps import iso
 from .sqlite_db import Database
-from .timestamps import iso
 
 
 class SqliteOutbox:

@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..ports import DeadLetter, Message
+from ..timestamps import iso
 from .sqlite_db import Database
-from .timestamps import iso
 
 Clock = Callable[[], float]
 EXPIRED = "its lease ran out {count} times (the worker stopped or took too long)"

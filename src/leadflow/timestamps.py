@@ -1,4 +1,4 @@
-"""The one timestamp format the adapters write: ISO-8601 UTC with milliseconds."""
+"""The one timestamp format leadflow writes: ISO-8601 UTC with milliseconds."""
 
 from __future__ import annotations
 
