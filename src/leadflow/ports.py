@@ -176,7 +176,7 @@ class Job:
 
     job_id: str
     owner: str
-    kind: str  # import | optin | process (enrichment) ...
+    kind: str  # upload | process (enrichment) ...
     status: str  # uploading | uploaded | processing | completed | error | cancelled
     stage: str  # file_upload | file_processing | batch_processing | completed | cancelled
     options: dict[str, Any]
