@@ -4,7 +4,10 @@ Each suite asks the `adapter_set` fixture for the ports it tests; the fixture ru
 per adapter set in ADAPTER_SETS. An adapter set builds every port over one store and one
 clock that the test moves with `advance(seconds)`. To run the suites on another store
 (the AWS adapters on moto), add a class with the same methods and an entry in
-ADAPTER_SETS: the suites do not change.
+ADAPTER_SETS: the suites do not change. A store that keeps its own time (moto's SQS
+visibility timeouts, DynamoDB TTL) must move it in `advance` (freezegun's `tick`, or a
+clock injected into the adapter), and `strict_leases = False` where a stale receipt
+may still act (SQS).
 """
 
 from __future__ import annotations
