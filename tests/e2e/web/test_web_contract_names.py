@@ -93,20 +93,20 @@ def test_back_after_sign_out_shows_no_signed_in_page(
 def test_delete_all_dead_letters_asks_first(web: WebServer, page: Page, tmp_path: Path) -> None:
     """ "Delete all" deleted every dead letter at one click; it now asks, and the page
     after it is a plain GET, so a reload sends nothing again."""
-    queue = web.services.queue
+    letters = web.services.dead_letters
     for n in range(2):
-        queue.bury([{"kind": "batch", "jobId": f"gone-{n}"}], "alice", f"reason {n}")
+        letters.add([{"kind": "batch", "jobId": f"gone-{n}"}], "alice", f"reason {n}")
     _sign_in(web, page)
     page.goto(web.url("/dead-letters"))
     page.once("dialog", lambda dialog: dialog.dismiss())
     page.get_by_role("button", name="Delete all").click()
     expect(page.locator("main")).to_contain_text("2 dead letters.")
-    assert queue.dlq_depth("alice") == 2
+    assert letters.depth("alice") == 2
     asked: list[str] = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.get_by_role("button", name="Delete all").click()
     expect(page.get_by_role("status")).to_have_text("2 deleted for good.")
     assert asked and "cannot be sent again" in asked[0]
     expect(page).to_have_url(web.url("/dead-letters?deleted=2"))
-    assert queue.dlq_depth("alice") == 0
+    assert letters.depth("alice") == 0
     screenshot(page, tmp_path, "dead-letters-deleted")
