@@ -1,5 +1,8 @@
 """Enrichment jobs (seed 001): contacts split into batches of 100, run through a provider.
 
+The contacts are written to part blobs (jobs/parts.py: SEND_GROUP batches, 5,000
+contacts, a part) before the batches are queued; a batch message points at its part and
+rows and carries no contact, so it stays small (SQS: 256 KB) however large the contacts.
 Each batch's results are written to the blob store, then entered in the batch ledger; a
 redelivered batch rewrites the same part and is not counted twice. When every batch is
 in, the parts are joined into the job's result file, enrichment columns beside the input.
@@ -17,6 +20,8 @@ from typing import Any
 from ..bootstrap import Services
 from ..providers import registry
 from ..providers.base import Provider
+from .parts import SEND_GROUP, PartCache, pointer, record_line, write_part
+from .parts import part_key as input_part_key
 from .status_store import iso
 
 ENRICH_BATCH = 100  # seed 001: lists of up to 100k contacts, in batches of 100
@@ -31,26 +36,41 @@ def start_enrichment(
     job_id = str(uuid.uuid4())
     status = services.status
     status.create(job_id, owner, "process", {"provider": provider})
-    batches = [
-        {
-            "kind": "enrich",
-            "jobId": job_id,
-            "batchNo": start,
-            "provider": provider,
-            "records": list(contacts[start : start + ENRICH_BATCH]),
-        }
-        for start in range(0, len(contacts), ENRICH_BATCH)
-    ]
+    total_batches = -(-len(contacts) // ENRICH_BATCH)
     status.update(
         job_id,
         status="processing",
         stage="batch_processing",
         start_time=iso(status.clock()),
-        total_batches=len(batches),
+        total_batches=total_batches,
         total_leads=len(contacts),
     )
-    for start in range(0, len(batches), 50):
-        services.queue.send_many(batches[start : start + 50], owner)
+    part_rows = SEND_GROUP * ENRICH_BATCH
+    for part_start in range(0, len(contacts), part_rows):
+        group = contacts[part_start : part_start + part_rows]
+        key = input_part_key(job_id, part_start)
+        write_part(
+            services.blobs,
+            key,
+            part_start,
+            [record_line(c, flat=False) for c in group],
+            {"plain": True},
+        )
+        last_row = part_start + len(group) - 1
+        services.queue.send_many(
+            [
+                pointer(
+                    "enrich",
+                    job_id,
+                    key,
+                    first,
+                    min(first + ENRICH_BATCH - 1, last_row),
+                    provider=provider,
+                )
+                for first in range(part_start, last_row + 1, ENRICH_BATCH)
+            ],
+            owner,
+        )
     return job_id
 
 
@@ -58,11 +78,14 @@ def part_key(job_id: str, batch_no: int) -> str:
     return f"results/{job_id}/parts/{batch_no:09d}.json"
 
 
-def run_enrichment_batch(services: Services, provider: Provider, body: Mapping[str, Any]) -> bool:
-    """Enrich one batch: its part in the blob store, then its entry in the ledger; False
-    when the ledger had it already (a redelivery)."""
+def run_enrichment_batch(
+    services: Services, provider: Provider, body: Mapping[str, Any], parts: PartCache
+) -> bool:
+    """Enrich one batch (the contacts its message points at, read through `parts`): its
+    results in the blob store, then its entry in the ledger; False when the ledger had
+    it already (a redelivery)."""
     job_id, first = body["jobId"], int(body["batchNo"])
-    records = body["records"]
+    records = [record for _, record in parts.batch(body)[1]]
     results = provider.enrich_batch(records)
     if len(results) != len(records):
         raise ValueError(f"provider {provider.name} gave {len(results)} results for {len(records)}")

@@ -8,12 +8,10 @@ message in hand; one killed leaves its lease to run out, and the message runs ag
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import logging
 import threading
-from pathlib import Path
 from typing import Any
 
 from ..bootstrap import Services
@@ -26,24 +24,21 @@ from ..pipelines.importing import (
     shape_batch,
     store_batches,
 )
-from ..pipelines.mapping import InvalidMapping, check_mapped_columns
 from ..pipelines.shaping import RecordShaper
-from ..pipelines.summary import BatchCounts, column_report
 from ..ports import DEAD_LETTERED, Message
 from ..providers import registry
 from ..providers.base import Provider
 from ..providers.cached import CachedProvider
 from ..providers.client import CircuitOpen
-from ..readers import UnreadableFile, job_read_options, open_records
-from ..readers.base import InvalidLine
 from .enrichment import run_enrichment_batch, write_enrichment_results
 from .metrics import BATCHES, JOB_SECONDS
+from .parts import PartCache
 from .redrive import REDRIVEN
 from .results import write_results
-from .status_store import DEAD_LETTERED_CODE, ENDED, Job, iso
+from .split import split_upload
+from .status_store import DEAD_LETTERED_CODE, Job, iso
 
 log = logging.getLogger("leadflow.worker")
-SEND_GROUP = 50  # batch messages queued per transaction while splitting
 CIRCUIT_WAIT = 30.0  # seconds a message waits when its provider's circuit is open
 _INVALID = "$invalid"  # how a line that is not JSON travels inside a batch message
 
@@ -54,6 +49,7 @@ class Worker:
         self.stop = stop or threading.Event()
         self._shapers: dict[tuple[tuple[str, str], ...], RecordShaper] = {}
         self._providers: dict[str, Provider] = {}
+        self._parts = PartCache(services.blobs)
 
     def run(self, idle_wait: float = 0.2) -> None:
         """Work until `stop` is set; the message in hand is always finished first."""
@@ -133,7 +129,9 @@ class Worker:
             job = self._runnable(body["jobId"])
             if job is None:
                 return
-            applied = run_enrichment_batch(self.services, self._provider(body["provider"]), body)
+            applied = run_enrichment_batch(
+                self.services, self._provider(body["provider"]), body, self._parts
+            )
             if job.status != "completed" or applied:
                 self._finish_if_done(job)
         elif (redrive := REDRIVEN.get(str(body.get("kind")))) is not None:
@@ -142,88 +140,17 @@ class Worker:
             raise ValueError(f"unknown message kind {body.get('kind')!r}")
 
     def split(self, job_id: str, message: Message | None = None) -> None:
-        """Read the uploaded file and queue it as batches of LEADFLOW_BATCH_SIZE rows.
-
-        A large file takes longer than a lease: the lease is renewed as batches go out.
-        If the split runs twice (a worker died), batches are queued twice, and the
-        batch ledger makes the second copy of each a no-op.
-        """
-        status = self.services.status
-        job = status.get_job(job_id)
-        if job is not None and job.status == "error" and status.reopen(job_id):
-            job = status.get_job(job_id)  # its split was dead-lettered and is redriven
-        if job is None or job.status in ENDED or job.blob_key is None:
-            return
-        path = self.services.blobs.local_path(job.blob_key)
-        if path is None:
-            raise FileNotFoundError(f"the uploaded file of job {job_id} is missing")
-        start = job.start_time or iso(status.clock())
-        if not status.update(
-            job_id, status="processing", stage="file_processing", start_time=start
-        ):
-            return  # cancelled meanwhile
-        try:
-            self._split_file(job, path, message)
-        except (UnreadableFile, InvalidMapping) as exc:  # no retry will fix it: say so now
-            error = {
-                "message": " ".join(str(exc).split()),  # one line, whatever the parser said
-                "code": "invalid_mapping" if isinstance(exc, InvalidMapping) else "unreadable_file",
-                "timestamp": iso(status.clock()),
-            }
-            status.update(job_id, status="error", error=error)
-
-    def _split_file(self, job: Job, path: Path, message: Message | None) -> None:
-        status = self.services.status
-        job_id = job.job_id
-        settings = self.services.settings
-        options = job_read_options(settings, job.options)
-        stream = open_records(path, settings.batch_size, options, job.file_name or path.name)
-        text_only = stream.text_only
-        pending: list[dict[str, Any]] = []
-        batches = rows = 0
-        mapping = job.options.get("mapping")
-        for batch in stream.batches():
-            if batches == 0 and mapping and stream.headers is not None:
-                check_mapped_columns(mapping, stream.headers)  # before any batch is queued
-            batches += 1
-            rows += len(batch)
-            pending.append(
-                {
-                    "kind": "batch",
-                    "jobId": job_id,
-                    "batchNo": batch[0][0],
-                    "format": stream.format,
-                    "textOnly": text_only,
-                    "headers": stream.headers,
-                    # spreadsheet cells are strings already: only other records need converting
-                    "records": [r if type(r) is dict else _portable(r) for _, r in batch]
-                    if text_only
-                    else [_portable(r) for _, r in batch],
-                }
-            )
-            if len(pending) >= SEND_GROUP:
-                self.services.queue.send_many(pending, job.owner)
-                pending = []
-                if message is not None:
-                    self.services.queue.change_visibility(
-                        message, self.services.settings.visibility_timeout
-                    )
-        if pending:
-            self.services.queue.send_many(pending, job.owner)
-        # a file without records completes at once, with a summary of zeros
-        empty = {"totals": json.dumps(_zero_counts())} if batches == 0 else {}
-        status.update(
+        """Queue the uploaded file as batches (jobs/split.py)."""
+        services = self.services
+        split_upload(
+            services.status,
+            services.blobs,
+            services.queue,
+            services.settings,
             job_id,
-            stage="batch_processing",
-            total_batches=batches,
-            total_leads=rows,
-            warnings=stream.warnings or None,
-            **empty,
-            columns=None
-            if stream.headers is None
-            else column_report(stream.headers, job.options.get("mapping")),
+            message,
+            self._finish_if_done,
         )
-        self._finish_if_done(job)
 
     def run_batch(self, body: dict[str, Any]) -> None:
         """Validate, normalize and upsert one batch, once, unless its job was cancelled."""
@@ -242,9 +169,9 @@ class Worker:
             if job is None:
                 continue
             jobs[job.job_id] = job
-            batch_job = self._batch_job(job, body)
+            part, batch = self._parts.batch(body)  # the records the message points at
+            batch_job = self._batch_job(job, part)
             first = int(body["batchNo"])
-            batch = [(first + i, _restored(r)) for i, r in enumerate(body["records"])]
             shaped = shape_batch(batch, batch_job, self._shaper(batch_job.options))
             writes.append(batch_write(batch_job, shaped, first))
         applied: set[str] = set()
@@ -255,7 +182,8 @@ class Worker:
             if job.status != "completed" or job.job_id in applied:
                 self._finish_if_done(job)
 
-    def _batch_job(self, job: Job, body: dict[str, Any]) -> BatchJob:
+    def _batch_job(self, job: Job, part: dict[str, Any]) -> BatchJob:
+        """How to run a batch of `job` whose part header (jobs/parts.py) is `part`."""
         options = job.options
         import_options = ImportOptions(
             owner=job.owner,
@@ -267,15 +195,15 @@ class Worker:
             source="upload",
             standardizer=self._provider("llm") if options.get("standardize") == "llm" else None,
         )
-        fmt = body.get("format")
-        headers = body.get("headers")
+        fmt = part.get("format")
+        headers = part.get("headers")
         return BatchJob(
             options=import_options,
             import_id=job.job_id,
             source_file=job.file_name,
             headers=tuple(headers) if headers else None,
             spreadsheet=fmt in ("csv", "xlsx"),
-            text_only=bool(body.get("textOnly", fmt == "csv")),
+            text_only=bool(part.get("textOnly", fmt == "csv")),
         )
 
     def _runnable(self, job_id: str) -> Job | None:
@@ -403,27 +331,5 @@ class Worker:
         )
 
 
-def _zero_counts() -> dict[str, int]:
-    return dataclasses.asdict(BatchCounts())
-
-
 def _epoch(stamp: str) -> float:
     return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
-
-
-def _portable(record: Any) -> Any:
-    """A record as JSON can carry it (spreadsheet dates become ISO text)."""
-    if isinstance(record, InvalidLine):
-        return {_INVALID: {"text": record.text, "error": record.error}}
-    if isinstance(record, dict):
-        return {
-            k: v if isinstance(v, str | int | float | bool | None) else str(v)
-            for k, v in record.items()
-        }
-    return record
-
-
-def _restored(record: Any) -> Any:
-    if isinstance(record, dict) and set(record) == {_INVALID}:
-        return InvalidLine(record[_INVALID]["text"], record[_INVALID]["error"])
-    return record
