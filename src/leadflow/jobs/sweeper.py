@@ -1,8 +1,10 @@
 """The TTL sweeper: a day after a job ends, everything it kept goes, its status last.
 
 What an undo needs (the job's status document, its leads' audit trail) stays until the
-job's TTL; after it the job is forgotten: its uploaded file, result files and enrichment
-parts in the blob store, its batch-ledger entries and skip-ledger rows. The leads and
+job's TTL; after it the job is forgotten: its uploaded file, result files, enrichment
+result parts and the part blobs its queued batches pointed at (`jobs/<id>/`, kept until
+then so that a batch redriven from the DLQ still finds its records), its batch-ledger
+entries and skip-ledger rows. The leads and
 their audit trail stay: they belong to the leads, not to the job. The status document is
 deleted last, so a sweep that stops half-way finds the job again next time.
 """
@@ -13,6 +15,7 @@ import logging
 
 from ..bootstrap import Services
 from .enrichment import ENRICH_BATCH, part_key
+from .parts import job_prefix
 from .status_store import Job
 
 log = logging.getLogger("leadflow.sweeper")
@@ -29,12 +32,19 @@ def job_blob_keys(job: Job) -> list[str]:
     return keys
 
 
+def job_blob_prefixes(job: Job) -> list[str]:
+    """The blob folders that belong to the job alone (deleted whole)."""
+    return [job_prefix(job.job_id), f"results/{job.job_id}/"]
+
+
 def sweep_expired(services: Services, limit: int = 100) -> int:
     """Forget up to `limit` jobs whose TTL has passed, with all they kept; how many."""
     swept = 0
     for job in services.status.expired(limit):
         for key in job_blob_keys(job):
             services.blobs.delete(key)
+        for prefix in job_blob_prefixes(job):
+            services.blobs.delete_prefix(prefix)
         services.leads.forget_job(job.job_id)
         if services.status.forget(job.job_id):
             swept += 1
