@@ -20,7 +20,7 @@ from typing import Any
 from ..bootstrap import Services
 from ..providers import registry
 from ..providers.base import Provider
-from .parts import SEND_GROUP, PartCache, pointer, record_line, write_part
+from .parts import SEND_GROUP, PartCache, batch_line, pointer, write_part
 from .parts import part_key as input_part_key
 from .status_store import iso
 
@@ -47,29 +47,16 @@ def start_enrichment(
     )
     part_rows = SEND_GROUP * ENRICH_BATCH
     for part_start in range(0, len(contacts), part_rows):
-        group = contacts[part_start : part_start + part_rows]
+        last_row = min(part_start + part_rows, len(contacts)) - 1
+        batches = [
+            (first, min(first + ENRICH_BATCH, last_row + 1) - 1)
+            for first in range(part_start, last_row + 1, ENRICH_BATCH)
+        ]
         key = input_part_key(job_id, part_start)
-        write_part(
-            services.blobs,
-            key,
-            part_start,
-            [record_line(c, flat=False) for c in group],
-            {"plain": True},
-        )
-        last_row = part_start + len(group) - 1
+        lines = [batch_line(contacts[a : b + 1], plain=True) for a, b in batches]
+        write_part(services.blobs, key, batches, lines, {"plain": True})
         services.queue.send_many(
-            [
-                pointer(
-                    "enrich",
-                    job_id,
-                    key,
-                    first,
-                    min(first + ENRICH_BATCH - 1, last_row),
-                    provider=provider,
-                )
-                for first in range(part_start, last_row + 1, ENRICH_BATCH)
-            ],
-            owner,
+            [pointer("enrich", job_id, key, a, b, provider=provider) for a, b in batches], owner
         )
     return job_id
 

@@ -12,12 +12,15 @@ sent together), so it reads each part once and keeps the last few it read (PartC
 part is closed early once it holds PART_MAX_BYTES, so a wide file's parts stay a few
 megabytes; a message names the rows it covers, so a worker never parses the other rows.
 
-Format: JSON lines. The first line is the part's header, `{"rows": [first, last], ...}`
-plus what every batch of the part shares (for uploads: "format", "textOnly" and the
-file's "headers", kept here once rather than in each message); then one line per record,
-rows first..last in order (row numbers are the reader's record indexes, contiguous). A
-line that is not a record (an InvalidLine) travels as `{"$invalid": {"text", "error"}}`
-(not in a "plain" part, whose lines are JSON values exactly as given: contacts).
+Format: JSON lines. The first line is the part's header, `{"rows": [first, last],
+"batches": [the first row of each batch line], ...}` plus what every batch of the part
+shares (for uploads: "format", "textOnly" and the file's "headers", kept here once rather
+than in each message); then one line per batch, a JSON array of its records in row order
+(row numbers are the reader's record indexes, contiguous). One line per batch, not per
+record: the split serializes and a worker parses exactly one JSON document per batch, as
+when the records travelled in the messages. A record that is not one (an InvalidLine)
+travels as `{"$invalid": {"text", "error"}}` (not in a "plain" part, whose records are
+JSON values exactly as given: contacts).
 
 Parts live under `jobs/<jobId>/parts/` and stay until the sweeper forgets the job (after
 its TTL): a batch redriven from the DLQ after its job completed still finds its records.
@@ -47,21 +50,30 @@ def part_key(job_id: str, first_row: int) -> str:
     return f"{job_prefix(job_id)}parts/{first_row:09d}.jsonl"
 
 
-def record_line(record: Any, flat: bool = True) -> bytes:
-    """One record as a part line, an InvalidLine kept as such. `flat`: a dict's values
-    that are not JSON scalars become text, as the batch pipeline reads them."""
+def _portable(record: Any) -> Any:
+    """A record as JSON can carry it: an InvalidLine as a marker, a dict's values that are
+    not JSON scalars as text (as the batch pipeline reads them)."""
     if isinstance(record, InvalidLine):
-        record = {_INVALID: {"text": record.text, "error": record.error}}
-    elif (
-        flat
-        and isinstance(record, dict)
-        and not all(isinstance(v, str | int | float | bool | None) for v in record.values())
-    ):
-        record = {
+        return {_INVALID: {"text": record.text, "error": record.error}}
+    if isinstance(record, dict):
+        return {
             k: v if isinstance(v, str | int | float | bool | None) else str(v)
             for k, v in record.items()
         }
-    return json.dumps(record).encode() + b"\n"
+    return record
+
+
+def batch_line(records: Sequence[Any], text_only: bool = False, plain: bool = False) -> bytes:
+    """One batch's records as a part line. `text_only`: the records are dicts of strings
+    already (CSV, XLSX) and only InvalidLines need converting; `plain`: JSON values kept
+    exactly as given."""
+    if plain:
+        return json.dumps(records).encode() + b"\n"
+    if text_only:
+        portable = [r if type(r) is dict else _portable(r) for r in records]
+    else:
+        portable = [_portable(r) for r in records]
+    return json.dumps(portable).encode() + b"\n"
 
 
 def _restored(record: Any) -> Any:
@@ -71,11 +83,15 @@ def _restored(record: Any) -> Any:
 
 
 def write_part(
-    blobs: BlobStore, key: str, first: int, lines: Sequence[bytes], meta: Mapping[str, Any]
+    blobs: BlobStore,
+    key: str,
+    batches: Sequence[tuple[int, int]],
+    lines: Sequence[bytes],
+    meta: Mapping[str, Any],
 ) -> None:
-    """Store a part: its header (rows first..first+len(lines)-1, plus `meta`), then the
-    record lines made by `record_line`."""
-    header = {"rows": [first, first + len(lines) - 1], **meta}
+    """Store a part: its header (the rows of `batches`, each (first, last), plus `meta`),
+    then one line per batch made by `batch_line`."""
+    header = {"rows": [batches[0][0], batches[-1][1]], "batches": [a for a, _ in batches], **meta}
     blobs.put_stream(key, [json.dumps(header).encode() + b"\n", b"".join(lines)])
 
 
@@ -127,10 +143,12 @@ class PartCache:
         """(the part's header, [(row, record) ...]) for the message's rows."""
         first, last = (int(n) for n in body["rows"])
         meta, lines = self._part(str(body["blobKey"]))
-        start = first - int(meta["rows"][0])
-        if start < 0 or last > int(meta["rows"][1]) or last < first:
-            raise MissingPart(f"rows {first}-{last} are not in {body['blobKey']}")
-        picked = [json.loads(line) for line in lines[start : start + last - first + 1]]
-        if meta.get("plain"):  # written with flat=False: values exactly as given
-            return meta, list(enumerate(picked, start=first))
-        return meta, [(first + i, _restored(record)) for i, record in enumerate(picked)]
+        try:
+            records = json.loads(lines[meta["batches"].index(first)])
+        except ValueError:  # no batch line starts at `first`
+            records = None
+        if not isinstance(records, list) or len(records) != last - first + 1:
+            raise MissingPart(f"rows {first}-{last} are not a batch of {body['blobKey']}")
+        if meta.get("plain"):
+            return meta, list(enumerate(records, start=first))
+        return meta, [(first + i, _restored(record)) for i, record in enumerate(records)]

@@ -24,7 +24,7 @@ from ..pipelines.summary import BatchCounts, column_report
 from ..ports import BlobStore, Message, Queue
 from ..readers import RecordStream, UnreadableFile, job_read_options, open_records
 from ..settings import Settings
-from .parts import PART_MAX_BYTES, SEND_GROUP, part_key, pointer, record_line, write_part
+from .parts import PART_MAX_BYTES, SEND_GROUP, batch_line, part_key, pointer, write_part
 from .status_store import ENDED, Job, SqliteStatusStore, iso
 
 
@@ -99,11 +99,10 @@ class _Group:
         self.size = 0
         self.batches: list[tuple[int, int]] = []  # (first row, last row)
 
-    def add(self, batch: list[tuple[int, Any]]) -> None:
-        for _, record in batch:
-            line = record_line(record)
-            self.lines.append(line)
-            self.size += len(line)
+    def add(self, batch: list[tuple[int, Any]], text_only: bool) -> None:
+        line = batch_line([record for _, record in batch], text_only)
+        self.lines.append(line)
+        self.size += len(line)
         self.batches.append((batch[0][0], batch[-1][0]))
 
     def full(self) -> bool:
@@ -128,7 +127,7 @@ def _queue_batches(
         first = group.batches[0][0]
         key = part_key(job.job_id, first)
         meta = {"format": records.format, "textOnly": records.text_only, "headers": records.headers}
-        write_part(blobs, key, first, group.lines, meta)
+        write_part(blobs, key, group.batches, group.lines, meta)
         queue.send_many(
             [pointer("batch", job.job_id, key, a, b) for a, b in group.batches], job.owner
         )
@@ -140,7 +139,7 @@ def _queue_batches(
             check_mapped_columns(mapping, records.headers)  # before any batch is queued
         checked = True
         batches += 1
-        group.add(batch)
+        group.add(batch, records.text_only)
         if group.full():
             send(group)
             group = _Group()
