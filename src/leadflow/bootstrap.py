@@ -128,7 +128,7 @@ def _local(settings: Settings, bulk: bool) -> Services:
         jobs=SqliteJobStore(db),
         queue=SqliteQueue(db, QUEUE_NAME, settings.max_receive_count),
         dead_letters=SqliteDeadLetters(db, QUEUE_NAME),
-        blobs=FsBlobStore(settings.data_dir / "blobs"),
+        blobs=FsBlobStore(settings.data_dir / "blobs", secret),
         provider_cache=SqliteProviderCache(db),
         orders=SqliteOrderStore(db),
         outbox=SqliteOutbox(db),

@@ -380,6 +380,16 @@ class BlobStore(Protocol):
 
     def delete(self, key: str) -> bool: ...
 
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every blob under `prefix`, a folder ending in '/' (a job's
+        "jobs/<id>/"); how many were deleted."""
+        ...
+
+    def link(self, key: str, expires_in: int, download_name: str | None = None) -> str | None:
+        """A signed (local) or presigned (S3) GET link; None when the store has none and
+        the API streams the blob itself."""
+        ...
+
     def local_path(self, key: str) -> Path | None:
         """Where the blob lies on this machine's disk, if it does (lets the API send it
         with sendfile); None for remote stores."""

@@ -116,3 +116,33 @@ def test_tampered_expired_and_missing_links(api: LiveApi) -> None:
         assert client.get("/v1/blobs/results/job-9/result.csv").status_code == 422
         bad = client.get("/v1/blobs/results/job-9/result.csv?expires=99999999999999999999&sig=a")
         assert bad.status_code == 422
+
+
+def test_delete_prefix_removes_a_folder_of_blobs_and_nothing_else(tmp_path: Path) -> None:
+    store = FsBlobStore(tmp_path / "blobs")
+    for key in ("jobs/j1/parts/000000000.jsonl", "jobs/j1/parts/000005000.jsonl", "jobs/j1/x"):
+        store.put_stream(key, [b"x"])
+    store.put_stream("jobs/j10/parts/000000000.jsonl", [b"kept"])
+    assert store.delete_prefix("jobs/j1/") == 3
+    assert store.size("jobs/j1/x") is None
+    assert store.size("jobs/j10/parts/000000000.jsonl") == 4  # a name that merely starts alike
+    assert store.delete_prefix("jobs/j1/") == 0
+    for bad in ("", "jobs/j1", "../", "jobs/../"):
+        with pytest.raises(BadBlobKey):
+            store.delete_prefix(bad)
+
+
+def test_the_local_store_links_through_the_signed_route(api: LiveApi) -> None:
+    store = FsBlobStore(api.services.settings.data_dir / "blobs")
+    assert store.link("results/job-9/result.csv", 300) is None  # no secret: no link
+    api.services.blobs.put_stream("results/job-9/result.csv", [b"a,b\n"])
+    link = api.services.blobs.link("results/job-9/result.csv", 300, "leads (final).csv")
+    assert link is not None and link.startswith("/v1/blobs/results/job-9/result.csv?")
+    with api.client() as client:
+        response = client.get(link)
+        assert response.status_code == 200 and response.content == b"a,b\n"
+        assert 'filename="leads_final_.csv"' in response.headers["content-disposition"]
+        renamed = link.replace("name=leads", "name=other")  # the name is signed too
+        assert_envelope(client.get(renamed), 403, "forbidden")
+    with pytest.raises(BadBlobKey):
+        api.services.blobs.link("../secret.key", 300)

@@ -17,7 +17,7 @@ import pytest
 from api_server import LiveApi, assert_envelope, live_api
 
 from leadflow.bootstrap import worker_ports
-from leadflow.jobs.sweeper import job_blob_keys, sweep_expired
+from leadflow.jobs.sweeper import job_blob_keys, job_blob_prefixes, sweep_expired
 from leadflow.jobs.uploads import safe_file_name
 from leadflow.jobs.worker import Worker
 from leadflow.ports import LeadQuery
@@ -319,12 +319,17 @@ def test_the_sweeper_forgets_an_expired_jobs_ledger_skips_and_blobs(api: LiveApi
     jobs = [services.jobs.get(i) for i in (job_id, enrich.json()["jobId"])]
     keys = [key for job in jobs if job is not None for key in job_blob_keys(job)]
     assert keys and all(services.blobs.size(key) is not None for key in keys)
+    root = services.settings.data_dir / "blobs"
+    folders = [root / p for job in jobs if job for p in job_blob_prefixes(job)]
+    for job in jobs:  # the parts its queued batches pointed at (upload and enrichment)
+        assert job is not None and any((root / f"jobs/{job.job_id}").rglob("*.jsonl"))
     with services.leads.unit_of_work() as uow:
         assert uow.find_skips("alice", job_id, ["ann@lee.io"]) == {"ann@lee.io": 4}
     sweep = partial(sweep_expired, services.jobs, services.blobs, services.leads)
     assert sweep(time.time()) == 0  # not yet
     assert sweep(ttl + 1.0) == 2  # a day later
     assert all(services.blobs.size(key) is None for key in keys)
+    assert not any(folder.exists() for folder in folders)
     assert services.leads.batch_totals(job_id) == (0, {})
     with services.leads.unit_of_work() as uow:
         assert uow.find_skips("alice", job_id, ["ann@lee.io"]) == {}

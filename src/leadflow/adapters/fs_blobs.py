@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
 from ..ports import BadBlobKey, BlobTooLarge
+from ..signed_urls import sign_blob_url
 
 _PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
 
@@ -27,8 +29,10 @@ def check_key(key: str) -> list[str]:
 
 
 class FsBlobStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, secret: str | None = None) -> None:
+        """Blobs under `root`; `secret` signs download links (none without it)."""
         self.root = root
+        self.secret = secret
 
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*check_key(key))
@@ -72,3 +76,23 @@ class FsBlobStore:
     def local_path(self, key: str) -> Path | None:
         path = self._path(key)
         return path if path.is_file() else None
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every blob whose key starts with `prefix` (a folder: "jobs/<id>/"); how
+        many. A prefix that is not a whole key part is refused (BadBlobKey)."""
+        if not prefix.endswith("/"):
+            raise BadBlobKey(f"a prefix names a folder and ends with '/': {prefix!r}")
+        folder = self._path(prefix[:-1])
+        if not folder.is_dir():
+            return 0
+        count = sum(1 for path in folder.rglob("*") if path.is_file())
+        shutil.rmtree(folder, ignore_errors=True)
+        return count
+
+    def link(self, key: str, expires_in: int, download_name: str | None = None) -> str | None:
+        """A signed local download path (GET /v1/blobs/{key}, to put after the API's base
+        URL) valid for `expires_in` seconds; None without a secret to sign it with."""
+        check_key(key)
+        if self.secret is None:
+            return None
+        return sign_blob_url(self.secret, key, expires_in, name=download_name)

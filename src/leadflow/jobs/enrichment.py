@@ -1,5 +1,8 @@
 """Enrichment jobs (seed 001): contacts split into batches of 100, run through a provider.
 
+The contacts are written to part blobs (jobs/parts.py: SEND_GROUP batches, 5,000
+contacts, a part) before the batches are queued; a batch message points at its part and
+rows and carries no contact, so it stays small (SQS: 256 KB) however large the contacts.
 Each batch's results are written to the blob store, then entered in the batch ledger; a
 redelivered batch rewrites the same part and is not counted twice. When every batch is
 in, the parts are joined into the job's result file, enrichment columns beside the input.
@@ -18,6 +21,8 @@ from ..ports import BlobStore, JobStore, LeadStore, Queue
 from ..providers import registry
 from ..providers.base import Provider
 from ..settings import Settings
+from .parts import SEND_GROUP, PartCache, batch_line, pointer, write_part
+from .parts import part_key as input_part_key
 from .status import iso, new_job
 
 ENRICH_BATCH = 100  # seed 001: lists of up to 100k contacts, in batches of 100
@@ -28,6 +33,7 @@ def start_enrichment(
     settings: Settings,
     jobs: JobStore,
     queue: Queue,
+    blobs: BlobStore,
     owner: str,
     contacts: Sequence[Mapping[str, Any]],
     provider: str,
@@ -38,26 +44,28 @@ def start_enrichment(
     registry.create(provider, settings)  # fail now, not in a worker
     job_id = str(uuid.uuid4())
     jobs.create(new_job(job_id, owner, "process", {"provider": provider}, now))
-    batches = [
-        {
-            "kind": "enrich",
-            "jobId": job_id,
-            "batchNo": start,
-            "provider": provider,
-            "records": list(contacts[start : start + ENRICH_BATCH]),
-        }
-        for start in range(0, len(contacts), ENRICH_BATCH)
-    ]
+    total_batches = -(-len(contacts) // ENRICH_BATCH)
     jobs.update(
         job_id,
         status="processing",
         stage="batch_processing",
         start_time=iso(now),
-        total_batches=len(batches),
+        total_batches=total_batches,
         total_leads=len(contacts),
     )
-    for start in range(0, len(batches), 50):
-        queue.send_many(batches[start : start + 50], owner)
+    part_rows = SEND_GROUP * ENRICH_BATCH
+    for part_start in range(0, len(contacts), part_rows):
+        last_row = min(part_start + part_rows, len(contacts)) - 1
+        batches = [
+            (first, min(first + ENRICH_BATCH, last_row + 1) - 1)
+            for first in range(part_start, last_row + 1, ENRICH_BATCH)
+        ]
+        key = input_part_key(job_id, part_start)
+        lines = [batch_line(contacts[a : b + 1], plain=True) for a, b in batches]
+        write_part(blobs, key, batches, lines, {"plain": True})
+        queue.send_many(
+            [pointer("enrich", job_id, key, a, b, provider=provider) for a, b in batches], owner
+        )
     return job_id
 
 
@@ -66,12 +74,17 @@ def part_key(job_id: str, batch_no: int) -> str:
 
 
 def run_enrichment_batch(
-    blobs: BlobStore, leads: LeadStore, provider: Provider, body: Mapping[str, Any]
+    blobs: BlobStore,
+    leads: LeadStore,
+    provider: Provider,
+    body: Mapping[str, Any],
+    parts: PartCache,
 ) -> bool:
-    """Enrich one batch: its part in the blob store, then its entry in the ledger; False
-    when the ledger had it already (a redelivery)."""
+    """Enrich one batch (the contacts its message points at, read through `parts`): its
+    results in the blob store, then its entry in the ledger; False when the ledger had
+    it already (a redelivery)."""
     job_id, first = body["jobId"], int(body["batchNo"])
-    records = body["records"]
+    records = [record for _, record in parts.batch(body)[1]]
     results = provider.enrich_batch(records)
     if len(results) != len(records):
         raise ValueError(f"provider {provider.name} gave {len(results)} results for {len(records)}")

@@ -1,8 +1,10 @@
 """The TTL sweeper: a day after a job ends, everything it kept goes, its status last.
 
 What an undo needs (the job's status document, its leads' audit trail) stays until the
-job's TTL; after it the job is forgotten: its uploaded file, result files and enrichment
-parts in the blob store, its batch-ledger entries and skip-ledger rows. The leads and
+job's TTL; after it the job is forgotten: its uploaded file, result files, enrichment
+result parts and the part blobs its queued batches pointed at (`jobs/<id>/`, kept until
+then so that a batch redriven from the DLQ still finds its records), its batch-ledger
+entries and skip-ledger rows. The leads and
 their audit trail stay: they belong to the leads, not to the job. The status document is
 deleted last, so a sweep that stops half-way finds the job again next time.
 """
@@ -13,6 +15,7 @@ import logging
 
 from ..ports import BlobStore, Job, JobStore, LeadStore
 from .enrichment import ENRICH_BATCH, part_key
+from .parts import job_prefix
 
 log = logging.getLogger("leadflow.sweeper")
 
@@ -28,6 +31,11 @@ def job_blob_keys(job: Job) -> list[str]:
     return keys
 
 
+def job_blob_prefixes(job: Job) -> list[str]:
+    """The blob folders that belong to the job alone (deleted whole)."""
+    return [job_prefix(job.job_id), f"results/{job.job_id}/"]
+
+
 def sweep_expired(
     jobs: JobStore, blobs: BlobStore, leads: LeadStore, now: float, limit: int = 100
 ) -> int:
@@ -37,6 +45,8 @@ def sweep_expired(
     for job in jobs.expired(now, limit):
         for key in job_blob_keys(job):
             blobs.delete(key)
+        for prefix in job_blob_prefixes(job):
+            blobs.delete_prefix(prefix)
         leads.forget_job(job.job_id)
         if jobs.forget(job.job_id):
             swept += 1

@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ..domain.merge import ImportMode, MergePolicy
@@ -26,9 +25,7 @@ from ..pipelines.importing import (
     shape_batch,
     store_batches,
 )
-from ..pipelines.mapping import InvalidMapping, check_mapped_columns
 from ..pipelines.shaping import RecordShaper
-from ..pipelines.summary import column_report
 from ..ports import (
     DEAD_LETTERED,
     BlobStore,
@@ -43,19 +40,17 @@ from ..providers import registry
 from ..providers.base import Provider
 from ..providers.cached import CachedProvider
 from ..providers.client import CircuitOpen
-from ..readers import UnreadableFile, job_read_options, open_records
-from ..readers.base import InvalidLine
 from ..settings import Settings
 from .enrichment import run_enrichment_batch, write_enrichment_results
 from .metrics import BATCHES, JOB_SECONDS
+from .parts import PartCache
 from .redrive import REDRIVEN, RedrivePorts
 from .results import write_results
-from .status import DEAD_LETTERED_CODE, ENDED, Job, JobTotals, all_batches_done, iso
+from .split import split_upload
+from .status import DEAD_LETTERED_CODE, Job, JobTotals, all_batches_done, iso
 
 log = logging.getLogger("leadflow.worker")
-SEND_GROUP = 50  # batch messages queued per transaction while splitting
 CIRCUIT_WAIT = 30.0  # seconds a message waits when its provider's circuit is open
-_INVALID = "$invalid"  # how a line that is not JSON travels inside a batch message
 
 
 @dataclass(frozen=True)
@@ -80,6 +75,7 @@ class Worker:
         self.stop = stop or threading.Event()
         self._shapers: dict[tuple[tuple[str, str], ...], RecordShaper] = {}
         self._providers: dict[str, Provider] = {}
+        self._parts = PartCache(ports.blobs)
 
     def run(self, idle_wait: float = 0.2) -> None:
         """Work until `stop` is set; the message in hand is always finished first."""
@@ -160,7 +156,11 @@ class Worker:
             if job is None:
                 return
             applied = run_enrichment_batch(
-                self.ports.blobs, self.ports.leads, self._provider(body["provider"]), body
+                self.ports.blobs,
+                self.ports.leads,
+                self._provider(body["provider"]),
+                body,
+                self._parts,
             )
             if job.status != "completed" or applied:
                 self._finish_if_done(job)
@@ -170,84 +170,18 @@ class Worker:
             raise ValueError(f"unknown message kind {body.get('kind')!r}")
 
     def split(self, job_id: str, message: Message | None = None) -> None:
-        """Read the uploaded file and queue it as batches of LEADFLOW_BATCH_SIZE rows.
-
-        A large file takes longer than a lease: the lease is renewed as batches go out.
-        If the split runs twice (a worker died), batches are queued twice, and the
-        batch ledger makes the second copy of each a no-op.
-        """
-        jobs = self.ports.jobs
-        job = jobs.get(job_id)
-        if job is not None and job.status == "error" and jobs.reopen(job_id):
-            job = jobs.get(job_id)  # its split was dead-lettered and is redriven
-        if job is None or job.status in ENDED or job.blob_key is None:
-            return
-        path = self.ports.blobs.local_path(job.blob_key)
-        if path is None:
-            raise FileNotFoundError(f"the uploaded file of job {job_id} is missing")
-        start = job.start_time or iso(self.ports.clock())
-        if not jobs.update(job_id, status="processing", stage="file_processing", start_time=start):
-            return  # cancelled meanwhile
-        try:
-            self._split_file(job, path, message)
-        except (UnreadableFile, InvalidMapping) as exc:  # no retry will fix it: say so now
-            error = {
-                "message": " ".join(str(exc).split()),  # one line, whatever the parser said
-                "code": "invalid_mapping" if isinstance(exc, InvalidMapping) else "unreadable_file",
-                "timestamp": iso(self.ports.clock()),
-            }
-            jobs.update(job_id, status="error", error=error)
-
-    def _split_file(self, job: Job, path: Path, message: Message | None) -> None:
-        jobs = self.ports.jobs
-        job_id = job.job_id
-        settings = self.ports.settings
-        options = job_read_options(settings, job.options)
-        stream = open_records(path, settings.batch_size, options, job.file_name or path.name)
-        text_only = stream.text_only
-        pending: list[dict[str, Any]] = []
-        batches = rows = 0
-        mapping = job.options.get("mapping")
-        for batch in stream.batches():
-            if batches == 0 and mapping and stream.headers is not None:
-                check_mapped_columns(mapping, stream.headers)  # before any batch is queued
-            batches += 1
-            rows += len(batch)
-            pending.append(
-                {
-                    "kind": "batch",
-                    "jobId": job_id,
-                    "batchNo": batch[0][0],
-                    "format": stream.format,
-                    "textOnly": text_only,
-                    "headers": stream.headers,
-                    # spreadsheet cells are strings already: only other records need converting
-                    "records": [r if type(r) is dict else _portable(r) for _, r in batch]
-                    if text_only
-                    else [_portable(r) for _, r in batch],
-                }
-            )
-            if len(pending) >= SEND_GROUP:
-                self.ports.queue.send_many(pending, job.owner)
-                pending = []
-                if message is not None:
-                    self.ports.queue.change_visibility(
-                        message, self.ports.settings.visibility_timeout
-                    )
-        if pending:
-            self.ports.queue.send_many(pending, job.owner)
-        # a file without records completes at once (its summary: zeros, jobs/status.py)
-        jobs.update(
+        """Queue the uploaded file as batches (jobs/split.py)."""
+        ports = self.ports
+        split_upload(
+            ports.jobs,
+            ports.blobs,
+            ports.queue,
+            ports.settings,
             job_id,
-            stage="batch_processing",
-            total_batches=batches,
-            total_leads=rows,
-            warnings=stream.warnings or None,
-            columns=None
-            if stream.headers is None
-            else column_report(stream.headers, job.options.get("mapping")),
+            message,
+            self._finish_if_done,
+            ports.clock,
         )
-        self._finish_if_done(job)
 
     def run_batch(self, body: dict[str, Any]) -> None:
         """Validate, normalize and upsert one batch, once, unless its job was cancelled."""
@@ -266,9 +200,9 @@ class Worker:
             if job is None:
                 continue
             jobs[job.job_id] = job
-            batch_job = self._batch_job(job, body)
+            part, batch = self._parts.batch(body)  # the records the message points at
+            batch_job = self._batch_job(job, part)
             first = int(body["batchNo"])
-            batch = [(first + i, _restored(r)) for i, r in enumerate(body["records"])]
             shaped = shape_batch(batch, batch_job, self._shaper(batch_job.options))
             writes.append(batch_write(batch_job, shaped, first))
         applied: set[str] = set()
@@ -279,7 +213,8 @@ class Worker:
             if job.status != "completed" or job.job_id in applied:
                 self._finish_if_done(job)
 
-    def _batch_job(self, job: Job, body: dict[str, Any]) -> BatchJob:
+    def _batch_job(self, job: Job, part: dict[str, Any]) -> BatchJob:
+        """How to run a batch of `job` whose part header (jobs/parts.py) is `part`."""
         options = job.options
         import_options = ImportOptions(
             owner=job.owner,
@@ -291,15 +226,15 @@ class Worker:
             source="upload",
             standardizer=self._provider("llm") if options.get("standardize") == "llm" else None,
         )
-        fmt = body.get("format")
-        headers = body.get("headers")
+        fmt = part.get("format")
+        headers = part.get("headers")
         return BatchJob(
             options=import_options,
             import_id=job.job_id,
             source_file=job.file_name,
             headers=tuple(headers) if headers else None,
             spreadsheet=fmt in ("csv", "xlsx"),
-            text_only=bool(body.get("textOnly", fmt == "csv")),
+            text_only=bool(part.get("textOnly", fmt == "csv")),
         )
 
     def _runnable(self, job_id: str) -> Job | None:
@@ -432,21 +367,3 @@ class Worker:
 
 def _epoch(stamp: str) -> float:
     return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
-
-
-def _portable(record: Any) -> Any:
-    """A record as JSON can carry it (spreadsheet dates become ISO text)."""
-    if isinstance(record, InvalidLine):
-        return {_INVALID: {"text": record.text, "error": record.error}}
-    if isinstance(record, dict):
-        return {
-            k: v if isinstance(v, str | int | float | bool | None) else str(v)
-            for k, v in record.items()
-        }
-    return record
-
-
-def _restored(record: Any) -> Any:
-    if isinstance(record, dict) and set(record) == {_INVALID}:
-        return InvalidLine(record[_INVALID]["text"], record[_INVALID]["error"])
-    return record

@@ -9,7 +9,7 @@ readable file of records raises UnreadableFile.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..domain.limits import InputLimits
 from .base import InvalidLine, ReadOptions, RecordStream, UnreadableFile
@@ -17,6 +17,7 @@ from .csv_reader import CsvRecords
 from .encoding import signature_reason
 from .json_reader import JsonRecords
 from .sniff import FileFormat, sniff_format
+from .source import ByteSource
 from .xlsx_reader import XlsxRecords
 
 if TYPE_CHECKING:
@@ -67,25 +68,32 @@ def job_read_options(settings: Settings, options: dict[str, Any]) -> ReadOptions
 
 
 def open_records(
-    path: Path,
+    source: Path | IO[bytes],
     batch_rows: int = 5000,
     options: ReadOptions | None = None,
     name: str | None = None,
 ) -> RecordStream:
     """The right reader for the file's content (its name is only a hint).
 
-    `name` is how messages call the file (an upload's original name); UnreadableFile
-    when the file is not text, a JSON document or an XLSX workbook.
+    `source` is a readable binary stream (the blob store's `open(key)`; it need not be
+    seekable, see readers/source.py) or a local path (opened as a stream, pass by pass).
+    The caller keeps a stream it passes and closes it after the records are read;
+    `close()` the returned reader to drop a spooled copy at once. `name` is how messages
+    call the file (an upload's original name; a path's own name by default);
+    UnreadableFile when the file is not text, a JSON document or an XLSX workbook.
     """
-    name = name or path.name
-    with path.open("rb") as probe:
-        head = probe.read(8192)
-    fmt = sniff_format(head, name)
-    if fmt is FileFormat.XLSX:
-        return XlsxRecords(path, batch_rows, options, name)
-    what = signature_reason(head)
-    if what is not None:
-        raise UnreadableFile(f"{name} is {what}, not a CSV, XLSX, JSON or NDJSON file")
-    if fmt in (FileFormat.JSON, FileFormat.NDJSON):
-        return JsonRecords(path, batch_rows, fmt, options, name)
-    return CsvRecords(path, batch_rows, options, name)
+    data = ByteSource(source, name)
+    try:
+        head = data.head(8192)
+        fmt = sniff_format(head, data.name)
+        if fmt is FileFormat.XLSX:
+            return XlsxRecords(data, batch_rows, options)
+        what = signature_reason(head)
+        if what is not None:
+            raise UnreadableFile(f"{data.name} is {what}, not a CSV, XLSX, JSON or NDJSON file")
+        if fmt in (FileFormat.JSON, FileFormat.NDJSON):
+            return JsonRecords(data, batch_rows, fmt, options)
+        return CsvRecords(data, batch_rows, options)
+    except BaseException:
+        data.close()
+        raise

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..domain.limits import InputLimits
+from .source import ByteSource
 
 Batch = list[tuple[int, Any]]
 
@@ -49,6 +50,7 @@ class RecordStream:
     format: str = ""
     encoding: str | None = None
     text_only: bool = False  # every record is a dict of strings keyed by `headers`
+    source: ByteSource  # the file's bytes (set by each reader)
 
     def __init__(self, batch_rows: int, name: str = "the file") -> None:
         self.batch_rows = batch_rows
@@ -56,6 +58,18 @@ class RecordStream:
         self.warnings: list[str] = []
         self.headers: list[str] | None = None
         self.rows_read = 0  # records handed out so far
+
+    def close(self) -> None:
+        """Drop what the reader holds (a spooled copy of a stream); idempotent."""
+        source = getattr(self, "source", None)  # a stream made without a file has none
+        if source is not None:
+            source.close()
+
+    def __enter__(self) -> RecordStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def estimated_rows(self) -> int | None:
         """Records in the whole file, extrapolated from what has been read so far."""

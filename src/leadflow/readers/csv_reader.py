@@ -9,13 +9,13 @@ import io
 import re
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..domain.limits import columns_over, line_too_long, preview, row_limit_reason
 from .base import InvalidLine, ReadOptions, RecordStream, UnreadableFile, unique_headers
 from .encoding import detect_encoding, open_text
 from .header_row import SCAN_ROWS, find_header, skipped_warning
+from .source import ByteSource
 
 DELIMITERS = (",", ";", "\t", "|")
 _SAMPLE_CHARS = 64 * 1024
@@ -78,17 +78,13 @@ class CsvRecords(RecordStream):
     text_only = True
 
     def __init__(
-        self,
-        path: Path,
-        batch_rows: int,
-        options: ReadOptions | None = None,
-        name: str | None = None,
+        self, source: ByteSource, batch_rows: int, options: ReadOptions | None = None
     ) -> None:
-        super().__init__(batch_rows, name or path.name)
-        self.path = path
+        super().__init__(batch_rows, source.name)
+        self.source = source
         self.options = options or ReadOptions()
-        self.size = path.stat().st_size
-        self.text_encoding = detect_encoding(path, self.name)
+        self.size = source.size()
+        self.text_encoding = detect_encoding(source)
         self.encoding = self.text_encoding.codec
         if self.text_encoding.warning:
             self.warnings.append(self.text_encoding.warning)
@@ -99,10 +95,10 @@ class CsvRecords(RecordStream):
         body = lines[1:] if self.hint else lines
         self.delimiter = self.hint or sniff_delimiter(body)
         self.header_line = self.options.header_row or self._find_header_line(lines)
-        self._raw: io.BufferedReader | None = None
+        self._raw: BinaryIO | None = None
 
     def _sample_lines(self) -> list[str]:
-        with self.path.open("rb") as raw:
+        with self.source.open() as raw:
             text = open_text(raw, self.text_encoding)
             try:
                 sample = text.read(_SAMPLE_CHARS).replace("\x00", "")
@@ -143,7 +139,7 @@ class CsvRecords(RecordStream):
         limits = self.options.limits
         max_chars = limits.max_field_chars
         delimiter = self.delimiter
-        with self.path.open("rb") as raw:
+        with self.source.open() as raw:
             self._raw = raw
             text = open_text(raw, self.text_encoding)
             lines = _Lines(text, limits.max_line_bytes)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import codecs
 import io
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO
 
 from .base import UnreadableFile
+from .source import ByteSource
 
 _CHUNK = 1 << 20
 _SAMPLE = 64 * 1024
@@ -85,11 +85,10 @@ def _nul_pattern(sample: bytes) -> tuple[str, str] | None:
     return None
 
 
-def _decodes(path: Path, codec: str, skip: int = 0) -> bool:
+def _decodes(source: ByteSource, codec: str) -> bool:
     decoder = codecs.getincrementaldecoder(codec)()
     try:
-        with path.open("rb") as f:
-            f.seek(skip)
+        with source.open() as f:
             while chunk := f.read(_CHUNK):
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
@@ -113,11 +112,13 @@ def _detected(sample: bytes) -> str | None:
     return None if codec in _LATIN_FAMILY or codec.startswith(("utf", "ascii")) else codec
 
 
-def detect_encoding(path: Path, name: str | None = None) -> TextEncoding:
-    """The encoding to read `path` with; UnreadableFile when it is not text."""
-    name = name or path.name
-    with path.open("rb") as f:
-        head = f.read(_SAMPLE)
+def detect_encoding(source: ByteSource) -> TextEncoding:
+    """The encoding to read `source` with; UnreadableFile when it is not text.
+
+    Strict UTF-8 is checked over the whole file (a second pass over it: see
+    readers/source.py for how a stream that cannot seek is read twice)."""
+    name = source.name
+    head = source.head(_SAMPLE)
     for bom, codec, label in _BOMS:
         if head.startswith(bom):
             return TextEncoding(codec, len(bom), label)
@@ -127,15 +128,15 @@ def detect_encoding(path: Path, name: str | None = None) -> TextEncoding:
     pattern = _nul_pattern(head[:4096])
     if pattern is not None:
         return TextEncoding(pattern[0], 0, pattern[1])
-    if _decodes(path, "utf-8"):
+    if _decodes(source, "utf-8"):
         return TextEncoding("utf-8", 0, "UTF-8")
     if _control_share(head.replace(b"\x00", b"\x01")) > _CONTROL_SHARE:
         raise UnreadableFile(f"{name} is not a text file (its bytes are not text in any encoding)")
     detected = _detected(head)
-    if detected is not None and _decodes(path, detected):
+    if detected is not None and _decodes(source, detected):
         label = codecs.lookup(detected).name
         return TextEncoding(detected, 0, label, _not_utf8(name, f"{label} (detected)"))
-    if _decodes(path, "cp1252"):
+    if _decodes(source, "cp1252"):
         return TextEncoding("cp1252", 0, "Windows-1252", _not_utf8(name, "Windows-1252"))
     return TextEncoding("latin-1", 0, "Latin-1", _not_utf8(name, "Latin-1"))
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import ijson
@@ -31,6 +30,7 @@ from ..domain.limits import (
 from .base import InvalidLine, ReadOptions, RecordStream, UnreadableFile
 from .encoding import Utf8Bytes, detect_encoding, open_text
 from .sniff import FileFormat
+from .source import ByteSource
 
 __all__ = ["InvalidLine", "JsonRecords"]
 
@@ -120,21 +120,20 @@ def _skip(events: Iterator[tuple[str, Any]], depth: int) -> None:
 class JsonRecords(RecordStream):
     def __init__(
         self,
-        path: Path,
+        source: ByteSource,
         batch_rows: int,
         fmt: FileFormat,
         options: ReadOptions | None = None,
-        name: str | None = None,
     ) -> None:
-        super().__init__(batch_rows, name or path.name)
-        self.path = path
+        super().__init__(batch_rows, source.name)
+        self.source = source
         self.format = fmt.value
         self.limits = (options or ReadOptions()).limits
-        self.text_encoding = detect_encoding(path, self.name)
+        self.text_encoding = detect_encoding(source)
         self.encoding = self.text_encoding.codec
         if self.text_encoding.warning:
             self.warnings.append(self.text_encoding.warning)
-        self.size = path.stat().st_size
+        self.size = source.size()
         self._raw: BinaryIO | None = None
 
     def progress(self) -> tuple[int, int | None]:
@@ -191,6 +190,6 @@ class JsonRecords(RecordStream):
             raise UnreadableFile(f"{self.name} is not valid JSON: {reason}") from None
 
     def records(self) -> Iterator[Any]:
-        with self.path.open("rb") as raw:
+        with self.source.open() as raw:
             self._raw = raw
             yield from self._records(self._utf8(raw))

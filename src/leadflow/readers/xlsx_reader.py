@@ -17,13 +17,14 @@ from __future__ import annotations
 import datetime as dt
 import zipfile
 from collections.abc import Iterator
+from contextlib import ExitStack
 from itertools import chain
-from pathlib import Path
 from typing import Any, Protocol
 
 from ..domain.limits import columns_over, preview, row_limit_reason
 from .base import InvalidLine, ReadOptions, RecordStream, UnreadableFile, unique_headers
 from .header_row import SCAN_ROWS, find_header, header_score, is_blank, skipped_warning
+from .source import ByteSource
 
 Row = tuple[int, list[str]]  # 1-based row number as the spreadsheet shows it, cells
 
@@ -60,10 +61,14 @@ class _Book(Protocol):
 
 
 class _CalamineBook:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, source: ByteSource) -> None:
         from python_calamine import CalamineWorkbook, SheetTypeEnum
 
-        self._book = CalamineWorkbook.from_path(str(path))
+        if source.path is not None:
+            self._book = CalamineWorkbook.from_path(str(source.path))
+        else:  # calamine holds the sheet in memory anyway (see the module docstring)
+            with source.open() as raw:
+                self._book = CalamineWorkbook.from_filelike(raw)
         self.names = [
             m.name for m in self._book.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet
         ]
@@ -86,13 +91,15 @@ class _CalamineBook:
 
 
 class _OpenpyxlBook:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, source: ByteSource) -> None:
         import openpyxl  # imported here: it is slow to import and only XLSX needs it
 
-        self._handle = path.open("rb")  # a file object: openpyxl judges a path by its name
+        self._handle = ExitStack()
+        # a file object, even for a path: openpyxl judges a path by its name
+        raw = self._handle.enter_context(source.open())
         try:
             # data_only: a formula cell gives the value Excel computed, never "=A1*2"
-            self._book = openpyxl.load_workbook(self._handle, read_only=True, data_only=True)
+            self._book = openpyxl.load_workbook(raw, read_only=True, data_only=True)
         except BaseException:
             self._handle.close()
             raise
@@ -123,17 +130,13 @@ class XlsxRecords(RecordStream):
     text_only = True
 
     def __init__(
-        self,
-        path: Path,
-        batch_rows: int,
-        options: ReadOptions | None = None,
-        name: str | None = None,
+        self, source: ByteSource, batch_rows: int, options: ReadOptions | None = None
     ) -> None:
-        super().__init__(batch_rows, name or path.name)
-        self.path = path
+        super().__init__(batch_rows, source.name)
+        self.source = source
         self.options = options or ReadOptions()
         try:
-            with zipfile.ZipFile(path) as archive:
+            with source.open() as raw, zipfile.ZipFile(raw) as archive:
                 if "xl/workbook.xml" not in archive.namelist():
                     raise UnreadableFile(
                         f"{self.name} is a zip archive, not an XLSX workbook "
@@ -154,7 +157,9 @@ class XlsxRecords(RecordStream):
     def _open(self) -> _Book:
         try:
             return (
-                _CalamineBook(self.path) if self.engine == "calamine" else _OpenpyxlBook(self.path)
+                _CalamineBook(self.source)
+                if self.engine == "calamine"
+                else _OpenpyxlBook(self.source)
             )
         except UnreadableFile:
             raise

@@ -53,6 +53,7 @@ async def process(request: Request, user: CurrentUser, services: ServicesDep) ->
             services.settings,
             services.jobs,
             services.queue,
+            services.blobs,
             user,
             payload.contacts,
             payload.provider,

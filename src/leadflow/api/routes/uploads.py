@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from ...bootstrap import upload_ports
+from ...bootstrap import Services, upload_ports
 from ...domain.merge import ImportMode, MergePolicy
 from ...domain.spreadsheet_safety import neutralize
 from ...jobs.status import UNDO_STALE_SECONDS, iso
@@ -21,7 +21,7 @@ from ...pipelines.mapping import InvalidMapping, parse_column_mapping
 from ...ports import BlobTooLarge
 from ...providers import registry
 from ...providers.base import UnknownProvider
-from ...signed_urls import sign_blob_url
+from ...signed_urls import download_link
 from ..deps import CurrentUser, ServicesDep
 from ..errors import ApiError, answers
 from ..links import public_base_url
@@ -113,9 +113,13 @@ def job_status(
     if job is not None and job.result_key is not None:
         base = public_base_url(request, services.settings)
         for name, suffix in (("resultUrl", ".csv"), ("resultJsonUrl", ".json")):
-            path = sign_blob_url(services.secret, job.result_key + suffix, URL_TTL)
-            document[name] = base + path
+            document[name] = _download_url(services, base, job.result_key + suffix)
     return document
+
+
+def _download_url(services: Services, base: str, key: str) -> str:
+    link = download_link(services.blobs, services.secret, key, URL_TTL)
+    return base + link if link.startswith("/") else link
 
 
 @router.post("/status/{job_id}/cancel", response_model=CancelResult, responses=answers(404, 409))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from ...jobs.status import ENDED
-from ...signed_urls import sign_blob_url
+from ...signed_urls import download_link
 from ..api_calls import call_api, error_message
 from ..pages import CsrfChecked, WebServices, WebUser, render
 
@@ -139,6 +139,8 @@ def result_file(
     if job is None or job.result_key is None or suffix not in ("csv", "json"):
         return _not_found(request, user, job_id)
     return RedirectResponse(
-        sign_blob_url(services.secret, f"{job.result_key}.{suffix}", DOWNLOAD_SECONDS),
+        download_link(
+            services.blobs, services.secret, f"{job.result_key}.{suffix}", DOWNLOAD_SECONDS
+        ),
         status_code=303,
     )
