@@ -297,7 +297,7 @@ def import_(
         policy=merge,
         mapping=mapping,
         region=settings.default_region,
-        source="upload",
+        source="cli",
         chunk_rows=settings.import_chunk_rows,
         workers=1 if standardizer else settings.import_workers if workers is None else workers,
         standardizer=standardizer,

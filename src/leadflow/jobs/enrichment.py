@@ -30,7 +30,7 @@ def start_enrichment(
     registry.create(provider, services.settings)  # fail now, not in a worker
     job_id = str(uuid.uuid4())
     status = services.status
-    status.create(job_id, owner, "process", {"provider": provider})
+    status.create(job_id, owner, "enrichment", {"provider": provider})
     batches = [
         {
             "kind": "enrich",

@@ -320,7 +320,7 @@ class Worker:
             JOB_SECONDS.observe(max(0.0, status.clock() - _epoch(done.start_time)))
 
     def _write_results(self, job: Job) -> str:
-        if job.kind == "process":
+        if job.kind == "enrichment":
             return write_enrichment_results(self.services, job.job_id, job.total_batches or 0)
         return write_results(self.services, job.job_id, job.owner)
 

@@ -26,7 +26,7 @@ def list_leads(
     company: Annotated[
         str | None, Query(max_length=200, description="Exact company (any case).")
     ] = None,
-    source: Annotated[str | None, Query(pattern="^(api|upload|inbox)$")] = None,
+    source: Annotated[str | None, Query(pattern="^(api|upload|inbox|cli)$")] = None,
     sort: Annotated[
         str, Query(description=f"One of {', '.join(SORTS)}; prefix - for descending.")
     ] = "createdAt",
