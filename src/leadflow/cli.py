@@ -433,7 +433,7 @@ def users_passwd(
 
 
 def _save_password(name: str, must_exist: bool) -> None:
-    from .pipelines.importing import utc_now
+    from .clock import utc_now
     from .security import hash_password
 
     if not name.strip() or len(name) > 64:

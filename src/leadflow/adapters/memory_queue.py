@@ -26,8 +26,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..clock import iso
 from ..ports import DeadLetter, Message
-from .sqlite_queue import EXPIRED, _iso
+from .sqlite_queue import EXPIRED
 
 Clock = Callable[[], float]
 
@@ -70,12 +71,12 @@ class MemoryQueue:
             first = max(self._entries, default=0) + 1
             ids = list(range(first, first + len(texts)))
             for message_id, text in zip(ids, texts, strict=True):
-                self._entries[message_id] = _Entry(message_id, owner, text, now, _iso(now))
+                self._entries[message_id] = _Entry(message_id, owner, text, now, iso(now))
         return ids
 
     def bury(self, bodies: Sequence[Mapping[str, Any]], owner: str | None, error: str) -> list[int]:
         ids = self.send_many(bodies, owner)
-        now = _iso(self.clock())
+        now = iso(self.clock())
         with self._lock:
             for message_id in ids:
                 entry = self._entries[message_id]
@@ -91,7 +92,7 @@ class MemoryQueue:
                 if entry.receive_count >= self.max_receive_count:
                     # received often enough without an ack: it goes to the DLQ instead
                     entry.last_error = entry.last_error or EXPIRED.format(count=entry.receive_count)
-                    entry.dead_at = _iso(now)
+                    entry.dead_at = iso(now)
                     entry.receipt = None
                     continue
                 entry.receive_count += 1
@@ -160,7 +161,7 @@ class MemoryQueue:
             entry.receipt = None
             # the count the receiver was given decides, as in SqliteQueue
             if message.receive_count >= self.max_receive_count:
-                entry.dead_at = _iso(now)
+                entry.dead_at = iso(now)
             else:
                 entry.visible_at = now + retry_after
             return True

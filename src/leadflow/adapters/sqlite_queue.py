@@ -13,15 +13,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..clock import iso
 from ..ports import DeadLetter, Message
 from .sqlite_db import Database
 
 Clock = Callable[[], float]
 EXPIRED = "its lease ran out {count} times (the worker stopped or took too long)"
-
-
-def _iso(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{int(epoch % 1 * 1000):03d}Z"
 
 
 class SqliteQueue:
@@ -43,7 +40,7 @@ class SqliteQueue:
                 cursor = conn.execute(
                     "INSERT INTO queue_messages (queue, owner, body, visible_at, created_at) "
                     "VALUES (?, ?, ?, ?, ?)",
-                    (self.name, owner, json.dumps(body), now, _iso(now)),
+                    (self.name, owner, json.dumps(body), now, iso(now)),
                 )
                 ids.append(int(cursor.lastrowid or 0))
         return ids
@@ -56,7 +53,7 @@ class SqliteQueue:
                     conn.execute(
                         "INSERT INTO queue_messages (queue, owner, body, visible_at, "
                         "created_at, last_error, dead_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (self.name, owner, json.dumps(body), now, _iso(now), error, _iso(now)),
+                        (self.name, owner, json.dumps(body), now, iso(now), error, iso(now)),
                     ).lastrowid
                     or 0
                 )
@@ -79,7 +76,7 @@ class SqliteQueue:
                     conn.execute(
                         "UPDATE queue_messages SET dead_at = ?, last_error = ?, receipt = NULL "
                         "WHERE id = ?",
-                        (_iso(now), error, message_id),
+                        (iso(now), error, message_id),
                     )
                     continue
                 receipt = secrets.token_hex(8)
@@ -142,7 +139,7 @@ class SqliteQueue:
                 conn.execute(
                     "UPDATE queue_messages SET dead_at = ?, last_error = ?, receipt = NULL "
                     "WHERE id = ?",
-                    (_iso(now), error, message.id),
+                    (iso(now), error, message.id),
                 )
             else:
                 conn.execute(

@@ -15,9 +15,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ..bootstrap import Services
+from ..clock import iso
 from ..providers import registry
 from ..providers.base import Provider
-from .status_store import iso
 
 ENRICH_BATCH = 100  # seed 001: lists of up to 100k contacts, in batches of 100
 MAX_CONTACTS = 100_000

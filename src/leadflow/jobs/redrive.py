@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping
 import httpx
 
 from ..bootstrap import Services
+from ..clock import utc_now
 from ..domain.orders import IncompleteOrder, parse_order
-from ..pipelines.importing import utc_now
 from ..ports import Message
 
 log = logging.getLogger("leadflow.redrive")

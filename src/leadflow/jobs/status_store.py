@@ -7,7 +7,6 @@ transaction as the batch's ledger entry and effect, so each batch counts exactly
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from collections.abc import Mapping
@@ -15,16 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..adapters.sqlite_db import Database
+from ..clock import epoch_of, iso
 
 TTL_SECONDS = 24 * 3600  # a status document lives 24 h after its job ends
 ENDED = ("completed", "error", "cancelled")
 DEAD_LETTERED_CODE = "dead_lettered"  # a job that ended because nothing could be applied
 UNDO_STALE_SECONDS = 600.0  # an undo marked running this long ago died with its process
-
-
-def iso(epoch: float) -> str:
-    stamp = dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat(timespec="milliseconds")
-    return stamp.replace("+00:00", "Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +190,7 @@ class SqliteStatusStore:
             return job.updated_at
         if not job.start_time or not job.total_leads or not processed:
             return None
-        started = dt.datetime.fromisoformat(job.start_time.replace("Z", "+00:00")).timestamp()
+        started = epoch_of(job.start_time)
         elapsed = max(self.clock() - started, 1e-3)
         remaining = max(job.total_leads - processed, 0) * elapsed / processed
         return iso(self.clock() + remaining)

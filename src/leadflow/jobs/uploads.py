@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..bootstrap import Services
+from ..clock import iso
 from ..ports import BlobTooLarge
-from .status_store import iso
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

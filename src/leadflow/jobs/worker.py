@@ -9,7 +9,6 @@ message in hand; one killed leaves its lease to run out, and the message runs ag
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import json
 import logging
 import threading
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..bootstrap import Services
+from ..clock import epoch_of, iso
 from ..domain.merge import ImportMode, MergePolicy
 from ..pipelines.importing import (
     BatchJob,
@@ -40,7 +40,7 @@ from .enrichment import run_enrichment_batch, write_enrichment_results
 from .metrics import BATCHES, JOB_SECONDS
 from .redrive import REDRIVEN
 from .results import write_results
-from .status_store import DEAD_LETTERED_CODE, ENDED, Job, iso
+from .status_store import DEAD_LETTERED_CODE, ENDED, Job
 
 log = logging.getLogger("leadflow.worker")
 SEND_GROUP = 50  # batch messages queued per transaction while splitting
@@ -317,7 +317,7 @@ class Worker:
             return
         key = self._write_results(done)
         if status.complete(job_id, key) and done.start_time:
-            JOB_SECONDS.observe(max(0.0, status.clock() - _epoch(done.start_time)))
+            JOB_SECONDS.observe(max(0.0, status.clock() - epoch_of(done.start_time)))
 
     def _write_results(self, job: Job) -> str:
         if job.kind == "enrichment":
@@ -405,10 +405,6 @@ class Worker:
 
 def _zero_counts() -> dict[str, int]:
     return dataclasses.asdict(BatchCounts())
-
-
-def _epoch(stamp: str) -> float:
-    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
 def _portable(record: Any) -> Any:

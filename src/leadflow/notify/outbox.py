@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..adapters.sqlite_db import Database
+from ..clock import utc_now
 
 CLAIM_SECONDS = 60.0  # a claim older than this (its sender died) may be taken again
 
@@ -69,7 +70,7 @@ class SqliteOutbox:
                     status,
                     channel,
                     error,
-                    time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    utc_now("seconds"),
                     entry.id,
                 ),
             )

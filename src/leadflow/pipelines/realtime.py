@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..bootstrap import Services
+from ..clock import utc_now
 from ..notify.notifier import notifications_enabled, payloads
 from ..notify.outbox import lead_entries
 from ..providers.offline import OfflineProvider
@@ -24,7 +25,6 @@ from .importing import (
     batch_write,
     shape_batch,
     store_batches,
-    utc_now,
 )
 from .shaping import RecordShaper
 from .summary import BatchCounts

@@ -11,9 +11,9 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from ...clock import iso
 from ...domain.merge import ImportMode, MergePolicy
 from ...domain.spreadsheet_safety import neutralize
-from ...jobs.status_store import iso
 from ...jobs.uploads import start_upload
 from ...pipelines.importing import PipelineName
 from ...pipelines.mapping import InvalidMapping, parse_column_mapping
