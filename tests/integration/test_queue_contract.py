@@ -24,7 +24,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from leadflow.adapters.memory_queue import MemoryQueue
 from leadflow.adapters.sqlite_db import Database
-from leadflow.adapters.sqlite_queue import EXPIRED, SqliteQueue, _iso
+from leadflow.adapters.sqlite_queue import EXPIRED, SqliteQueue
+from leadflow.clock import iso
 from leadflow.ports import DeadLetter, Message, Queue
 
 ADAPTERS = ["memory", "sqlite"]
@@ -283,8 +284,8 @@ def test_three_failures_move_a_message_to_the_dlq_with_its_last_error(
             receive_count=3,
             last_error="error 3",
             owner="alice",
-            created_at=_iso(START),
-            dead_at=_iso(START + 3),
+            created_at=iso(START),
+            dead_at=iso(START + 3),
         )
     ]
 
@@ -301,7 +302,7 @@ def test_three_expired_leases_move_a_message_to_the_dlq(queue: Queue, clock: Fak
     assert letter.id == message_id and letter.receive_count == 3
     assert letter.last_error == EXPIRED.format(count=3)
     assert "lease ran out 3 times" in (letter.last_error or "")
-    assert letter.dead_at == _iso(START + 6)
+    assert letter.dead_at == iso(START + 6)
 
 
 def test_expired_leases_keep_the_last_reported_error(queue: Queue, clock: FakeClock) -> None:
