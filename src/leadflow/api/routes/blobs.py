@@ -16,7 +16,17 @@ from ..errors import ApiError, answers
 router = APIRouter(prefix="/v1/blobs", tags=["downloads"])
 
 
-@router.get("/{key:path}", response_class=Response, responses=answers(403, 404))
+@router.get(
+    "/{key:path}",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The file (CSV, JSON or XLSX), as an attachment.",
+        },
+        **answers(403, 404),
+    },
+)
 def download(
     key: str,
     services: ServicesDep,

@@ -14,6 +14,7 @@ from ...providers.client import ProviderClient
 from ..deps import CurrentUser, ServicesDep
 from ..errors import ApiError, answers
 from ..json_body import parse_json_body
+from ..schemas import ChatAnswer
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 
@@ -24,6 +25,7 @@ class Question(BaseModel):
 
 @router.post(
     "/chat",
+    response_model=ChatAnswer,
     openapi_extra={
         "requestBody": {
             "required": True,
