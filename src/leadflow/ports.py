@@ -23,7 +23,7 @@ class WriteContext:
     owner: str
     import_id: str
     batch_id: str
-    source: str  # api | upload | inbox
+    source: str  # api | upload | inbox | cli
     source_file: str | None
     now: str  # ISO-8601 UTC, one timestamp for the whole batch
 

@@ -16,6 +16,8 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from .clock import utc_datetime
+
 _hasher = PasswordHasher()
 _dummy_hash: str | None = None
 
@@ -78,7 +80,7 @@ def issue_token(
 ) -> str:
     """A signed JWT for `username`, valid `ttl_seconds`; with `password_hash` it carries
     that hash's mark and dies when the password is reset."""
-    now = dt.datetime.now(dt.UTC)
+    now = utc_datetime()
     claims: dict[str, object] = {
         "sub": username,
         "iat": now,

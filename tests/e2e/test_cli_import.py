@@ -124,6 +124,7 @@ def test_messy_csv_dedupes_keeps_phone_only_and_rejects_bad_email(
     assert len(leads) == 2
     assert {lead["owner"] for lead in leads} == {"admin"}
     assert {lead["source_file"] for lead in leads} == {"messy.csv"}
+    assert {lead["source"] for lead in leads} == {"cli"}  # SPEC: api|upload|inbox|cli
 
     john = cli.lead_by_email("john.doe@example.com")
     # the BOM did not hide the first header, and the last occurrence won

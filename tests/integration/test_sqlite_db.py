@@ -63,6 +63,25 @@ def test_a_failing_migration_changes_nothing_and_a_new_one_applies_once(
         assert "extra" in {name for _, name, _ in schema(db.conn)}
 
 
+def test_jobs_of_the_old_kind_process_are_renamed_enrichment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rename = next(n for n, script in enumerate(MIGRATIONS) if "'enrichment'" in script)
+    path = tmp_path / "t.db"
+    monkeypatch.setattr(sqlite_db, "MIGRATIONS", MIGRATIONS[:rename])  # a database from before
+    db = Database(path)
+    for job_id, kind in (("j1", "process"), ("j2", "upload")):
+        db.conn.execute(
+            "INSERT INTO jobs (job_id, owner, kind, status, stage, options, created_at, "
+            "updated_at) VALUES (?, 'alice', ?, 'completed', 'completed', '{}', 'T0', 'T0')",
+            (job_id, kind),
+        )
+    monkeypatch.setattr(sqlite_db, "MIGRATIONS", MIGRATIONS)
+    again = Database(path)
+    kinds = dict(again.conn.execute("SELECT job_id, kind FROM jobs").fetchall())
+    assert kinds == {"j1": "enrichment", "j2": "upload"}
+
+
 def test_connections_use_wal_and_wait_for_the_write_lock(tmp_path: Path) -> None:
     db = Database(tmp_path / "t.db")
     settings: list[tuple[str, int]] = []
@@ -119,13 +138,15 @@ def test_two_databases_on_one_file_lose_no_increment(tmp_path: Path) -> None:
     assert Database(path).conn.execute("SELECT n FROM counter").fetchone()[0] == 2 * rounds
 
 
-def test_the_search_column_is_filled_for_leads_stored_before_it_existed(tmp_path: Path) -> None:
+def test_the_search_column_is_filled_for_leads_stored_before_it_existed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "t.db"
+    # a database of the release before the search column (later migrations apply after)
+    search = next(n for n, script in enumerate(MIGRATIONS) if "leads_search_update" in script)
+    monkeypatch.setattr(sqlite_db, "MIGRATIONS", MIGRATIONS[:search])
     conn = Database(path).conn
-    # back to the schema before the search column, as a database of the last release
-    conn.execute("DROP TRIGGER leads_search_update")
-    conn.execute("ALTER TABLE leads DROP COLUMN search")
-    conn.execute(f"PRAGMA user_version={len(MIGRATIONS) - 1}")
+    monkeypatch.setattr(sqlite_db, "MIGRATIONS", MIGRATIONS)
     conn.execute(
         "INSERT INTO leads (lead_id, owner, name, company, phone, source, created_at, "
         "updated_at) VALUES ('l1', 'alice', 'Jörg MÜLLER', 'Ørsted', '+14155550134', 'api', "

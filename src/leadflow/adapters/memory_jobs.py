@@ -9,8 +9,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..clock import iso
 from ..ports import DEAD_LETTERED_CODE, ENDED, JOB_TTL_SECONDS, DuplicateJob, Job
-from ..timestamps import iso
 
 _SETTABLE = frozenset(f.name for f in dataclasses.fields(Job)) - {"job_id", "owner", "created_at"}
 

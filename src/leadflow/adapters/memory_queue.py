@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..clock import iso
 from ..ports import DeadLetter, Message
-from ..timestamps import iso
 
 Clock = Callable[[], float]
 EXPIRED = "its lease ran out {count} times (the worker stopped or took too long)"

@@ -16,11 +16,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from ..documents import audit_to_api, decode_cursor, lead_to_api, page_of
 from ..domain.lead import LeadDraft
 from ..domain.search import document, matches, parse_query
 from ..domain.undo import AuditEntry, UndoResult, plan_undo
 from ..ports import LeadQuery, WriteContext
-from .lead_rows import audit_to_api, decode_cursor, lead_to_api, page_of
 from .memory_uow import DuplicateLeadKey, MemoryTables, MemoryUnitOfWork, Row
 from .memory_uow import _stored_value as _stored
 

@@ -226,6 +226,11 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE seq = NEW.seq;
     END;
     """,
+    # 18 (core's 17 comes first once merged): the job kind `process` is named
+    # `enrichment`, as the code now writes it; rows stored before are renamed
+    """
+    UPDATE jobs SET kind = 'enrichment' WHERE kind = 'process';
+    """,
 )
 
 

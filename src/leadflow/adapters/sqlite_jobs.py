@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..clock import iso
 from ..ports import DEAD_LETTERED_CODE, ENDED, JOB_TTL_SECONDS, DuplicateJob, Job
-from ..timestamps import iso
 from .sqlite_db import Database
 
 _JSON = ("options", "error", "undo", "warnings", "columns")

@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..clock import iso
 from ..ports import OUTBOX_CLAIM_SECONDS, OutboxEntry
-from ..timestamps import iso
 from .sqlite_db import Database
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ..clock import utc_now
 from .sqlite_db import Database
 
 _PER_QUERY = 500
@@ -32,7 +32,7 @@ class SqliteProviderCache:
     def put_many(self, provider: str, results: Mapping[str, Mapping[str, Any]]) -> None:
         if not results:
             return
-        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        now = utc_now("seconds")
         with self.db.transaction() as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO provider_cache (provider, input_hash, result, created_at) "

@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..clock import iso
 from ..ports import DeadLetter, Message
-from ..timestamps import iso
 from .sqlite_db import Database
 
 Clock = Callable[[], float]

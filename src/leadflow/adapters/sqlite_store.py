@@ -8,13 +8,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from ..documents import audit_to_api, decode_cursor, lead_to_api, page_of
 from ..domain.lead import LeadDraft, Rejection
 from ..domain.merge import Update, fields_changed
 from ..domain.search import document as search_document
 from ..domain.search import parse_query
 from ..domain.undo import AuditEntry, UndoResult, plan_undo
 from ..ports import DEAD_LETTERED, LeadQuery, WriteContext
-from .lead_rows import audit_to_api, decode_cursor, lead_to_api, page_of
 from .sqlite_db import Database
 
 _STORED_COLUMNS = (

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from ..clock import format_iso
 from ..ports import LeadStore
 
 SCHEMAS: list[dict[str, Any]] = [
@@ -65,7 +66,7 @@ def _since(days: Any, now: dt.datetime) -> str | None:
     if not isinstance(days, int) or isinstance(days, bool) or days <= 0:
         return None
     start = now - dt.timedelta(days=min(days, 36_500))
-    return start.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return format_iso(start)
 
 
 def _text(value: Any) -> str | None:

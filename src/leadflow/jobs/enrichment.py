@@ -43,7 +43,7 @@ def start_enrichment(
     `now`: epoch seconds."""
     registry.create(provider, settings)  # fail now, not in a worker
     job_id = str(uuid.uuid4())
-    jobs.create(new_job(job_id, owner, "process", {"provider": provider}, now))
+    jobs.create(new_job(job_id, owner, "enrichment", {"provider": provider}, now))
     total_batches = -(-len(contacts) // ENRICH_BATCH)
     jobs.update(
         job_id,

@@ -11,8 +11,8 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from ..clock import utc_now
 from ..domain.orders import IncompleteOrder, parse_order
-from ..pipelines.importing import utc_now
 from ..ports import DeadLetters, Message, NotificationChannel, OrderStore, Outbox
 from ..settings import Settings
 

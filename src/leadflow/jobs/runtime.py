@@ -5,6 +5,8 @@ watcher, the notifier and the status sweeper, each a supervised loop (jobs/super
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..notify.notifier import Notifier
@@ -75,3 +77,20 @@ def build_runtime(
     supervisor.add("notifier", lambda: NotifierLoop(notifier))
     supervisor.add("sweeper", lambda: SweeperLoop(ports.worker, stop))
     return supervisor
+
+
+@contextmanager
+def running(
+    ports: RuntimePorts, stop: threading.Event, workers: int, role: str
+) -> Iterator[Supervisor]:
+    """The runtime of `build_runtime`, started; on leaving (normally or by an exception)
+    `stop` is set, each loop finishes the message in hand, and the runtime is closed."""
+    runtime = build_runtime(ports, stop, workers, role)
+    threads = runtime.start()
+    try:
+        yield runtime
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        runtime.close()

@@ -12,9 +12,9 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..clock import iso
 from ..pipelines.summary import BatchCounts
 from ..ports import DEAD_LETTERED_CODE, ENDED, JOB_TTL_SECONDS, Job
-from ..timestamps import iso
 
 __all__ = [
     "DEAD_LETTERED_CODE",

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from ..clock import iso
 from .metrics import RESTARTS
 
 log = logging.getLogger("leadflow.supervisor")
@@ -237,4 +238,4 @@ def runtime_report(run_dir: Path, local: Supervisor | None = None) -> dict[str, 
 def _iso(epoch: float | None) -> str | None:
     if epoch is None:
         return None
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+    return iso(epoch, "seconds")

@@ -25,7 +25,7 @@ def job_blob_keys(job: Job) -> list[str]:
     keys = [job.blob_key] if job.blob_key else []
     if job.result_key:
         keys += [job.result_key + ".csv", job.result_key + ".json"]
-    if job.kind == "process":
+    if job.kind == "enrichment":
         rows = (job.total_batches or 0) * ENRICH_BATCH
         keys += [part_key(job.job_id, n) for n in range(0, rows, ENRICH_BATCH)]
     return keys

@@ -8,7 +8,6 @@ message in hand; one killed leaves its lease to run out, and the message runs ag
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 import time
@@ -16,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..clock import epoch_of
 from ..domain.merge import ImportMode, MergePolicy
 from ..pipelines.importing import (
     BatchJob,
@@ -279,10 +279,10 @@ class Worker:
         key = self._write_results(done)
         completed = jobs.update(job_id, status="completed", stage="completed", result_key=key)
         if completed and done.start_time:
-            JOB_SECONDS.observe(max(0.0, self.ports.clock() - _epoch(done.start_time)))
+            JOB_SECONDS.observe(max(0.0, self.ports.clock() - epoch_of(done.start_time)))
 
     def _write_results(self, job: Job) -> str:
-        if job.kind == "process":
+        if job.kind == "enrichment":
             return write_enrichment_results(self.ports.blobs, job.job_id, job.total_batches or 0)
         return write_results(self.ports.leads, self.ports.blobs, job.job_id, job.owner)
 
@@ -363,7 +363,3 @@ class Worker:
             status="error",
             error={"message": error, "code": DEAD_LETTERED_CODE, "timestamp": now},
         )
-
-
-def _epoch(stamp: str) -> float:
-    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()

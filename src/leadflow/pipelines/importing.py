@@ -10,7 +10,6 @@ Small files skip the pool, which would cost more than it saves.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import multiprocessing
 import os
@@ -25,6 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from ..clock import utc_now
 from ..domain.lead import LeadDraft, Rejection
 from ..domain.limits import InputLimits, preview, record_limit_reason
 from ..domain.merge import ImportMode, MergePolicy, last_occurrences
@@ -73,10 +73,6 @@ class BatchJob:
     headers: tuple[str, ...] | None
     spreadsheet: bool  # CSV or XLSX: cells map booleans and lists explicitly
     text_only: bool = False  # CSV: every value is a string
-
-
-def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def shape_batch(batch: Batch, job: BatchJob, shaper: RecordShaper) -> Shaped:

@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..clock import utc_now
 from ..domain.orders import IncompleteOrder, Order, parse_order
 from ..ports import DeadLetters, OrderStore
 from ..readers.json_reader import InvalidLine
-from .importing import utc_now
 
 CONCURRENCY = 8  # records of one file are checked concurrently, with this bound
 

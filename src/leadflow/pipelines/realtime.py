@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..clock import utc_now
 from ..notify.notifier import payloads
 from ..notify.outbox import lead_entries
 from ..ports import BlobStore, LeadStore, Outbox
@@ -25,7 +26,6 @@ from .importing import (
     batch_write,
     shape_batch,
     store_batches,
-    utc_now,
 )
 from .shaping import RecordShaper
 from .summary import BatchCounts

@@ -30,7 +30,17 @@ def _chunks(stream: BinaryIO) -> Iterator[bytes]:
             yield chunk
 
 
-@router.get("/{key:path}", response_class=Response, responses=answers(403, 404))
+@router.get(
+    "/{key:path}",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The file (CSV, JSON or XLSX), as an attachment.",
+        },
+        **answers(403, 404),
+    },
+)
 def download(
     key: str,
     services: ServicesDep,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,10 +9,12 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, ValidationError
 
 from ...chat.bot import answer
+from ...clock import utc_datetime
 from ...providers.client import ProviderClient
 from ..deps import CurrentUser, ServicesDep
 from ..errors import ApiError, answers
 from ..json_body import parse_json_body
+from ..schemas import ChatAnswer
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 
@@ -24,6 +25,7 @@ class Question(BaseModel):
 
 @router.post(
     "/chat",
+    response_model=ChatAnswer,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -43,7 +45,7 @@ async def chat(request: Request, user: CurrentUser, services: ServicesDep) -> di
         question = Question.model_validate(parse_json_body(await request.body())).question
     except ValidationError:
         raise ApiError(422, "invalid_request", 'send {"question": "..."}') from None
-    now = dt.datetime.now(dt.UTC)
+    now = utc_datetime()
     settings = services.settings
     client: ProviderClient | None = None
     if settings.llm_api_key:

@@ -263,7 +263,10 @@ def _log_done(fmt: str, owner: str, cells: _Cells) -> None:
     response_class=StreamingResponse,
     responses={
         200: {
-            "content": {"text/csv": {"schema": {"type": "string"}}, XLSX_MEDIA: {}},
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX_MEDIA: {"schema": {"type": "string", "format": "binary"}},
+            },
             "description": "The leads as CSV or XLSX.",
         }
     },

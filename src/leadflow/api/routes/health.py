@@ -11,11 +11,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ...jobs.supervisor import runtime_report
 from ..deps import ServicesDep
+from ..schemas import Health, Readiness
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=Health)
 def healthz(services: ServicesDep) -> dict[str, str]:
     """ok when the API is up and its database answers."""
     services.users.has_users()
@@ -24,7 +25,13 @@ def healthz(services: ServicesDep) -> dict[str, str]:
 
 @router.get(
     "/readyz",
-    responses={503: {"description": "A component is down (the body says which and why)."}},
+    response_model=Readiness,
+    responses={
+        503: {
+            "model": Readiness,
+            "description": "A component is down (the body says which and why).",
+        }
+    },
 )
 async def readyz(request: Request, services: ServicesDep) -> JSONResponse:
     """Each running component's state and last error: 200 when every one is up, 503
@@ -49,7 +56,11 @@ async def readyz(request: Request, services: ServicesDep) -> JSONResponse:
     return JSONResponse({**body, "processes": report["processes"]}, 200 if ready else 503)
 
 
-@router.get("/metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 def metrics() -> Response:
     """Prometheus text format."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query
 
 from ...ports import BadCursor, LeadQuery
 from ..deps import CurrentUser, ServicesDep
-from ..errors import ApiError
-from ..schemas import LeadPage
+from ..errors import ApiError, answers
+from ..schemas import LeadPage, LeadWithHistory
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"])
 
@@ -26,7 +26,7 @@ def list_leads(
     company: Annotated[
         str | None, Query(max_length=200, description="Exact company (any case).")
     ] = None,
-    source: Annotated[str | None, Query(pattern="^(api|upload|inbox)$")] = None,
+    source: Annotated[str | None, Query(pattern="^(api|upload|inbox|cli)$")] = None,
     sort: Annotated[
         str, Query(description=f"One of {', '.join(SORTS)}; prefix - for descending.")
     ] = "createdAt",
@@ -57,7 +57,12 @@ def list_leads(
     return {"items": items, "nextCursor": next_cursor}
 
 
-@router.get("/{lead_id}")
+@router.get(
+    "/{lead_id}",
+    response_model=LeadWithHistory,
+    response_model_exclude_unset=True,  # restoredValues only on import_undone entries
+    responses=answers(404),
+)
 def get_lead(lead_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     """One lead with its audit history (every update, with fieldsChanged)."""
     lead = services.leads.get_lead(user, lead_id)

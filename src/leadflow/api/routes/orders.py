@@ -11,7 +11,7 @@ from ...pipelines.orders import run_orders
 from ..deps import CurrentUser, ServicesDep
 from ..errors import ApiError
 from ..json_body import parse_json_body
-from ..schemas import ItemsBefore, OrdersResult
+from ..schemas import OrderPage, OrdersResult
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 MAX_ORDERS = 100_000
@@ -55,7 +55,7 @@ async def post_orders(request: Request, user: CurrentUser, services: ServicesDep
     }
 
 
-@router.get("", response_model=ItemsBefore)
+@router.get("", response_model=OrderPage)
 def list_orders(
     user: CurrentUser,
     services: ServicesDep,

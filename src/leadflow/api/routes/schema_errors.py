@@ -7,12 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from ..deps import CurrentUser, ServicesDep
-from ..schemas import ItemsBefore
+from ..schemas import SchemaErrorPage
 
 router = APIRouter(prefix="/v1", tags=["errors"])
 
 
-@router.get("/errors", response_model=ItemsBefore)
+@router.get("/errors", response_model=SchemaErrorPage)
 def list_errors(
     user: CurrentUser,
     services: ServicesDep,

@@ -25,7 +25,7 @@ from ...signed_urls import download_link
 from ..deps import CurrentUser, ServicesDep
 from ..errors import ApiError, answers
 from ..links import public_base_url
-from ..schemas import CancelResult, UploadAccepted
+from ..schemas import CancelResult, StatusDocument, UndoDone, UploadAccepted
 
 router = APIRouter(prefix="/v1", tags=["uploads"])
 URL_TTL = 3600  # result links stay valid an hour after each status read
@@ -101,7 +101,12 @@ async def upload(
     return JSONResponse({"uploadId": job_id, "status": "uploaded"}, status_code=202)
 
 
-@router.get("/status/{job_id}")
+@router.get(
+    "/status/{job_id}",
+    response_model=StatusDocument,
+    response_model_exclude_unset=True,  # the result links only once the job completed
+    responses=answers(404),
+)
 def job_status(
     job_id: str, request: Request, user: CurrentUser, services: ServicesDep
 ) -> dict[str, Any]:
@@ -137,7 +142,7 @@ def cancel(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, A
     }
 
 
-@router.post("/uploads/{job_id}/undo", responses=answers(404, 409))
+@router.post("/uploads/{job_id}/undo", response_model=UndoDone, responses=answers(404, 409))
 def undo(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     """Delete the leads the upload created; give the leads it updated their old values.
 
@@ -174,7 +179,17 @@ def undo(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any
     return {"uploadId": job_id, **record}
 
 
-@router.get("/uploads/{job_id}/errors.csv", response_class=StreamingResponse)
+@router.get(
+    "/uploads/{job_id}/errors.csv",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "The rejected rows with their reasons, as CSV.",
+        },
+        **answers(404),
+    },
+)
 def errors_csv(job_id: str, user: CurrentUser, services: ServicesDep) -> StreamingResponse:
     """Every rejected row of the upload as received, with a `reason` column."""
     if services.jobs.get(job_id, user) is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -10,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from ...api.login import login_attempt
+from ...clock import utc_now
 from ...security import hash_password
 from ..pages import CsrfChecked, WebServices, render
 from ..sessions import end_session, session_user, start_session, take_next
@@ -55,7 +55,7 @@ async def setup(
     if services.users.has_users():  # someone else won in between (they had the code too)
         return RedirectResponse("/signin", status_code=303)
     hashed = await run_in_threadpool(hash_password, password)
-    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    now = utc_now("seconds")
     services.users.add_user(username, hashed, now)
     response = RedirectResponse("/import", status_code=303)
     start_session(response, request, services.secret, username, hashed)

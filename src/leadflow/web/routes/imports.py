@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +13,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import RedirectResponse, Response
 
 from ...bootstrap import upload_ports
+from ...clock import utc_now
 from ...domain.headers import LEAD_FIELDS
 from ...domain.merge import ImportMode, MergePolicy
 from ...jobs.uploads import start_upload
@@ -217,7 +217,7 @@ async def preview(
     name = _text(form, "mappingName", 80)
     if form.get("apply") == "save" and name:
         mapping = explicit_mapping(_choices(form))
-        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        now = utc_now("seconds")
         services.mappings.save_mapping(user, name, mapping, now)
         notice = f"Mapping “{name}” saved."
     return await run_in_threadpool(_setup, request, services, user, staged, form, 200, notice)

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
+from ...clock import parse_iso, utc_datetime
 from ...jobs.status import ENDED
 from ...signed_urls import download_link
 from ..api_calls import call_api, error_message
@@ -24,8 +25,7 @@ def seconds_left(document: dict[str, Any], now: dt.datetime | None = None) -> in
     stamp = document["metadata"].get("estimatedCompletion")
     if not stamp:
         return None
-    end = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    left = (end - (now or dt.datetime.now(dt.UTC))).total_seconds()
+    left = (parse_iso(stamp) - (now or utc_datetime())).total_seconds()
     return max(0, round(left))
 
 

@@ -1,4 +1,8 @@
-"""Stored lead rows -> the API's camelCase lead documents, a page at a time."""
+"""Stored lead rows -> the API's camelCase lead documents, a page at a time.
+
+Shared by the storage adapters (which hand these documents out) and the API (whose
+response models in api/models.py describe them); cursors are opaque to both callers.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,9 @@ import base64
 import json
 from typing import Any
 
-from ..domain.json_values import has_lone_surrogate
-from ..domain.merge import MERGED_COLUMNS
-from ..ports import BadCursor
+from .domain.json_values import has_lone_surrogate
+from .domain.merge import MERGED_COLUMNS
+from .ports import BadCursor
 
 
 def lead_to_api(row: dict[str, Any]) -> dict[str, Any]:
@@ -82,6 +86,7 @@ def page_of(
 
 
 def encode_cursor(value: Any, seq: int) -> str:
+    """An opaque page cursor for (sort value, seq): URL-safe base64 of JSON, unpadded."""
     raw = json.dumps([value, seq]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
