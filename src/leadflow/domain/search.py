@@ -86,7 +86,10 @@ def document(
     # fold() of ASCII text is lower(): one call for the whole document, the common case
     text = text.lower() if text.isascii() else SEPARATOR.join(map(fold, values))
     if phone:
-        return f"{text}{SEPARATOR}{_NOT_DIGIT.sub('', phone)}"
+        digits = phone[1:]  # E.164 is '+' and digits: no regex needed
+        if phone[0] != "+" or not digits.isdecimal():  # isdecimal() is exactly \d
+            digits = _NOT_DIGIT.sub("", phone)
+        return f"{text}{SEPARATOR}{digits}"
     return text
 
 
