@@ -15,6 +15,7 @@ conjunction, bound first name or Roman numeral), optionally after one leading ti
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -37,9 +38,9 @@ _ROMAN = CONSTANTS.regexes.roman_numeral  # as a last word after two: nameparser
 _PHD = CONSTANTS.regexes.phd  # 'Ph D' is one suffix
 
 
-def _folded(*groups: object) -> frozenset[str]:
+def _folded(*groups: Iterable[str]) -> frozenset[str]:
     """The words of nameparser's sets, lower-case without dots (as it compares them)."""
-    return frozenset(word.lower().replace(".", "") for group in groups for word in group)  # type: ignore[attr-defined]
+    return frozenset(word.lower().replace(".", "") for group in groups for word in group)
 
 
 # Every word with a role in nameparser besides being a title.
