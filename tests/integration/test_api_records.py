@@ -333,3 +333,22 @@ def test_a_chunked_413_is_not_counted_as_a_500_in_metrics(small_api: LiveApi) ->
     too_large = ("POST", "/v1/records", "413")
     assert after.get(server_errors, 0) == before.get(server_errors, 0), "413 counted as 500"
     assert after.get(too_large, 0) == before.get(too_large, 0) + 1
+
+
+def test_the_fast_route_answers_as_the_documented_operation(alice: httpx.Client) -> None:
+    """POST /v1/records is served by a plain route ahead of FastAPI's: it stays in the
+    OpenAPI document, other methods still get 405 with Allow, a missing token still 401,
+    and the metrics name the route's template."""
+    operation = alice.get("/openapi.json").json()["paths"]["/v1/records"]
+    assert set(operation) == {"post"}
+    assert operation["post"]["requestBody"]["content"]["application/json"]["schema"]["minItems"]
+    wrong = alice.get("/v1/records")
+    assert wrong.status_code == 405
+    assert wrong.headers["allow"] == "POST"
+    no_token = alice.post("/v1/records", content=SEED_CURL_BODY, headers={"Authorization": ""})
+    assert_envelope(no_token, 401, "unauthorized")
+    before = _request_counts(alice)
+    assert alice.post("/v1/records", content=SEED_CURL_BODY).json() == SEED_SUMMARY
+    after = _request_counts(alice)
+    ok = ("POST", "/v1/records", "200")
+    assert after.get(ok, 0) == before.get(ok, 0) + 1

@@ -366,6 +366,29 @@ def test_every_path_agrees_with_email_validator_on_pasted_idn_input(raw: str) ->
             assert normalize_email(raw) == expected
 
 
+_invisible_inside = st.builds(
+    lambda raw, at, char: raw[:at] + char + raw[at:],
+    _pasted,
+    st.integers(min_value=0, max_value=30),
+    st.sampled_from(["", "\u200b", "\u00ad", "\ufeff", "\u2060", "\u00a0"]),
+)
+
+
+@given(_invisible_inside)
+@example("user3.nguyen@straße.de")
+@example("Us\u200ber@Bücher.de ")
+def test_a_one_address_cell_agrees_with_normalize_email(raw: str) -> None:
+    """parse_email_cell's fast path for one non-ASCII address (invisible characters
+    anywhere) gives what normalize_email gives for the cleaned cell."""
+    try:
+        expected: str | None = normalize_email(emails.clean_email_text(raw))
+    except InvalidEmail:
+        with pytest.raises(InvalidEmail):
+            emails.parse_email_cell(raw)
+        return
+    assert emails.parse_email_cell(raw) == emails.EmailCell(expected)
+
+
 def test_an_idn_domain_is_checked_once() -> None:
     emails._domains.clear()
     calls: list[str] = []

@@ -60,3 +60,24 @@ def test_matching() -> None:
     assert not matches(parse_query("+14155550135"), doc, "+14155550134")
     assert matches(parse_query("555-0134"), doc, "+14155550134")
     assert not matches(parse_query("müller cto"), doc, "+14155550134")  # not across fields
+
+
+@given(st.one_of(st.text(min_size=1), st.from_regex(r"\+[0-9٠-٩²]{1,15}(;ext=[0-9]{1,5})?")))
+def test_a_document_ends_with_the_phone_digits_alone(phone: str) -> None:
+    """Whatever form a stored phone has (E.164, with an extension, as given), the
+    document's last line is its decimal digits, as \\d reads them."""
+    expected = "".join(c for c in phone if c.isdecimal())
+    assert document("Jane", None, None, None, phone).split("\n")[-1] == expected
+
+
+def test_the_fold_cache_is_bounded_and_transparent() -> None:
+    from leadflow.domain import search
+
+    search._folded.clear()
+    for n in range(search._FOLDED_LIMIT + 10):
+        assert fold(f"Müller {n}") == f"muller {n}"
+    assert len(search._folded) <= search._FOLDED_LIMIT
+    long_text = "É" * (search._FOLDED_MAX_CHARS + 1)
+    assert fold(long_text) == "e" * len(long_text)
+    assert long_text not in search._folded
+    assert fold("MÜLLER") == fold("MÜLLER") == "muller"  # the second answer from the cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from fastapi_offline import FastAPIOffline
 
 from .. import __version__
@@ -43,12 +44,25 @@ Errors always look like `{"error": {"code", "message", "details"}}`.
 These pages work offline: their scripts and styles are served by leadflow itself.
 """
 
+NO_TELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
 DOCS_ASSETS = "/docs-assets"  # Swagger UI and ReDoc files shipped by fastapi-offline
 
 
 def create_app(services: Services) -> FastAPI:
     app = FastAPIOffline(
-        title="leadflow", version=__version__, description=DESCRIPTION, static_url=DOCS_ASSETS
+        title="leadflow",
+        version=__version__,
+        description=DESCRIPTION,
+        static_url=DOCS_ASSETS,
+        # leadflow sets up no OpenTelemetry provider, so FastAPI's built-in telemetry never
+        # records anything; saying so up front spares its per-request provider checks
+        # (13 us of each request, found profiling POST /v1/records).
+        telemetry=NO_TELEMETRY,
     )
     app.state.services = services
     QUEUE_DEPTH.queue = services.queue  # one app per process: /metrics reads its queue
@@ -64,6 +78,7 @@ def create_app(services: Services) -> FastAPI:
         dlq, blobs,
     ):  # fmt: skip
         app.include_router(module.router)
+    app.router.routes.insert(0, records.serving_route)  # the hot path, matched first
     mount_web(app)  # the web app at / (its pages, static files and security headers)
     document_errors(app)
     # The last added is the outermost: metrics see every answer, the 413s and 500s

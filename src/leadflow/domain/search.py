@@ -48,6 +48,25 @@ def fold(text: str) -> str:
     """`text` case-folded and without accents, for matching; '' stays ''."""
     if text.isascii():
         return text.lower()
+    if len(text) > _FOLDED_MAX_CHARS:
+        return _fold(text)
+    folded = _folded.get(text)
+    if folded is None:
+        if len(_folded) >= _FOLDED_LIMIT:
+            _folded.clear()  # bounded, whatever text comes; refills quickly
+        folded = _folded[text] = _fold(text)
+    return folded
+
+
+# Short non-ASCII text -> its fold: the names, companies and titles of a file repeat,
+# and folding one costs three normalizations (several microseconds each). Bounded in
+# entries and in the length of what is kept (at most about 20 MB).
+_folded: dict[str, str] = {}
+_FOLDED_LIMIT = 20_000
+_FOLDED_MAX_CHARS = 200
+
+
+def _fold(text: str) -> str:
     # decomposed first (so `℠` is `SM`, then `sm`), and again after folding
     folded = unicodedata.normalize("NFKD", text).casefold()
     decomposed = unicodedata.normalize("NFKD", folded)
@@ -86,7 +105,10 @@ def document(
     # fold() of ASCII text is lower(): one call for the whole document, the common case
     text = text.lower() if text.isascii() else SEPARATOR.join(map(fold, values))
     if phone:
-        return f"{text}{SEPARATOR}{_NOT_DIGIT.sub('', phone)}"
+        digits = phone[1:]  # E.164 is '+' and digits: no regex needed
+        if phone[0] != "+" or not digits.isdecimal():  # isdecimal() is exactly \d
+            digits = _NOT_DIGIT.sub("", phone)
+        return f"{text}{SEPARATOR}{digits}"
     return text
 
 
