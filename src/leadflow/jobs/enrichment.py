@@ -72,11 +72,7 @@ def run_enrichment_batch(services: Services, provider: Provider, body: Mapping[s
     ]
     services.blobs.put_stream(part_key(job_id, first), [json.dumps(part).encode()])
     counts = {"received": len(records), "enriched": sum(1 for r in results if r)}
-    with services.leads.unit_of_work() as uow:
-        if not uow.claim_batch(job_id, first):
-            return False
-        uow.finish_batch(job_id, first, counts)
-    return True
+    return services.ledger.record(job_id, first, counts)
 
 
 def write_enrichment_results(services: Services, job_id: str, batches: int) -> str:

@@ -47,10 +47,10 @@ _MERGED = frozenset({*PRIMARY, "duplicate"})
 
 def write_results(services: Services, job_id: str, owner: str) -> str:
     """Store the result files of a job; the key they share (add .csv or .json)."""
-    outcomes = relabel(services.leads.batch_outcomes(job_id))
+    outcomes = relabel(services.ledger.outcomes(job_id))
     reasons = {
         e["index"]: "; ".join(f"{x['field']}: {x['message']}" for x in e["errors"])
-        for e in services.leads.list_schema_errors(owner, limit=10**9, import_id=job_id)
+        for e in services.schema_errors.list(owner, limit=10**9, import_id=job_id)
     }
     key = f"results/{job_id}/result"
     # whole-file encodes: one C-level call each, several times faster than row by row

@@ -35,7 +35,8 @@ def sweep_expired(services: Services, limit: int = 100) -> int:
     for job in services.status.expired(limit):
         for key in job_blob_keys(job):
             services.blobs.delete(key)
-        services.leads.forget_job(job.job_id)
+        services.ledger.forget(job.job_id)
+        services.lead_repo.forget_import(job.job_id)
         if services.status.forget(job.job_id):
             swept += 1
     if swept:

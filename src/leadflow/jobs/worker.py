@@ -1,9 +1,10 @@
 """Workers: take messages off the queue and run them; splitting files and running batches.
 
-Delivery is at least once; the effect is exactly once: a batch's leads and its counts
-commit together in the batch ledger, so a redelivered batch (a worker killed after the
-commit but before the ack) changes nothing. A worker stopping (SIGTERM) finishes the
-message in hand; one killed leaves its lease to run out, and the message runs again.
+Delivery is at least once; the effect is exactly once: THE WRITE GUARANTEE (ports.py)
+makes each row's write conditional and receipted and the batch's ledger entry come last,
+so a redelivered batch (a worker killed anywhere in it) gives the same leads and counts.
+A worker stopping (SIGTERM) finishes the message in hand; one killed leaves its lease to
+run out, and the message runs again.
 """
 
 from __future__ import annotations
@@ -19,16 +20,17 @@ from typing import Any
 from ..bootstrap import Services
 from ..domain.merge import ImportMode, MergePolicy
 from ..pipelines.importing import (
-    BatchJob,
     ImportOptions,
+    ImportSpec,
     PipelineName,
-    batch_write,
-    shape_batch,
-    store_batches,
+    batch_counts,
+    lead_batch,
+    validate_batch,
 )
 from ..pipelines.mapping import InvalidMapping, check_mapped_columns
 from ..pipelines.shaping import RecordShaper
 from ..pipelines.summary import BatchCounts, column_report
+from ..pipelines.upsert import write_batches
 from ..ports import DEAD_LETTERED, Message
 from ..providers import registry
 from ..providers.base import Provider
@@ -80,7 +82,7 @@ class Worker:
         batches = [m for m in messages if m.body.get("kind") == "batch"]
         if len(batches) > 1 and not self.stop.is_set():
             try:
-                self.run_batches([m.body for m in batches])
+                self.write_batches([m.body for m in batches])
             except Exception:
                 log.warning("a group of batches failed; trying them one by one", exc_info=True)
             else:
@@ -128,7 +130,7 @@ class Worker:
         if body.get("kind") == "split":
             self.split(body["jobId"], message)
         elif body.get("kind") == "batch":
-            self.run_batch(body)
+            self.write_batches([body])
         elif body.get("kind") == "enrich":
             job = self._runnable(body["jobId"])
             if job is None:
@@ -225,12 +227,9 @@ class Worker:
         )
         self._finish_if_done(job)
 
-    def run_batch(self, body: dict[str, Any]) -> None:
-        """Validate, normalize and upsert one batch, once, unless its job was cancelled."""
-        self.run_batches([body])
-
-    def run_batches(self, bodies: list[dict[str, Any]]) -> None:
-        """Shape each batch, then write them all in one transaction, each at most once.
+    def write_batches(self, bodies: list[dict[str, Any]]) -> None:
+        """Validate each batch message's records, then write them (upsert.write_batches:
+        SQLite groups them in one transaction), each batch's effect exactly once.
 
         Batches of a cancelled or forgotten job are skipped: running batches finish,
         queued ones do not run.
@@ -242,20 +241,22 @@ class Worker:
             if job is None:
                 continue
             jobs[job.job_id] = job
-            batch_job = self._batch_job(job, body)
+            spec = self._import_spec(job, body)
             first = int(body["batchNo"])
             batch = [(first + i, _restored(r)) for i, r in enumerate(body["records"])]
-            shaped = shape_batch(batch, batch_job, self._shaper(batch_job.options))
-            writes.append(batch_write(batch_job, shaped, first))
+            shaped = validate_batch(batch, spec, self._shaper(spec.options))
+            writes.append(lead_batch(spec, shaped, first))
         applied: set[str] = set()
         if writes:
-            counts = store_batches(self.services.leads, writes)
-            applied = {w.ctx.import_id for w, c in zip(writes, counts, strict=True) if c}
+            results = write_batches(self.services.write_ports(), writes)
+            applied = {
+                w.ctx.import_id for w, r in zip(writes, results, strict=True) if batch_counts(r)
+            }
         for job in jobs.values():
             if job.status != "completed" or job.job_id in applied:
                 self._finish_if_done(job)
 
-    def _batch_job(self, job: Job, body: dict[str, Any]) -> BatchJob:
+    def _import_spec(self, job: Job, body: dict[str, Any]) -> ImportSpec:
         options = job.options
         import_options = ImportOptions(
             owner=job.owner,
@@ -269,7 +270,7 @@ class Worker:
         )
         fmt = body.get("format")
         headers = body.get("headers")
-        return BatchJob(
+        return ImportSpec(
             options=import_options,
             import_id=job.job_id,
             source_file=job.file_name,
@@ -371,9 +372,8 @@ class Worker:
             job = status.get_job(str(body.get("jobId")))
             if job is None or job.status != "processing":
                 continue
-            with self.services.leads.unit_of_work() as uow:
-                if not uow.mark_dead(job.job_id, int(body["batchNo"])):
-                    continue
+            if not self.services.ledger.mark_dead(job.job_id, int(body["batchNo"])):
+                continue
             adopted += 1
             self._finish_if_done(job)
         return adopted
@@ -389,8 +389,7 @@ class Worker:
             return
         status = self.services.status
         if body.get("kind") in ("batch", "enrich"):
-            with self.services.leads.unit_of_work() as uow:
-                uow.mark_dead(job_id, int(body["batchNo"]))
+            self.services.ledger.mark_dead(job_id, int(body["batchNo"]))
             job = status.get_job(job_id)
             if job is not None:
                 self._finish_if_done(job)

@@ -18,16 +18,10 @@ from ..notify.notifier import notifications_enabled, payloads
 from ..notify.outbox import lead_entries
 from ..providers.offline import OfflineProvider
 from ..readers import open_records, read_options
-from .importing import (
-    BatchJob,
-    ImportOptions,
-    batch_write,
-    shape_batch,
-    store_batches,
-    utc_now,
-)
+from .importing import ImportOptions, ImportSpec, batch_counts, lead_batch, utc_now, validate_batch
 from .shaping import RecordShaper
 from .summary import BatchCounts
+from .upsert import write_batches
 
 
 @dataclass
@@ -50,7 +44,7 @@ def process_lead_file(services: Services, owner: str, path: Path, name: str) -> 
     import_id = file_import_id(path)
     stream = open_records(path, 100_000, read_options(services.settings), name)
     batch = [pair for chunk in stream.batches() for pair in chunk]  # inbox files are small
-    job = BatchJob(
+    spec = ImportSpec(
         ImportOptions(owner=owner, source="inbox", region=services.settings.default_region),
         import_id,
         name,
@@ -58,15 +52,15 @@ def process_lead_file(services: Services, owner: str, path: Path, name: str) -> 
         spreadsheet=stream.format in ("csv", "xlsx"),
         text_only=stream.text_only,
     )
-    drafts, rejections = shape_batch(batch, job, RecordShaper())
-    write = batch_write(job, (drafts, rejections), 0)
-    (counts,) = store_batches(services.leads, [write])
+    shaped = validate_batch(batch, spec, RecordShaper())
+    (result,) = write_batches(services.write_ports(), [lead_batch(spec, shaped, 0)])
+    counts = batch_counts(result)
     # The file's leads, from its ledger entry: a file processed again (after a crash)
     # finds the same leads, and the same outbox keys, so nothing is notified twice.
     applied = ("created", "updated", "unchanged", "duplicate")
-    outcomes = services.leads.batch_outcomes(import_id)
+    outcomes = services.ledger.outcomes(import_id)
     lead_ids = {lead_id for _, outcome, lead_id in outcomes if lead_id and outcome in applied}
-    leads = [lead for i in sorted(lead_ids) if (lead := services.leads.get_lead(owner, i))]
+    leads = [lead for i in sorted(lead_ids) if (lead := services.lead_reads.get_lead(owner, i))]
     enricher = OfflineProvider(services.settings.default_region)
     enriched_keys = []
     for lead in leads:  # seed 002's system of record: each enriched lead under enriched/
