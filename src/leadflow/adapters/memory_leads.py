@@ -21,6 +21,13 @@ from ..ports import LeadQuery, LeadWrite, RowReceipt
 from .lead_rows import audit_to_api, decode_cursor, lead_to_api, page_of
 
 Row = dict[str, Any]
+# the columns LeadRepository hands out (its docstring)
+LEAD_COLUMNS = (
+    "lead_id", "owner", "email", "phone", "phone_valid", "first_name", "last_name", "name",
+    "title", "company", "remarks", "opt_in", "interests", "attributes", "source",
+    "source_file", "created_at", "updated_at", "import_id", "import_row",
+    "created_import_id", "version",
+)  # fmt: skip
 
 _SORTS = {
     "createdAt": "seq",
@@ -109,7 +116,8 @@ class MemoryLeadRepository:
                 lead_id = d.keys.get((owner, key))
                 if lead_id is None:
                     continue
-                row = json.loads(json.dumps(d.leads[lead_id], default=str))  # a deep copy
+                held = d.leads[lead_id]
+                row = json.loads(json.dumps({c: held[c] for c in LEAD_COLUMNS}))  # a deep copy
                 if import_id is not None and row["import_id"] == import_id:
                     row["import_base"] = self._base(row, import_id)
                 found[key] = row
