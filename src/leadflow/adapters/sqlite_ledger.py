@@ -103,6 +103,8 @@ def _add_to_job(conn: sqlite3.Connection, job_id: str, counts: Mapping[str, int]
     totals = json.loads(row[0] or "{}")
     for name, value in counts.items():
         totals[name] = totals.get(name, 0) + value
+    if totals.get(DEAD_LETTERED) == 0:
+        del totals[DEAD_LETTERED]  # no entry is dead any more: as the sum of the entries
     conn.execute(
         "UPDATE jobs SET done_batches = done_batches + ?, totals = ? WHERE job_id = ?",
         (n, json.dumps(totals), job_id),
