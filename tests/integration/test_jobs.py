@@ -322,8 +322,8 @@ def test_the_sweeper_forgets_an_expired_jobs_ledger_skips_and_blobs(api: LiveApi
     jobs = [services.status.get_job(i) for i in (job_id, enrich.json()["jobId"])]
     keys = [key for job in jobs if job is not None for key in job_blob_keys(job)]
     assert keys and all(services.blobs.size(key) is not None for key in keys)
-    with services.leads.unit_of_work() as uow:
-        assert uow.find_skips("alice", job_id, ["ann@lee.io"]) == {"ann@lee.io": 4}
+    assert services.lead_repo.find_skips("alice", job_id, ["ann@lee.io"]) == {"ann@lee.io": 4}
+    assert services.lead_repo.receipts(job_id, [4]) != {}
     assert sweep_expired(services) == 0  # not yet
     real_clock = services.status.clock
     services.status.clock = lambda: ttl + 1.0  # a day later
@@ -332,11 +332,12 @@ def test_the_sweeper_forgets_an_expired_jobs_ledger_skips_and_blobs(api: LiveApi
     finally:
         services.status.clock = real_clock
     assert all(services.blobs.size(key) is None for key in keys)
-    assert services.leads.batch_totals(job_id) == (0, {})
-    with services.leads.unit_of_work() as uow:
-        assert uow.find_skips("alice", job_id, ["ann@lee.io"]) == {}
-    (lead,) = services.leads.list_leads("alice", LeadQuery())[0]
-    assert services.leads.lead_history("alice", lead["leadId"])[0]["importId"] == job_id
+    assert services.ledger.totals(job_id) == (0, {})
+    assert list(services.ledger.outcomes(job_id)) == []
+    assert services.lead_repo.find_skips("alice", job_id, ["ann@lee.io"]) == {}
+    assert services.lead_repo.receipts(job_id, [4]) == {}
+    (lead,) = services.lead_reads.list_leads("alice", LeadQuery())[0]
+    assert services.lead_reads.lead_history("alice", lead["leadId"])[0]["importId"] == job_id
 
 
 def test_undo_removes_created_leads_and_restores_updated_ones(api: LiveApi) -> None:
