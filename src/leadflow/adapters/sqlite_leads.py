@@ -212,109 +212,133 @@ def _insert_receipts(conn: sqlite3.Connection, receipts: Iterable[RowReceipt]) -
     )
 
 
+def _insert_row(w: LeadWrite) -> tuple[Any, ...]:
+    """A create's INSERT values (_INSERT's order): booleans as 0/1, JSON as text."""
+    v = w.values
+    phone_valid, opt_in = v.get("phone_valid"), v.get("opt_in")
+    interests, attributes = v.get("interests"), v.get("attributes")
+    name, email, company, title, phone = (
+        v.get("name"), v.get("email"), v.get("company"), v.get("title"), v.get("phone"),
+    )  # fmt: skip
+    return (
+        w.lead_id, w.owner, email, phone,
+        None if phone_valid is None else int(phone_valid),
+        v.get("first_name"), v.get("last_name"), name, title, company, v.get("remarks"),
+        None if opt_in is None else int(opt_in),
+        None if interests is None else dumps(interests),
+        dumps(attributes) if attributes else None,
+        v.get("source"), v.get("source_file"), v.get("created_at"), v.get("updated_at"),
+        v.get("import_id"), v.get("import_row"), v.get("created_import_id"), 1,
+        search_document(name, email, company, title, phone),
+    )  # fmt: skip
+
+
+# An update, stamp or delete applies only at the version it was planned at, and never over
+# a later row of the same import (the trailing parameters: version, import, import, row).
+_CONDITION = (
+    "lead_id = ? AND owner = ? AND version = ? "
+    "AND (? IS NULL OR import_id IS NOT ? OR import_row IS NULL OR import_row <= ?)"
+)
+
+
 class _Applier:
-    """One apply call: every write's condition checked against the rows as they are in
-    this transaction (and as the call's earlier writes leave them), then the writes that
-    hold, grouped into few statements."""
+    """One apply call, inside the caller's transaction. Creates go in as INSERT OR IGNORE
+    (the unique key indexes are their condition), updates as UPDATE ... WHERE condition,
+    many rows per statement; when a statement applied fewer rows than it had, it is rolled
+    back to its savepoint and run row by row to learn which writes failed."""
 
     def __init__(self, conn: sqlite3.Connection, writes: Sequence[LeadWrite]) -> None:
         self.conn = conn
         self.writes = writes
+        self.fresh: set[int] = set()  # the writes this call applied (not applied before)
 
     def run(self) -> list[bool]:
-        conn, writes = self.conn, self.writes
+        writes = self.writes
+        results: list[bool | None] = [None] * len(writes)
         done = self._receipted()
-        by_id = self._rows_by_id()
-        creates_by_owner: dict[str, list[str]] = {}
-        for w in writes:
-            if w.kind == "create" and w.key is not None:
-                creates_by_owner.setdefault(w.owner, []).append(w.key)
-        holders: dict[tuple[str, str], dict[str, Any]] = {}
-        for owner, keys in creates_by_owner.items():
-            for key, row in select_by_keys(conn, owner, keys).items():
-                holders[(owner, key)] = row
-        results: list[bool] = []
-        inserts: list[list[Any]] = []
-        updates: dict[tuple[str, ...], list[list[Any]]] = {}
-        deletes: list[tuple[str]] = []
-        audits: list[tuple[Any, ...]] = []
-        receipts: list[RowReceipt] = []
-        for w in writes:
+        creates: list[int] = []
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for i, w in enumerate(writes):
             if w.receipt is not None and (w.receipt.import_id, w.receipt.row) in done:
-                results.append(True)
-                continue
-            if w.kind == "create":
-                holder = holders.get((w.owner, w.key)) if w.key is not None else None
-                holder = holder or by_id.get(w.lead_id)
-                if holder is not None:
-                    results.append(_stamped(holder, w))
-                    continue
-                values = w.values
-                inserts.append(
-                    [w.lead_id, w.owner, *(stored_value(c, values.get(c)) for c in _INSERTED[2:])]
-                    + [1, search_document(*(values.get(c) for c in _SEARCH_ORDER))]
-                )
-                row = {**values, "lead_id": w.lead_id, "owner": w.owner, "version": 1}
-                by_id[w.lead_id] = row
-                if w.key is not None:
-                    holders[(w.owner, w.key)] = row
+                results[i] = True  # this very write was applied already
+            elif w.kind == "create":
+                creates.append(i)
             else:
-                current = by_id.get(w.lead_id)
-                if current is None or current["owner"] != w.owner:
-                    results.append(False)
-                    continue
-                if current["version"] != w.expected_version:
-                    results.append(_stamped(current, w))
-                    continue
-                if (
-                    w.import_id is not None
-                    and current["import_id"] == w.import_id
-                    and current["import_row"] is not None
-                    and w.row is not None
-                    and current["import_row"] > w.row
-                ):
-                    results.append(False)  # a later row of this import holds the lead
-                    continue
-                if w.kind == "delete":
-                    deletes.append((w.lead_id,))
-                    del by_id[w.lead_id]
-                else:
-                    columns = tuple(w.values)
-                    changed = [stored_value(c, v) for c, v in w.values.items()]
-                    updates.setdefault(columns, []).append([*changed, w.lead_id])
-                    by_id[w.lead_id] = {**current, **w.values, "version": current["version"] + 1}
-            if w.audit is not None:
-                a = w.audit
-                audits.append(
-                    (
-                        w.owner, a.lead_id, a.action, a.email, a.previous_source_file,
-                        a.new_source_file, json.dumps(list(a.fields_changed)),
-                        json.dumps(dict(a.previous), ensure_ascii=False, default=str),
-                        a.batch_id, a.import_id or "", a.row, a.timestamp,
-                    )
-                )  # fmt: skip
-            if w.receipt is not None:
-                receipts.append(w.receipt)
-            results.append(True)
-        if inserts:
-            conn.executemany(_INSERT, inserts)
-        for columns, rows in updates.items():
-            assignments = "".join(f"{column} = ?, " for column in columns)
-            conn.executemany(
-                f"UPDATE leads SET {assignments}version = version + 1 WHERE lead_id = ?", rows
+                groups.setdefault(("",) if w.kind == "delete" else tuple(w.values), []).append(i)
+        if creates:
+            self._run(_INSERT.replace("INSERT", "INSERT OR IGNORE", 1), creates, results, True)
+        for columns, members in groups.items():
+            if columns == ("",):
+                sql = f"DELETE FROM leads WHERE {_CONDITION}"
+            else:
+                assignments = "".join(f"{column} = ?, " for column in columns)
+                sql = f"UPDATE leads SET {assignments}version = version + 1 WHERE {_CONDITION}"
+            self._run(sql, members, results, False)
+        self._audit_and_receipts([writes[i] for i in sorted(self.fresh)])
+        return [bool(ok) for ok in results]
+
+    def _params(self, w: LeadWrite, create: bool) -> Sequence[Any]:
+        if create:
+            return _insert_row(w)
+        condition = (w.lead_id, w.owner, w.expected_version, w.import_id, w.import_id, w.row)
+        if w.kind == "delete":
+            return condition
+        return (*(stored_value(c, v) for c, v in w.values.items()), *condition)
+
+    def _run(self, sql: str, members: list[int], results: list[bool | None], create: bool) -> None:
+        conn, writes = self.conn, self.writes
+        params = [self._params(writes[i], create) for i in members]
+        conn.execute("SAVEPOINT lead_writes")
+        before = conn.total_changes
+        conn.executemany(sql, params)
+        if conn.total_changes - before == len(members):
+            conn.execute("RELEASE lead_writes")
+            for i in members:
+                results[i] = True
+            self.fresh.update(members)
+            return
+        conn.execute("ROLLBACK TO lead_writes")
+        conn.execute("RELEASE lead_writes")
+        for i, row in zip(members, params, strict=True):
+            if conn.execute(sql, row).rowcount == 1:
+                results[i] = True
+                self.fresh.add(i)
+            else:  # the condition failed; unless this very write was applied already
+                results[i] = self._stamped(writes[i])
+
+    def _stamped(self, w: LeadWrite) -> bool:
+        """Whether the lead of `w` (by id, else by key) holds its (import, row) stamp."""
+        if w.import_id is None:
+            return False
+        held = self.conn.execute(
+            "SELECT import_id, import_row FROM leads WHERE lead_id = ?", (w.lead_id,)
+        ).fetchone()
+        if held is None and w.kind == "create" and w.key is not None:
+            row = select_by_keys(self.conn, w.owner, [w.key]).get(w.key)
+            held = None if row is None else (row["import_id"], row["import_row"])
+        return held is not None and tuple(held) == (w.import_id, w.row)
+
+    def _audit_and_receipts(self, applied: Sequence[LeadWrite]) -> None:
+        audits = [
+            (
+                w.owner, a.lead_id, a.action, a.email, a.previous_source_file,
+                a.new_source_file, json.dumps(list(a.fields_changed)),
+                json.dumps(dict(a.previous), ensure_ascii=False, default=str),
+                a.batch_id, a.import_id or "", a.row, a.timestamp,
             )
-        if deletes:
-            conn.executemany("DELETE FROM leads WHERE lead_id = ?", deletes)
+            for w in applied
+            if (a := w.audit) is not None
+        ]  # fmt: skip
         if audits:
-            conn.executemany(
+            self.conn.executemany(
                 "INSERT INTO lead_audit (owner, lead_id, action, email, previous_source_file, "
                 "new_source_file, fields_changed, previous, batch_id, import_id, import_row, "
                 "timestamp) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 audits,
             )
+        receipts = [w.receipt for w in applied if w.receipt is not None]
         if receipts:
-            _insert_receipts(conn, receipts)
-        return results
+            _insert_receipts(self.conn, receipts)
 
     def _receipted(self) -> set[tuple[str, int]]:
         by_import: dict[str, list[int]] = {}
@@ -330,27 +354,6 @@ class _Applier:
             ):
                 done.add((import_id, row))
         return done
-
-    def _rows_by_id(self) -> dict[str, dict[str, Any]]:
-        ids = [w.lead_id for w in self.writes if w.kind != "create"]
-        found: dict[str, dict[str, Any]] = {}
-        if not ids:
-            return found
-        marks = ",".join("?" * len(ids))
-        cursor = self.conn.execute(
-            "SELECT lead_id, owner, version, import_id, import_row FROM leads "
-            f"WHERE lead_id IN ({marks})",
-            ids,
-        )
-        for lead_id, owner, version, import_id, import_row in cursor:
-            found[lead_id] = {
-                "lead_id": lead_id,
-                "owner": owner,
-                "version": version,
-                "import_id": import_id,
-                "import_row": import_row,
-            }
-        return found
 
 
 _SEARCH_ORDER = ("name", "email", "company", "title", "phone")  # search_document's order

@@ -93,39 +93,46 @@ class Update:
     version: int | None = None
 
 
-_FIELDS = {
-    "duplicates": "duplicates",
-    "created": "created",
-    "updated": "updated",
-    "unchanged": "unchanged",
-    "ignored": "skipped",
-}
-
-
 @dataclass(slots=True)
 class BatchPlan:
     creates: list[LeadDraft] = field(default_factory=list)
     updates: list[Update] = field(default_factory=list)
     outcomes: dict[int, tuple[Outcome, str | None]] = field(default_factory=dict)
     skips: dict[str, int] = field(default_factory=dict)  # key -> row, for the skip ledger
-    duplicates: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: int = 0
     # row -> its deltas to the batch counts (summary names: created, updated, unchanged,
     # duplicates, ignored); their sum over the rows is the plan's counts
     row_counts: dict[int, dict[str, int]] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)  # the sum, by summary name
 
     def count(self, row: int, name: str, step: int = 1) -> None:
         """Add `step` to count `name`, on behalf of `row`."""
-        setattr(self, _FIELDS[name], getattr(self, _FIELDS[name]) + step)
-        deltas = self.row_counts.setdefault(row, {})
-        deltas[name] = deltas.get(name, 0) + step
+        totals = self.totals
+        totals[name] = totals.get(name, 0) + step
+        deltas = self.row_counts.get(row)
+        if deltas is None:
+            self.row_counts[row] = {name: step}
+        else:
+            deltas[name] = deltas.get(name, 0) + step
 
-    def counts(self) -> dict[str, int]:
-        """The plan's counts by summary name."""
-        return {name: getattr(self, attr) for name, attr in _FIELDS.items()}
+    @property
+    def duplicates(self) -> int:
+        return self.totals.get("duplicates", 0)
+
+    @property
+    def created(self) -> int:
+        return self.totals.get("created", 0)
+
+    @property
+    def updated(self) -> int:
+        return self.totals.get("updated", 0)
+
+    @property
+    def unchanged(self) -> int:
+        return self.totals.get("unchanged", 0)
+
+    @property
+    def skipped(self) -> int:
+        return self.totals.get("ignored", 0)
 
     def skip(self, draft: LeadDraft, lead_id: str | None) -> None:
         """The mode forbids this row; remember its key so other batches count it right."""
