@@ -117,6 +117,10 @@ class LeadRepository(Protocol):
     owner has at most one lead per key.
     """
 
+    # The most writes (or skip receipts) one apply / record_skips call takes: 25 where a
+    # transaction holds at most 100 items (DynamoDB); SQLite takes more, for speed.
+    max_writes: int
+
     def find_by_keys(
         self, owner: str, keys: Iterable[str], import_id: str | None = None
     ) -> dict[str, dict[str, Any]]:
@@ -148,7 +152,7 @@ class LeadRepository(Protocol):
         """Apply each write if its condition holds; per write, True when applied (or when
         this very write was applied already: its receipt exists, or the lead holds its
         (import, row) stamp), False when its condition failed (the caller reads the lead
-        again and plans the row again). Callers pass at most MAX_WRITES_PER_APPLY."""
+        again and plans the row again). Callers pass at most `max_writes`."""
         ...
 
     def session(self) -> AbstractContextManager[None]:

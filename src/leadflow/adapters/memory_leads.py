@@ -17,7 +17,7 @@ from typing import Any
 
 from ..domain.search import document, matches, parse_query
 from ..domain.undo import UNDONE, AuditEntry, UndoResult, plan_undo
-from ..ports import LeadQuery, LeadWrite, RowReceipt
+from ..ports import MAX_WRITES_PER_APPLY, LeadQuery, LeadWrite, RowReceipt
 from .lead_rows import audit_to_api, decode_cursor, lead_to_api, page_of
 
 Row = dict[str, Any]
@@ -103,6 +103,8 @@ def _audit_row(entry: Row) -> Row:
 class MemoryLeadRepository:
     """ports.LeadRepository in memory."""
 
+    max_writes = MAX_WRITES_PER_APPLY  # as strict as DynamoDB, so chunking is exercised
+
     def __init__(self, data: MemoryLeadData | None = None) -> None:
         self.data = data or MemoryLeadData()
 
@@ -173,7 +175,8 @@ class MemoryLeadRepository:
             if holder is not None:
                 return self._stamped(holder, w)
             d.last_seq += 1
-            row: Row = {**w.values, "lead_id": w.lead_id, "owner": w.owner}
+            row: Row = json.loads(json.dumps(dict(w.values)))  # nothing shared with the caller
+            row.update(lead_id=w.lead_id, owner=w.owner)
             row.update(seq=d.last_seq, version=1)
             row.setdefault("enrichment", None)
             d.leads[w.lead_id] = row
@@ -198,7 +201,8 @@ class MemoryLeadRepository:
                 if old_key is not None:
                     d.keys.pop((w.owner, old_key), None)
             else:
-                new = {**current, **w.values, "version": current["version"] + 1}
+                new = {**current, **json.loads(json.dumps(dict(w.values)))}
+                new["version"] = current["version"] + 1
                 old_key, new_key = lead_key(current), lead_key(new)
                 if new_key != old_key:
                     if new_key is not None and (w.owner, new_key) in d.keys:

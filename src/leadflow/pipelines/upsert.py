@@ -7,7 +7,7 @@ For each batch, in order:
 3. its rows' receipts are read (ledgered batches): a row with one is not planned again
    and counts as it did the first time;
 4. the other rows are planned over the stored leads of their keys, and written as
-   conditional writes, at most MAX_WRITES_PER_APPLY per call, each with its receipt and
+   conditional writes, at most `max_writes` per call, each with its receipt and
    audit entry; rows whose write was rejected (another writer came first) are read and
    planned again, at most MAX_ROUNDS times, then WriteConflict (the message is retried);
 5. last, the batch's ledger entry: its counts (the sum of its rows') and row outcomes.
@@ -34,7 +34,6 @@ from ..domain.merge import (
     plan_batch,
 )
 from ..ports import (
-    MAX_WRITES_PER_APPLY,
     AuditRecord,
     BatchLedger,
     LeadRepository,
@@ -107,12 +106,25 @@ def write_batches(
     transaction) are held around the writes only, so writers hold them briefly.
     Raises WriteConflict when rows keep losing their writes (see the module docstring).
     """
-    spare = [new_lead_ids(len(batch.drafts)) for batch in batches]
+    # what needs no stored lead is done before the lock: each draft's lead values if it
+    # creates one, and fresh lead ids (reversed: pop() hands them out in ascending order)
+    prepared = [
+        _Prepared(
+            new_lead_ids(len(b.drafts))[::-1], {d.row: _new_values(b.ctx, d) for d in b.drafts}
+        )
+        for b in batches
+    ]
     with lock or nullcontext(), ports.leads.session():
-        return [_write_one(ports, b, ids) for b, ids in zip(batches, spare, strict=True)]
+        return [_write_one(ports, b, p) for b, p in zip(batches, prepared, strict=True)]
 
 
-def _write_one(ports: WritePorts, batch: LeadBatch, spare_ids: list[str]) -> BatchResult | None:
+@dataclass(slots=True)
+class _Prepared:
+    spare_ids: list[str]
+    values: dict[int, dict[str, Any]]  # row -> the lead's values, should it create one
+
+
+def _write_one(ports: WritePorts, batch: LeadBatch, prepared: _Prepared) -> BatchResult | None:
     ctx, ledger = batch.ctx, batch.ledger if ports.ledger is not None else None
     if ledger is not None and ports.ledger is not None:
         if ports.ledger.has(ledger.job_id, ledger.batch_no):
@@ -137,7 +149,7 @@ def _write_one(ports: WritePorts, batch: LeadBatch, spare_ids: list[str]) -> Bat
                 f"{len(pending)} rows of batch {ctx.batch_id} lost their writes "
                 f"{MAX_ROUNDS} times; the batch runs again later"
             )
-        pending = _plan_and_write(ports, batch, pending, spare_ids, rows, ledger is not None)
+        pending = _plan_and_write(ports, batch, pending, prepared, rows, ledger is not None)
     _name_losers(rows, survivors, losers)
     counts = dict(batch.counts)
     for _, _, deltas in rows.values():
@@ -157,7 +169,7 @@ def _plan_and_write(
     ports: WritePorts,
     batch: LeadBatch,
     drafts: list[LeadDraft],
-    spare_ids: list[str],
+    prepared: _Prepared,
     rows: dict[int, tuple[str, str | None, Mapping[str, int]]],
     receipted: bool,
 ) -> list[LeadDraft]:
@@ -175,9 +187,24 @@ def _plan_and_write(
     by_row = {d.row: d for d in drafts}
     writes: list[LeadWrite] = []
     for draft in plan.creates:
-        lead_id = spare_ids.pop() if spare_ids else new_lead_ids(1)[0]
+        spare = prepared.spare_ids
+        lead_id = spare.pop() if spare else new_lead_ids(1)[0]
         plan.outcomes[draft.row] = (Outcome.CREATED, lead_id)
-        writes.append(_create(ctx, draft, lead_id, _receipt(ctx, plan, draft.row, receipted)))
+        receipt = _receipt(ctx, plan, draft.row, receipted)
+        values = prepared.values[draft.row]
+        writes.append(
+            LeadWrite(
+                "create",
+                ctx.owner,
+                lead_id,
+                draft.key,
+                values,
+                None,
+                ctx.import_id,
+                draft.row,
+                receipt,
+            )  # fmt: skip
+        )
     for update in plan.updates:
         writes.append(_update(ctx, update, _receipt(ctx, plan, update.draft.row, receipted)))
     written = {w.row for w in writes}
@@ -186,13 +213,14 @@ def _plan_and_write(
             rows[row] = (decided, decided_id, plan.row_counts.get(row, {}))
     # a skipped row's key goes to the skip ledger with the row's receipt, all or nothing
     skips = list(plan.skips.items())
-    for start in range(0, len(skips), MAX_WRITES_PER_APPLY):
-        skip_chunk = dict(skips[start : start + MAX_WRITES_PER_APPLY])
+    size = repo.max_writes
+    for start in range(0, len(skips), size):
+        skip_chunk = dict(skips[start : start + size])
         receipts = [_receipt(ctx, plan, row, receipted) for row in skip_chunk.values()]
         repo.record_skips(ctx.owner, ctx.import_id, skip_chunk, [r for r in receipts if r])
     rejected: list[LeadDraft] = []
-    for start in range(0, len(writes), MAX_WRITES_PER_APPLY):
-        chunk = writes[start : start + MAX_WRITES_PER_APPLY]
+    for start in range(0, len(writes), size):
+        chunk = writes[start : start + size]
         for w, applied in zip(chunk, repo.apply(chunk), strict=True):
             assert w.row is not None
             if applied:
@@ -210,8 +238,9 @@ def _receipt(ctx: WriteContext, plan: BatchPlan, row: int, receipted: bool) -> R
     return RowReceipt(ctx.import_id, row, str(outcome), lead_id, plan.row_counts.get(row, {}))
 
 
-def _create(ctx: WriteContext, d: LeadDraft, lead_id: str, receipt: RowReceipt | None) -> LeadWrite:
-    values = {
+def _new_values(ctx: WriteContext, d: LeadDraft) -> dict[str, Any]:
+    """Every column of a lead made from `d` (a create's LeadWrite values)."""
+    return {
         "email": d.email,
         "phone": d.phone,
         "phone_valid": d.phone_valid,
@@ -223,7 +252,7 @@ def _create(ctx: WriteContext, d: LeadDraft, lead_id: str, receipt: RowReceipt |
         "remarks": d.remarks,
         "opt_in": d.opt_in,
         "interests": d.interests,
-        "attributes": dict(d.attributes) if d.attributes else None,
+        "attributes": d.attributes or None,
         "source": ctx.source,
         "source_file": ctx.source_file,
         "created_at": ctx.now,
@@ -232,9 +261,6 @@ def _create(ctx: WriteContext, d: LeadDraft, lead_id: str, receipt: RowReceipt |
         "import_row": d.row,
         "created_import_id": ctx.import_id,
     }
-    return LeadWrite(
-        "create", ctx.owner, lead_id, d.key, values, None, ctx.import_id, d.row, receipt
-    )
 
 
 def _update(ctx: WriteContext, u: Update, receipt: RowReceipt | None) -> LeadWrite:
