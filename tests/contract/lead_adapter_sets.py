@@ -6,9 +6,12 @@ one entry in ADAPTER_SETS (the AWS helpers add "aws": DynamoDB on moto).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from leadflow.adapters.memory_leads import MemoryLeadData, MemoryLeadReadModel, MemoryLeadRepository
 from leadflow.adapters.memory_ledger import MemoryBatchLedger, MemorySchemaErrorLog
@@ -61,3 +64,13 @@ ADAPTER_SETS: dict[str, Callable[[Path], LeadAdapters]] = {
     "memory": memory_set,
     "sqlite": sqlite_set,
 }
+
+_fresh = itertools.count()
+
+
+@pytest.fixture(params=sorted(ADAPTER_SETS))
+def adapters(request: pytest.FixtureRequest, tmp_path: Path) -> LeadAdapters:
+    """The lead aggregate's ports over a fresh, empty store of one technology."""
+    directory = tmp_path / f"set-{next(_fresh)}"
+    directory.mkdir()
+    return ADAPTER_SETS[request.param](directory)
