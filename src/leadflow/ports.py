@@ -251,7 +251,8 @@ class BatchLedger(Protocol):
 
     A job's totals are the sum of its entries, never one hot counter. An entry is written
     once (put-if-absent); a dead entry ({DEAD_LETTERED: 1}) is replaced by the real one
-    when the batch is redriven.
+    when the batch is redriven, which then carries {DEAD_LETTERED: 0} (so the job's
+    summary still says deadLettered: 0 once every dead batch is back).
     """
 
     def record(

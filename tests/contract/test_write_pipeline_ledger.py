@@ -114,7 +114,7 @@ def test_a_dead_batch_counts_as_done_until_its_redrive_takes_its_place(
     assert (batches, totals["received"], totals.get("deadLettered", 0)) == (1, 2, 0)
     assert not ledger.record("job-9", 0, {"received": 5})  # in already: put-if-absent
     assert not ledger.mark_dead("job-9", 0)
-    assert ledger.totals("job-9") == (1, {"received": 2})
+    assert ledger.totals("job-9") == (1, {"received": 2, "deadLettered": 0})
     assert list(ledger.outcomes("job-9")) == [(0, "created", "L1")]
 
 

@@ -31,7 +31,8 @@ class MemoryBatchLedger:
             held = self._entries.get((job_id, batch_no))
             if held is not None and not held[0].get(DEAD_LETTERED):
                 return False
-            self._entries[(job_id, batch_no)] = (dict(counts), list(outcomes))
+            entry = dict(counts) if held is None else {**counts, DEAD_LETTERED: 0}
+            self._entries[(job_id, batch_no)] = (entry, list(outcomes))
             return True
 
     def mark_dead(self, job_id: str, batch_no: int) -> bool:

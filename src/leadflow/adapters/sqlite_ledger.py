@@ -35,16 +35,18 @@ class SqliteBatchLedger:
                 (job_id, batch_no),
             ).fetchone()
             dead: dict[str, int] = {}
+            entry = dict(counts)
             if held is not None:
                 dead = json.loads(held[0] or "{}")
                 if not dead.get(DEAD_LETTERED):
                     return False
+                entry[DEAD_LETTERED] = 0  # a redriven batch: it was dead once
             conn.execute(
                 "INSERT OR REPLACE INTO job_batches (job_id, batch_no, counts, outcomes) "
                 "VALUES (?, ?, ?, ?)",
-                (job_id, batch_no, json.dumps(dict(counts)), json.dumps(list(outcomes))),
+                (job_id, batch_no, json.dumps(entry), json.dumps(list(outcomes))),
             )
-            moved = dict(counts)
+            moved = dict(entry)
             for name, value in dead.items():  # a redriven batch takes its dead entry's place
                 moved[name] = moved.get(name, 0) - value
             _add_to_job(conn, job_id, moved, 0 if dead else 1)
@@ -103,8 +105,6 @@ def _add_to_job(conn: sqlite3.Connection, job_id: str, counts: Mapping[str, int]
     totals = json.loads(row[0] or "{}")
     for name, value in counts.items():
         totals[name] = totals.get(name, 0) + value
-    if totals.get(DEAD_LETTERED) == 0:
-        del totals[DEAD_LETTERED]  # no entry is dead any more: as the sum of the entries
     conn.execute(
         "UPDATE jobs SET done_batches = done_batches + ?, totals = ? WHERE job_id = ?",
         (n, json.dumps(totals), job_id),
