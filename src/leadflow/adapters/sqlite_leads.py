@@ -9,6 +9,7 @@ condition can fail there, and a bulk import pays for one commit.
 from __future__ import annotations
 
 import json
+import operator
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -215,24 +216,27 @@ def _insert_receipts(conn: sqlite3.Connection, receipts: Iterable[RowReceipt]) -
     )
 
 
+_CREATE_VALUES = operator.itemgetter(
+    "email", "phone", "phone_valid", "first_name", "last_name", "name", "title", "company",
+    "remarks", "opt_in", "interests", "attributes", "source", "source_file", "created_at",
+    "updated_at", "import_id", "import_row", "created_import_id",
+)  # fmt: skip
+
+
 def _insert_row(w: LeadWrite) -> tuple[Any, ...]:
     """A create's INSERT values (_INSERT's order): booleans as 0/1, JSON as text."""
-    v = w.values
-    phone_valid, opt_in = v.get("phone_valid"), v.get("opt_in")
-    interests, attributes = v.get("interests"), v.get("attributes")
-    name, email, company, title, phone = (
-        v.get("name"), v.get("email"), v.get("company"), v.get("title"), v.get("phone"),
-    )  # fmt: skip
+    (
+        email, phone, phone_valid, first_name, last_name, name, title, company, remarks,
+        opt_in, interests, attributes, *rest,
+    ) = _CREATE_VALUES(w.values)  # fmt: skip
     return (
         w.lead_id, w.owner, email, phone,
         None if phone_valid is None else int(phone_valid),
-        v.get("first_name"), v.get("last_name"), name, title, company, v.get("remarks"),
+        first_name, last_name, name, title, company, remarks,
         None if opt_in is None else int(opt_in),
         None if interests is None else dumps(interests),
         dumps(attributes) if attributes else None,
-        v.get("source"), v.get("source_file"), v.get("created_at"), v.get("updated_at"),
-        v.get("import_id"), v.get("import_row"), v.get("created_import_id"), 1,
-        search_document(name, email, company, title, phone),
+        *rest, 1, search_document(name, email, company, title, phone),
     )  # fmt: skip
 
 
