@@ -152,3 +152,20 @@ def test_forgetting_a_job_drops_its_ledger_receipts_and_skips_but_not_its_leads(
     assert store.repo.find_skips("alice", "job-1", ["z@x.com"]) == {}
     assert store.repo.find_skips("alice", "job-2", ["z@x.com"]) == {"z@x.com": 8}
     assert len(leads(store)) == 2
+
+
+def test_only_ledgered_batches_write_receipts_and_ledger_entries(store: LeadAdapters) -> None:
+    """Issue 9 point 5: an import nobody redelivers (CLI, POST /v1/records) writes no
+    receipts and no ledger entry; a queued batch writes a receipt per row it stored."""
+    spec = ImportSpec(ImportOptions(owner="alice"), "cli-1", "f.csv", None, spreadsheet=False)
+    shaped = validate_batch(list(enumerate(RECORDS)), spec, RecordShaper())
+    [result] = write_batches(store.write_ports(ledgered=False), [lead_batch(spec, shaped)])
+    assert result is not None and result.counts["created"] == 2
+    assert store.repo.receipts("cli-1", range(4)) == {}
+    assert store.ledger.totals("cli-1") == (0, {})
+    assert run(store, 0, RECORDS) is not None  # the same records, as a queued batch
+    receipts = store.repo.receipts("job-1", range(4))
+    # row 0 has no key (a new lead again); row 2 is Bo as stored; row 1 an in-batch
+    # duplicate and row 3 invalid: no lead write, no receipt
+    assert {row: r.outcome for row, r in receipts.items()} == {0: "created", 2: "unchanged"}
+    assert (receipts[0].counts, receipts[2].counts) == ({"created": 1}, {"unchanged": 1})
