@@ -105,7 +105,8 @@ def fill(data: Path, count: int) -> None:
         "from leadflow.settings import Settings\n"
         "rows = json.load(sys.stdin)\n"
         "services = bootstrap(Settings(), bulk=True)\n"
-        f"import_records(services.leads, rows, ImportOptions(owner='{USER}'), 'bench.csv')\n"
+        "ports = services.write_ports(ledgered=False)\n"
+        f"import_records(ports, rows, ImportOptions(owner='{USER}'), 'bench.csv')\n"
     )
     env = dict(os.environ, LEADFLOW_DATA_DIR=str(data))
     subprocess.run(

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from leadflow.adapters.sqlite_db import Database
-from leadflow.adapters.sqlite_store import SqliteLeadStore
+from leadflow.adapters.sqlite_read_model import SqliteLeadReadModel
 from leadflow.domain.search import document, fold
 from leadflow.ports import LeadQuery
 
@@ -77,7 +77,7 @@ def main() -> None:
         started = time.perf_counter()
         build(db, args.leads)
         built = time.perf_counter() - started
-        store = SqliteLeadStore(db)
+        store = SqliteLeadReadModel(db)
         conn = db.conn
         conn.create_function("py_fold", 1, fold, deterministic=True)
         results: dict[str, Any] = {}

@@ -63,7 +63,7 @@ def _prepare(data_dir: Path, leads: int) -> tuple[Services, float]:
             )
         services = bootstrap(_settings(data_dir), bulk=True)
         started = time.perf_counter()
-        import_file(services.leads, source, ImportOptions(owner=OWNER), store_factory=None)
+        import_file(services.write_ports(ledgered=False), source, ImportOptions(owner=OWNER))
         seconds = time.perf_counter() - started
         source.unlink()
         ready.write_text(str(leads))
@@ -130,7 +130,7 @@ def main() -> None:
     token = issue_token(services.secret, OWNER, 3600, services.users.password_hash(OWNER))
     cookie = {"Cookie": f"{SESSION_COOKIE}={token}"}
     bearer = {"Authorization": f"Bearer {token}"}
-    result: dict[str, Any] = {"leads": services.leads.count_leads(OWNER)}
+    result: dict[str, Any] = {"leads": services.lead_reads.count_leads(OWNER)}
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
         started = time.perf_counter()
         first = client.get("/leads", headers=cookie)

@@ -17,24 +17,32 @@ from typing import TYPE_CHECKING, Any
 from .adapters.fs_blobs import FsBlobStore
 from .adapters.sqlite_db import Database, database_error, store_unavailable
 from .adapters.sqlite_jobs import SqliteJobStore
+from .adapters.sqlite_leads import SqliteLeadRepository
+from .adapters.sqlite_ledger import SqliteBatchLedger
 from .adapters.sqlite_mappings import SqliteMappingStore
 from .adapters.sqlite_orders import SqliteOrderStore
 from .adapters.sqlite_outbox import SqliteOutbox
 from .adapters.sqlite_provider_cache import SqliteProviderCache
 from .adapters.sqlite_queue import SqliteDeadLetters, SqliteQueue
-from .adapters.sqlite_store import SqliteLeadStore, SqliteUserStore
+from .adapters.sqlite_read_model import SqliteLeadReadModel
+from .adapters.sqlite_schema_errors import SqliteSchemaErrorLog
+from .adapters.sqlite_store import SqliteUserStore
+from .pipelines.upsert import WritePorts
 from .ports import (
+    BatchLedger,
     BlobStore,
     DeadLetters,
     Job,
     JobStore,
-    LeadStore,
+    LeadReadModel,
+    LeadRepository,
     MappingStore,
     NotificationChannel,
     OrderStore,
     Outbox,
     ProviderCache,
     Queue,
+    SchemaErrorLog,
     UserStore,
 )
 from .security import load_or_create_secret
@@ -65,7 +73,10 @@ class Services:
     """The adapters of one process (API routes and the CLI use it; nothing else does)."""
 
     settings: Settings
-    leads: LeadStore
+    lead_repo: LeadRepository  # lead writes (the write guarantee, ports.py)
+    lead_reads: LeadReadModel  # lead queries, as API documents
+    schema_errors: SchemaErrorLog  # rejected records with their reasons
+    ledger: BatchLedger  # which batches of a job are in, with their counts
     users: UserStore
     jobs: JobStore  # job records (the status documents are built from them)
     queue: Queue  # batches of jobs and other messages
@@ -82,9 +93,8 @@ class Services:
     clock: Callable[[], float] = time.time
 
     def job_totals(self, job_id: str) -> tuple[int, dict[str, int]]:
-        """A job's (ledger entries, their counts summed): BatchLedger.totals once the
-        lead aggregate's ports land; today the lead store's batch_totals."""
-        return self.leads.batch_totals(job_id)
+        """A job's (ledger entries, their counts summed): BatchLedger.totals."""
+        return self.ledger.totals(job_id)
 
     def document_of(self, job: Job) -> dict[str, Any]:
         """The job's status document (seed 004)."""
@@ -96,6 +106,11 @@ class Services:
         """The job's status document, or None (unknown, expired, another owner's)."""
         job = self.jobs.get(job_id, owner)
         return None if job is None else self.document_of(job)
+
+    def write_ports(self, ledgered: bool = True) -> WritePorts:
+        """The ports upsert.write_batches takes (`ledgered` False: no ledger, as for
+        in-process imports that nobody redelivers)."""
+        return WritePorts(self.lead_repo, self.schema_errors, self.ledger if ledgered else None)
 
 
 BULK_AUTOCHECKPOINT = 20_000  # pages: bulk imports checkpoint rarely, in big steps
@@ -120,10 +135,12 @@ def _local(settings: Settings, bulk: bool) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.db_path, BULK_AUTOCHECKPOINT if bulk else 1000)
     secret = settings.secret_key or load_or_create_secret(settings.data_dir)
-    leads = SqliteLeadStore(db)
     return Services(
         settings=settings,
-        leads=leads,
+        lead_repo=SqliteLeadRepository(db),
+        lead_reads=SqliteLeadReadModel(db),
+        schema_errors=SqliteSchemaErrorLog(db),
+        ledger=SqliteBatchLedger(db),
         users=SqliteUserStore(db),
         jobs=SqliteJobStore(db),
         queue=SqliteQueue(db, QUEUE_NAME, settings.max_receive_count),
@@ -179,7 +196,8 @@ def worker_ports(services: Services) -> WorkerPorts:
         totals=s.job_totals,
         queue=s.queue,
         dead_letters=s.dead_letters,
-        leads=s.leads,
+        write=s.write_ports(),
+        ledger=s.ledger,
         blobs=s.blobs,
         provider_cache=s.provider_cache,
         redrive=redrive_ports(s),
@@ -206,7 +224,15 @@ def realtime_ports(services: Services) -> RealtimePorts:
     from .pipelines.realtime import RealtimePorts
 
     s = services
-    return RealtimePorts(s.settings, s.leads, s.blobs, s.outbox, notifications_enabled(s.settings))
+    return RealtimePorts(
+        s.settings,
+        s.write_ports(),
+        s.ledger,
+        s.lead_reads,
+        s.blobs,
+        s.outbox,
+        notifications_enabled(s.settings),
+    )
 
 
 def inbox_ports(services: Services) -> InboxPorts:
@@ -229,10 +255,11 @@ def runtime_ports(services: Services) -> RuntimePorts:
     return RuntimePorts(services.settings, worker_ports(services), inbox_ports(services))
 
 
-def _open_lead_store(db_path: Path) -> LeadStore:
-    return SqliteLeadStore(Database(db_path, BULK_AUTOCHECKPOINT))
+def _open_write_ports(db_path: Path) -> WritePorts:
+    db = Database(db_path, BULK_AUTOCHECKPOINT)
+    return WritePorts(SqliteLeadRepository(db), SqliteSchemaErrorLog(db))
 
 
-def lead_store_factory(settings: Settings) -> Callable[[], LeadStore]:
-    """Opens the same lead store afresh, for worker processes."""
-    return partial(_open_lead_store, settings.db_path)
+def write_ports_factory(settings: Settings) -> Callable[[], WritePorts]:
+    """Opens the lead write ports afresh (without a ledger), for import worker processes."""
+    return partial(_open_write_ports, settings.db_path)

@@ -168,6 +168,7 @@ def test_reimport_finds_the_leads_unchanged_instead_of_creating(
         assert conn.execute("SELECT count(*) FROM lead_audit").fetchone()[0] == 0
         # issue 9 point 5: an in-process import keeps no batch ledger that nobody reads
         assert conn.execute("SELECT count(*) FROM job_batches").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM import_receipts").fetchone()[0] == 0
     assert second["duplicates"] == 1
     assert second["invalid"] == 1
     assert second["ignored"] == 0

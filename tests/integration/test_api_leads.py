@@ -70,7 +70,9 @@ def bob(api: LiveApi) -> Iterator[httpx.Client]:
 def import_as(api: LiveApi, owner: str, rows: list[dict[str, Any]], source: str) -> None:
     """Leads through the leads pipeline in-process, as an upload or the inbox would."""
     options = ImportOptions(owner=owner, pipeline=PipelineName.LEADS, source=source, workers=1)
-    summary, rejections = import_records(api.services.leads, rows, options, f"{source}.csv")
+    summary, rejections = import_records(
+        api.services.write_ports(ledgered=False), rows, options, f"{source}.csv"
+    )
     assert rejections == []
     assert summary.created == len(rows)
 

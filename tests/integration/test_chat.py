@@ -30,7 +30,7 @@ def seed(api: LiveApi, user: str = "alice") -> None:
         {"email": "bo@acme.io", "name": "Bo Ray", "company": "Acme", "title": "CEO"},
         {"email": "cy@globex.com", "name": "Cy Dee", "company": "Globex", "title": "CTO"},
     ]
-    import_records(api.services.leads, rows, ImportOptions(owner=user), None)
+    import_records(api.services.write_ports(ledgered=False), rows, ImportOptions(owner=user), None)
 
 
 @pytest.fixture

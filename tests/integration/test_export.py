@@ -26,7 +26,12 @@ ROWS = [
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[LiveApi]:
     with live_api(tmp_path / "data") as running:
-        import_records(running.services.leads, ROWS, ImportOptions(owner="alice"), "a.csv")
+        import_records(
+            running.services.write_ports(ledgered=False),
+            ROWS,
+            ImportOptions(owner="alice"),
+            "a.csv",
+        )
         yield running
 
 
@@ -78,7 +83,12 @@ HOSTILE = [
 @pytest.fixture
 def hostile(tmp_path: Path) -> Iterator[LiveApi]:
     with live_api(tmp_path / "data") as running:
-        import_records(running.services.leads, HOSTILE, ImportOptions(owner="alice"), "h.csv")
+        import_records(
+            running.services.write_ports(ledgered=False),
+            HOSTILE,
+            ImportOptions(owner="alice"),
+            "h.csv",
+        )
         # Stored as an older version (or another entry point) may have kept them.
         # (through the adapter's connect: the leads' update trigger calls its function)
         with closing(connect(running.services.settings.db_path)) as db:
@@ -129,7 +139,9 @@ def test_csv_starts_with_a_bom_unless_asked_not_to(hostile: LiveApi) -> None:
 def test_an_error_mid_stream_aborts_the_transfer_instead_of_truncating(tmp_path: Path) -> None:
     rows = [{"name": f"P {i}", "email": f"p{i}@x.io"} for i in range(2500)]
     with live_api(tmp_path / "data") as api:
-        import_records(api.services.leads, rows, ImportOptions(owner="alice"), "big.csv")
+        import_records(
+            api.services.write_ports(ledgered=False), rows, ImportOptions(owner="alice"), "big.csv"
+        )
         # One row of the second page is damaged on disk: reading it fails half-way.
         with closing(connect(api.services.settings.db_path)) as db:
             db.execute("UPDATE leads SET attributes = '{broken' WHERE email = 'p1500@x.io'")
@@ -155,7 +167,12 @@ TEXTY = [
 
 def test_xlsx_cells_are_text_never_formulas_links_or_numbers(tmp_path: Path) -> None:
     with live_api(tmp_path / "data") as running:
-        import_records(running.services.leads, TEXTY, ImportOptions(owner="alice"), "t.csv")
+        import_records(
+            running.services.write_ports(ledgered=False),
+            TEXTY,
+            ImportOptions(owner="alice"),
+            "t.csv",
+        )
         with running.client("alice") as client:
             response = client.get("/v1/leads/export", params={"format": "xlsx"})
     assert response.status_code == 200

@@ -22,7 +22,12 @@ ROWS = [
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[LiveApi]:
     with live_api(tmp_path / "data") as running:
-        import_records(running.services.leads, ROWS, ImportOptions(owner="alice"), "a.csv")
+        import_records(
+            running.services.write_ports(ledgered=False),
+            ROWS,
+            ImportOptions(owner="alice"),
+            "a.csv",
+        )
         yield running
 
 

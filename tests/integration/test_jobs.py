@@ -294,8 +294,8 @@ def test_status_documents_are_swept_a_day_after_they_end(api: LiveApi) -> None:
         job_id = upload(client, CSV)
         drain(api)
         ttl = client.get(f"/v1/status/{job_id}").json()["ttl"]
-    assert sweep_expired(s.jobs, s.blobs, s.leads, time.time()) == 0  # not yet
-    assert sweep_expired(s.jobs, s.blobs, s.leads, ttl + 1.0) == 1  # a day later
+    assert sweep_expired(s.jobs, s.blobs, s.ledger, s.lead_repo, time.time()) == 0  # not yet
+    assert sweep_expired(s.jobs, s.blobs, s.ledger, s.lead_repo, ttl + 1.0) == 1  # a day later
     with api.client("alice") as client:
         assert_envelope(client.get(f"/v1/status/{job_id}"), 404, "not_found")
 
@@ -323,18 +323,21 @@ def test_the_sweeper_forgets_an_expired_jobs_ledger_skips_and_blobs(api: LiveApi
     folders = [root / p for job in jobs if job for p in job_blob_prefixes(job)]
     for job in jobs:  # the parts its queued batches pointed at (upload and enrichment)
         assert job is not None and any((root / f"jobs/{job.job_id}").rglob("*.jsonl"))
-    with services.leads.unit_of_work() as uow:
-        assert uow.find_skips("alice", job_id, ["ann@lee.io"]) == {"ann@lee.io": 4}
-    sweep = partial(sweep_expired, services.jobs, services.blobs, services.leads)
+    assert services.lead_repo.find_skips("alice", job_id, ["ann@lee.io"]) == {"ann@lee.io": 4}
+    assert services.lead_repo.receipts(job_id, [4]) != {}
+    sweep = partial(
+        sweep_expired, services.jobs, services.blobs, services.ledger, services.lead_repo
+    )
     assert sweep(time.time()) == 0  # not yet
     assert sweep(ttl + 1.0) == 2  # a day later
     assert all(services.blobs.size(key) is None for key in keys)
     assert not any(folder.exists() for folder in folders)
-    assert services.leads.batch_totals(job_id) == (0, {})
-    with services.leads.unit_of_work() as uow:
-        assert uow.find_skips("alice", job_id, ["ann@lee.io"]) == {}
-    (lead,) = services.leads.list_leads("alice", LeadQuery())[0]
-    assert services.leads.lead_history("alice", lead["leadId"])[0]["importId"] == job_id
+    assert services.ledger.totals(job_id) == (0, {})
+    assert list(services.ledger.outcomes(job_id)) == []
+    assert services.lead_repo.find_skips("alice", job_id, ["ann@lee.io"]) == {}
+    assert services.lead_repo.receipts(job_id, [4]) == {}
+    (lead,) = services.lead_reads.list_leads("alice", LeadQuery())[0]
+    assert services.lead_reads.lead_history("alice", lead["leadId"])[0]["importId"] == job_id
 
 
 def test_undo_removes_created_leads_and_restores_updated_ones(api: LiveApi) -> None:

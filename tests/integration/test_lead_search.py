@@ -6,9 +6,11 @@ from pathlib import Path
 
 from api_server import live_api
 
-from leadflow.adapters.memory_store import MemoryLeadStore
+from leadflow.adapters.memory_leads import MemoryLeadData, MemoryLeadReadModel, MemoryLeadRepository
+from leadflow.adapters.memory_ledger import MemorySchemaErrorLog
 from leadflow.pipelines.importing import ImportOptions, PipelineName, import_records
-from leadflow.ports import LeadQuery, LeadStore
+from leadflow.pipelines.upsert import WritePorts
+from leadflow.ports import LeadQuery
 
 ROWS = [
     {"name": "Jörg Müller", "email": "jm@x.de", "company": "Ørsted", "phone": "+14155550134"},
@@ -31,15 +33,15 @@ QUERIES = {
 }
 
 
-def load(store: LeadStore) -> None:
+def load(ports: WritePorts) -> None:
     options = ImportOptions(owner="alice", pipeline=PipelineName.LEADS, source="api", workers=1)
-    summary, _ = import_records(store, ROWS, options, "people.csv")
+    summary, _ = import_records(ports, ROWS, options, "people.csv")
     assert summary.created == len(ROWS)
 
 
 def test_search_over_the_api(tmp_path: Path) -> None:
     with live_api(tmp_path / "d") as api, api.client("alice") as client:
-        load(api.services.leads)
+        load(api.services.write_ports(ledgered=False))
         for q, expected in QUERIES.items():
             response = client.get("/v1/leads", params={"q": q})
             assert response.status_code == 200, response.text
@@ -47,8 +49,9 @@ def test_search_over_the_api(tmp_path: Path) -> None:
 
 
 def test_the_memory_store_searches_the_same_way() -> None:
-    store = MemoryLeadStore()
-    load(store)
+    data = MemoryLeadData()
+    load(WritePorts(MemoryLeadRepository(data), MemorySchemaErrorLog()))
+    reads = MemoryLeadReadModel(data)
     for q, expected in QUERIES.items():
-        items, _ = store.list_leads("alice", LeadQuery(q=q))
+        items, _ = reads.list_leads("alice", LeadQuery(q=q))
         assert sorted(i["email"] for i in items) == sorted(expected), q

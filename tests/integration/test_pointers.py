@@ -134,7 +134,7 @@ def test_a_wide_file_with_long_headers_is_queued_as_small_pointers(api: LiveApi)
     assert [body["rows"] for body in batches] == [[n, min(n + 99, 249)] for n in (0, 100, 200)]
     # header names and cell values alike stay in the part blobs
     assert_pointers_only(queue.sent, [*headers[1:5], *(cell for row in rows for cell in row)])
-    lead = api.services.leads.list_leads("alice", LeadQuery(q="person7@"))[0][0]
+    lead = api.services.lead_reads.list_leads("alice", LeadQuery(q="person7@"))[0][0]
     assert lead["attributes"][headers[1990 - 1]] == "value-7-1989"
 
 
@@ -213,5 +213,5 @@ def test_an_upload_runs_from_a_store_that_only_streams(
     assert download.status_code == 200
     assert [row["outcome"] for row in download.json()] == ["created", "created"]
     assert any(key.startswith("uploads/") for key in remote.opened)
-    emails = {lead["email"] for lead in api.services.leads.list_leads("alice", LeadQuery())[0]}
+    emails = {lead["email"] for lead in api.services.lead_reads.list_leads("alice", LeadQuery())[0]}
     assert emails == {"ann@one.io", "bo@two.io"}

@@ -9,11 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from test_store_contract import run_concurrent_writers
 
 from leadflow.adapters import sqlite_db
 from leadflow.adapters.sqlite_db import MIGRATIONS, Database, migrate
-from leadflow.adapters.sqlite_store import SqliteLeadStore, SqliteUserStore
+from leadflow.adapters.sqlite_store import SqliteUserStore
 
 
 def schema(conn: sqlite3.Connection) -> list[tuple[str, str, str | None]]:
@@ -100,12 +99,6 @@ def test_connections_use_wal_and_wait_for_the_write_lock(tmp_path: Path) -> None
     conn = sqlite3.connect(tmp_path / "t.db")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
-
-
-def test_two_databases_on_one_file_lose_no_lead_written_from_two_threads(tmp_path: Path) -> None:
-    path = tmp_path / "t.db"
-    reader = SqliteLeadStore(Database(path))
-    run_concurrent_writers(lambda: SqliteLeadStore(Database(path)), reader, threads=3, batches=20)
 
 
 def test_two_databases_on_one_file_lose_no_increment(tmp_path: Path) -> None:

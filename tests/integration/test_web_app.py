@@ -96,8 +96,13 @@ def test_state_changes_need_the_csrf_token(api: LiveApi) -> None:
 
 def test_each_user_sees_only_their_own_data(api: LiveApi, tmp_path: Path) -> None:
     options = ImportOptions(owner="alice", source="api")
-    import_records(api.services.leads, [{"name": "Ada", "email": "ada@a.example"}], options, None)
-    lead_id = api.services.leads.list_leads("alice", _query())[0][0]["leadId"]
+    import_records(
+        api.services.write_ports(ledgered=False),
+        [{"name": "Ada", "email": "ada@a.example"}],
+        options,
+        None,
+    )
+    lead_id = api.services.lead_reads.list_leads("alice", _query())[0][0]["leadId"]
     alice, bob = _browser(api, "alice"), _browser(api, "bob")
     assert "ada@a.example" in alice.get("/leads").text
     assert "ada@a.example" not in bob.get("/leads").text
@@ -138,9 +143,9 @@ def test_lead_text_is_escaped(api: LiveApi) -> None:
     evil = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
     options = ImportOptions(owner="alice", source="api")
     record = {"name": evil, "email": "evil@a.example", "company": evil, evil: evil}
-    import_records(api.services.leads, [record], options, evil)
+    import_records(api.services.write_ports(ledgered=False), [record], options, evil)
     client = _browser(api)
-    lead_id = api.services.leads.list_leads("alice", _query())[0][0]["leadId"]
+    lead_id = api.services.lead_reads.list_leads("alice", _query())[0][0]["leadId"]
     for path in ("/leads", f"/leads/{lead_id}"):
         text = client.get(path).text
         assert "<script>alert(1)" not in text and "<img src=x" not in text, path
@@ -209,20 +214,22 @@ FILE = (
 def test_dry_run_predicts_the_import(
     api: LiveApi, tmp_path: Path, mode: ImportMode, policy: MergePolicy
 ) -> None:
-    store = api.services.leads
+    services = api.services
+    store = services.lead_reads
     existing = [
         {"name": "Grace Hopper", "email": "grace@example.com", "company": "Navy"},  # unchanged?
         {"name": "Ada", "email": "ada@example.com", "company": "Old Co"},
     ]
-    import_records(store, existing, ImportOptions(owner="alice", source="api"), None)
+    ports = services.write_ports(ledgered=False)
+    import_records(ports, existing, ImportOptions(owner="alice", source="api"), None)
     path = tmp_path / "leads.csv"
     path.write_text(FILE)
     chosen = {"Internal ID": DONT_IMPORT}
-    predicted = dry_run(store, path, path.name, "alice", chosen, mode, policy, "US")
+    predicted = dry_run(services.lead_repo, path, path.name, "alice", chosen, mode, policy, "US")
     before = store.count_leads("alice")
     assert store.count_leads("alice") == before  # the dry run wrote nothing
     summary = import_file(
-        store,
+        ports,
         path,
         ImportOptions(owner="alice", mode=mode, policy=policy, mapping={"Internal ID": "-"}),
     )
@@ -383,7 +390,7 @@ def test_dry_run_of_exactly_the_limit_is_not_called_partial(tmp_path: Path, api:
     path = tmp_path / "leads.csv"
     rows = "".join(f"p{n}@example.com\n" for n in range(10_000))  # two batches of 5,000
     path.write_text("email\n" + rows)
-    store = api.services.leads
+    store = api.services.lead_repo
     args = (store, path, path.name, "alice", None, ImportMode.CREATE_AND_UPDATE)
     whole = dry_run(*args, MergePolicy.REPLACE, "US", max_rows=10_000)
     assert whole.received == 10_000 and not whole.truncated
@@ -610,7 +617,12 @@ HOSTILE_LEADS = [
 
 
 def _hostile_leads(api: LiveApi) -> None:
-    import_records(api.services.leads, HOSTILE_LEADS, ImportOptions(owner="alice"), "h.csv")
+    import_records(
+        api.services.write_ports(ledgered=False),
+        HOSTILE_LEADS,
+        ImportOptions(owner="alice"),
+        "h.csv",
+    )
     # control characters as an older version or another entry point may have stored them
     # (leadflow's own connection: it registers the search column's trigger function)
     with connect(api.services.settings.db_path) as db:
@@ -659,7 +671,9 @@ def test_web_export_xlsx_is_the_apis_export_of_the_current_filter(api: LiveApi) 
 
 def test_web_export_never_hands_over_a_silently_truncated_file(api: LiveApi) -> None:
     rows = [{"name": f"P {i}", "email": f"p{i}@x.io"} for i in range(2500)]
-    import_records(api.services.leads, rows, ImportOptions(owner="alice"), "big.csv")
+    import_records(
+        api.services.write_ports(ledgered=False), rows, ImportOptions(owner="alice"), "big.csv"
+    )
     # one row of the second page is damaged on disk: reading it fails half-way
     with sqlite3.connect(api.services.settings.db_path) as db:
         db.execute("UPDATE leads SET attributes = '{broken' WHERE email = 'p1500@x.io'")

@@ -10,9 +10,11 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadflow.adapters.memory_store import MemoryLeadStore
+from leadflow.adapters.memory_leads import MemoryLeadData, MemoryLeadReadModel, MemoryLeadRepository
+from leadflow.adapters.memory_ledger import MemorySchemaErrorLog
 from leadflow.domain.merge import ImportMode, MergePolicy
 from leadflow.pipelines.importing import ImportOptions, import_file, import_records
+from leadflow.pipelines.upsert import WritePorts
 from leadflow.ports import LeadQuery
 from leadflow.web.import_plan import dry_run
 
@@ -52,10 +54,12 @@ def test_dry_run_counts_what_the_import_does(
     mode: ImportMode,
     policy: MergePolicy,
 ) -> None:
-    store = MemoryLeadStore()
+    data = MemoryLeadData()
+    repo, store = MemoryLeadRepository(data), MemoryLeadReadModel(data)
+    ports = WritePorts(repo, MemorySchemaErrorLog())
     if stored:
         existing = [{"name": "Someone", "email": e, "company": c} for e, c in stored]
-        import_records(store, existing, ImportOptions(owner="alice", source="api"), None)
+        import_records(ports, existing, ImportOptions(owner="alice", source="api"), None)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "leads.csv"
         with path.open("w", newline="") as out:
@@ -63,10 +67,10 @@ def test_dry_run_counts_what_the_import_does(
             writer.writerow(["Name", "Email", "Phone", "Company"])
             writer.writerows(rows)
         before = store.list_leads("alice", LeadQuery(limit=100))[0]
-        predicted = dry_run(store, path, path.name, "alice", {}, mode, policy, "US")
+        predicted = dry_run(repo, path, path.name, "alice", {}, mode, policy, "US")
         assert store.list_leads("alice", LeadQuery(limit=100))[0] == before  # nothing written
         options = ImportOptions(owner="alice", mode=mode, policy=policy, workers=1)
-        summary = import_file(store, path, options)
+        summary = import_file(ports, path, options)
     assert (predicted.received, predicted.invalid, predicted.duplicates) == (
         summary.received,
         summary.invalid,

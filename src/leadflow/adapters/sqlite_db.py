@@ -226,7 +226,23 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE seq = NEW.seq;
     END;
     """,
-    # 18 (core's 17 comes first once merged): the job kind `process` is named
+    # 17: the write guarantee (ports.py): each lead's version (every write checks and
+    # moves it), each ledgered row's receipt (its outcome and count deltas, written with
+    # its lead), the row an audit entry came from, and one schema error per (import, row)
+    """
+    ALTER TABLE leads ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    CREATE TABLE import_receipts (
+        import_id TEXT NOT NULL,
+        row INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        lead_id TEXT,
+        counts TEXT NOT NULL,
+        PRIMARY KEY (import_id, row)
+    ) WITHOUT ROWID;
+    ALTER TABLE lead_audit ADD COLUMN import_row INTEGER;
+    CREATE INDEX schema_errors_import_row ON schema_errors(import_id, position);
+    """,
+    # 18: the job kind `process` is named
     # `enrichment`, as the code now writes it; rows stored before are renamed
     """
     UPDATE jobs SET kind = 'enrichment' WHERE kind = 'process';
@@ -365,3 +381,34 @@ class Database:
                         pass  # closing the connection below rolls back too
                 self.discard()
                 raise
+
+
+_sessions = threading.local()  # per thread: the Databases it has a session open on
+
+
+@contextmanager
+def session(db: Database) -> Iterator[None]:
+    """One transaction for every write of the adapters of `db` inside it (this thread):
+    SQLite groups many conditional writes for speed. Re-entrant."""
+    open_on: set[int] = getattr(_sessions, "open_on", set())
+    _sessions.open_on = open_on
+    if id(db) in open_on:
+        yield
+        return
+    with db.transaction():
+        open_on.add(id(db))
+        try:
+            yield
+        finally:
+            open_on.discard(id(db))
+
+
+@contextmanager
+def write(db: Database) -> Iterator[sqlite3.Connection]:
+    """The thread's session transaction if one is open on `db`, else a transaction of
+    its own."""
+    if id(db) in getattr(_sessions, "open_on", ()):
+        yield db.conn
+        return
+    with db.transaction() as conn:
+        yield conn

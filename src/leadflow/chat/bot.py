@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..ports import LeadStore
+from ..ports import LeadReadModel
 from ..providers.client import ProviderClient, ProviderError
 from . import intents
 from .tools import SCHEMAS, run_tool
@@ -31,7 +31,7 @@ class Answer:
     tools: list[str] = field(default_factory=list)
 
 
-def answer_offline(queries: LeadStore, owner: str, question: str, now: dt.datetime) -> Answer:
+def answer_offline(queries: LeadReadModel, owner: str, question: str, now: dt.datetime) -> Answer:
     """The offline parser's answer: a common question recognized, or what it can answer."""
     cannot = intents.unsupported(question)
     if cannot is not None:
@@ -51,7 +51,7 @@ def answer(
     url: str,
     model: str,
     headers: dict[str, str],
-    queries: LeadStore,
+    queries: LeadReadModel,
     owner: str,
     question: str,
     now: dt.datetime,
@@ -74,7 +74,7 @@ def answer_with_llm(
     url: str,
     model: str,
     headers: dict[str, str],
-    queries: LeadStore,
+    queries: LeadReadModel,
     owner: str,
     question: str,
     now: dt.datetime,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..clock import format_iso
-from ..ports import LeadStore
+from ..ports import LeadReadModel
 
 SCHEMAS: list[dict[str, Any]] = [
     {
@@ -80,7 +80,7 @@ def _limit(value: Any, default: int, top: int) -> int:
 
 
 def run_tool(
-    queries: LeadStore, owner: str, name: str, args: dict[str, Any], now: dt.datetime
+    queries: LeadReadModel, owner: str, name: str, args: dict[str, Any], now: dt.datetime
 ) -> ToolResult:
     """Run one tool for `owner`; unknown tools and odd arguments are answered, not raised."""
     company, title = _text(args.get("company")), _text(args.get("title"))

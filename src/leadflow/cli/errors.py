@@ -26,7 +26,7 @@ def errors_list(
     """List records that failed validation, newest first, with every failing field."""
     settings = load_settings()
     services = open_services(settings)
-    rows = services.leads.list_schema_errors(
+    rows = services.schema_errors.list(
         owner or settings.inbox_owner, limit=limit, import_id=import_id
     )
     if as_json:

@@ -168,12 +168,13 @@ def _run_with_progress(
     services: Services, file: Path, options: ImportOptions, stream: RecordStream
 ) -> ImportSummary:
     """Run the import, with a progress bar (rows/s, ETA) when stderr is a terminal."""
-    from ..bootstrap import lead_store_factory
+    from ..bootstrap import write_ports_factory
     from ..pipelines.importing import import_file
 
-    factory = lead_store_factory(services.settings)
+    factory = write_ports_factory(services.settings)
+    ports = services.write_ports(ledgered=False)  # a CLI import is never redelivered
     if not err.is_terminal:
-        return import_file(services.leads, file, options, stream=stream, store_factory=factory)
+        return import_file(ports, file, options, stream=stream, ports_factory=factory)
     from rich.progress import BarColumn, Progress, TextColumn
 
     started = time.perf_counter()
@@ -204,12 +205,12 @@ def _run_with_progress(
 
     try:
         summary = import_file(
-            services.leads,
+            ports,
             file,
             options,
             on_progress=on_progress,
             stream=stream,
-            store_factory=factory,
+            ports_factory=factory,
         )
         progress.update(task, completed=1, total=1, eta="0:00")
     finally:

@@ -1,7 +1,9 @@
 """Duplicate and merge rules (SPEC 'Duplicates'): last occurrence wins, upsert by key.
 
-Everything here is pure: the store hands in the leads that already exist for a batch's
-keys and applies the plan this module returns, inside one transaction.
+Everything here is pure: the pipeline hands in the leads that already exist for a
+batch's keys and writes the plan this module returns, one conditional write per lead
+(ports.LeadRepository). Each row's count deltas are part of the plan (`row_counts`): they
+go into the row's receipt, so that a replayed row counts as it did the first time.
 
 Order independence: a stored lead remembers the import and the row that last wrote it.
 A row of the same import only overwrites a lead written by an *earlier* row, so the last
@@ -87,6 +89,8 @@ class Update:
     # True: the row changes nothing; only the lead's (import, row) stamp moves, so the
     # last occurrence still wins in any order; no audit entry, updatedAt stays.
     unchanged: bool = False
+    # the stored lead's version the plan was made from (its write's condition)
+    version: int | None = None
 
 
 @dataclass(slots=True)
@@ -95,15 +99,44 @@ class BatchPlan:
     updates: list[Update] = field(default_factory=list)
     outcomes: dict[int, tuple[Outcome, str | None]] = field(default_factory=dict)
     skips: dict[str, int] = field(default_factory=dict)  # key -> row, for the skip ledger
-    duplicates: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: int = 0
+    # row -> its deltas to the batch counts (summary names: created, updated, unchanged,
+    # duplicates, ignored); their sum over the rows is the plan's counts
+    row_counts: dict[int, dict[str, int]] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)  # the sum, by summary name
+
+    def count(self, row: int, name: str, step: int = 1) -> None:
+        """Add `step` to count `name`, on behalf of `row`."""
+        totals = self.totals
+        totals[name] = totals.get(name, 0) + step
+        deltas = self.row_counts.get(row)
+        if deltas is None:
+            self.row_counts[row] = {name: step}
+        else:
+            deltas[name] = deltas.get(name, 0) + step
+
+    @property
+    def duplicates(self) -> int:
+        return self.totals.get("duplicates", 0)
+
+    @property
+    def created(self) -> int:
+        return self.totals.get("created", 0)
+
+    @property
+    def updated(self) -> int:
+        return self.totals.get("updated", 0)
+
+    @property
+    def unchanged(self) -> int:
+        return self.totals.get("unchanged", 0)
+
+    @property
+    def skipped(self) -> int:
+        return self.totals.get("ignored", 0)
 
     def skip(self, draft: LeadDraft, lead_id: str | None) -> None:
         """The mode forbids this row; remember its key so other batches count it right."""
-        self.skipped += 1
+        self.count(draft.row, "ignored")
         self.outcomes[draft.row] = (Outcome.SKIPPED, lead_id)
         if draft.key is not None:
             self.skips[draft.key] = draft.row
@@ -218,7 +251,7 @@ def plan_batch(
     survivors, losers = deduped or last_occurrences(drafts)
     for loser in losers:
         plan.outcomes[loser.row] = (Outcome.DUPLICATE, None)
-    plan.duplicates = len(losers)
+        plan.count(loser.row, "duplicates")
     skipped_rows = skipped_rows or {}
     for draft in survivors:
         key = draft.key
@@ -230,7 +263,7 @@ def plan_batch(
             if skipped_at == draft.row:
                 plan.outcomes[draft.row] = (Outcome.REPLAYED, lead_id)
                 continue
-            plan.duplicates += 1
+            plan.count(draft.row, "duplicates")
             if skipped_at < draft.row:
                 plan.skips[key] = draft.row
                 plan.outcomes[draft.row] = (Outcome.SKIPPED, lead_id)
@@ -242,7 +275,7 @@ def plan_batch(
                 plan.skip(draft, None)
             else:
                 plan.creates.append(draft)
-                plan.created += 1
+                plan.count(draft.row, "created")
                 plan.outcomes[draft.row] = (Outcome.CREATED, None)
             continue
         same_import = stored["import_id"] == import_id
@@ -254,7 +287,7 @@ def plan_batch(
             # Another row of this file holds the key: whichever row is earlier is the
             # duplicate, and the lead holds what the later row makes of the lead as it
             # was before this import (or the later row alone, if the import created it).
-            plan.duplicates += 1
+            plan.count(draft.row, "duplicates")
             if stored["import_row"] > draft.row:
                 plan.outcomes[draft.row] = (Outcome.DUPLICATE, lead_id)
                 continue
@@ -271,15 +304,16 @@ def plan_batch(
         else:
             changes = merge_changes(stored, draft, policy)
             if changes:
-                plan.updated += 1
+                plan.count(draft.row, "updated")
                 outcome = Outcome.UPDATED
             else:
-                plan.unchanged += 1
+                plan.count(draft.row, "unchanged")
                 outcome = Outcome.UNCHANGED
         if not changes:
             # Nothing to write but the stamp: the row still holds the key for this file.
             stamp = Update(stored["lead_id"], draft, {}, {}, stored["source_file"], False)
             stamp.unchanged = True
+            stamp.version = stored.get("version")
             plan.updates.append(stamp)
             plan.outcomes[draft.row] = (outcome, lead_id)
             continue
@@ -299,6 +333,7 @@ def plan_batch(
                 stored["source_file"],
                 not created_here,
                 name,
+                version=stored.get("version"),
             )
         )
         plan.outcomes[draft.row] = (outcome, lead_id)
@@ -329,6 +364,6 @@ def _recount(
     now_changed = _differs(target_values(base, draft, policy), base)
     if was_changed != now_changed:
         step = 1 if now_changed else -1
-        plan.updated += step
-        plan.unchanged -= step
+        plan.count(draft.row, "updated", step)
+        plan.count(draft.row, "unchanged", -step)
     return now_changed

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..ports import BlobStore, JobStore, LeadStore, Queue
+from ..ports import BatchLedger, BlobStore, JobStore, Queue
 from ..providers import registry
 from ..providers.base import Provider
 from ..settings import Settings
@@ -75,7 +75,7 @@ def part_key(job_id: str, batch_no: int) -> str:
 
 def run_enrichment_batch(
     blobs: BlobStore,
-    leads: LeadStore,
+    ledger: BatchLedger,
     provider: Provider,
     body: Mapping[str, Any],
     parts: PartCache,
@@ -94,11 +94,7 @@ def run_enrichment_batch(
     ]
     blobs.put_stream(part_key(job_id, first), [json.dumps(part).encode()])
     counts = {"received": len(records), "enriched": sum(1 for r in results if r)}
-    with leads.unit_of_work() as uow:
-        if not uow.claim_batch(job_id, first):
-            return False
-        uow.finish_batch(job_id, first, counts)
-    return True
+    return ledger.record(job_id, first, counts)
 
 
 def write_enrichment_results(blobs: BlobStore, job_id: str, batches: int) -> str:

@@ -14,7 +14,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 
-from ..ports import BlobStore, LeadStore
+from ..ports import BatchLedger, BlobStore, SchemaErrorLog
 
 PRIMARY = ("created", "updated", "unchanged")
 
@@ -45,12 +45,14 @@ def relabel(outcomes: Iterable[tuple[int, str, str | None]]) -> list[tuple[int, 
 _MERGED = frozenset({*PRIMARY, "duplicate"})
 
 
-def write_results(leads: LeadStore, blobs: BlobStore, job_id: str, owner: str) -> str:
+def write_results(
+    ledger: BatchLedger, schema_errors: SchemaErrorLog, blobs: BlobStore, job_id: str, owner: str
+) -> str:
     """Store the result files of a job; the key they share (add .csv or .json)."""
-    outcomes = relabel(leads.batch_outcomes(job_id))
+    outcomes = relabel(ledger.outcomes(job_id))
     reasons = {
         e["index"]: "; ".join(f"{x['field']}: {x['message']}" for x in e["errors"])
-        for e in leads.list_schema_errors(owner, limit=10**9, import_id=job_id)
+        for e in schema_errors.list(owner, limit=10**9, import_id=job_id)
     }
     key = f"results/{job_id}/result"
     # whole-file encodes: one C-level call each, several times faster than row by row

@@ -50,7 +50,7 @@ class SweeperLoop:
 
     def step(self) -> float:
         ports = self.ports
-        sweep_expired(ports.jobs, ports.blobs, ports.leads, ports.clock())
+        sweep_expired(ports.jobs, ports.blobs, ports.ledger, ports.write.leads, ports.clock())
         Worker(ports, self.stop).adopt_dead_letters()
         return SWEEP_EVERY
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from ..ports import BlobStore, Job, JobStore, LeadStore
+from ..ports import BatchLedger, BlobStore, Job, JobStore, LeadRepository
 from .enrichment import ENRICH_BATCH, part_key
 from .parts import job_prefix
 
@@ -37,7 +37,12 @@ def job_blob_prefixes(job: Job) -> list[str]:
 
 
 def sweep_expired(
-    jobs: JobStore, blobs: BlobStore, leads: LeadStore, now: float, limit: int = 100
+    jobs: JobStore,
+    blobs: BlobStore,
+    ledger: BatchLedger,
+    lead_repo: LeadRepository,
+    now: float,
+    limit: int = 100,
 ) -> int:
     """Forget up to `limit` jobs whose TTL had passed at `now` (epoch seconds), with all
     they kept; how many."""
@@ -47,7 +52,8 @@ def sweep_expired(
             blobs.delete(key)
         for prefix in job_blob_prefixes(job):
             blobs.delete_prefix(prefix)
-        leads.forget_job(job.job_id)
+        ledger.forget(job.job_id)
+        lead_repo.forget_import(job.job_id)
         if jobs.forget(job.job_id):
             swept += 1
     if swept:

@@ -1,9 +1,10 @@
 """Workers: take messages off the queue and run them; splitting files and running batches.
 
-Delivery is at least once; the effect is exactly once: a batch's leads and its counts
-commit together in the batch ledger, so a redelivered batch (a worker killed after the
-commit but before the ack) changes nothing. A worker stopping (SIGTERM) finishes the
-message in hand; one killed leaves its lease to run out, and the message runs again.
+Delivery is at least once; the effect is exactly once: THE WRITE GUARANTEE (ports.py)
+makes each row's write conditional and receipted and the batch's ledger entry come last,
+so a redelivered batch (a worker killed anywhere in it) gives the same leads and counts.
+A worker stopping (SIGTERM) finishes the message in hand; one killed leaves its lease to
+run out, and the message runs again.
 """
 
 from __future__ import annotations
@@ -18,20 +19,21 @@ from typing import Any
 from ..clock import epoch_of
 from ..domain.merge import ImportMode, MergePolicy
 from ..pipelines.importing import (
-    BatchJob,
     ImportOptions,
+    ImportSpec,
     PipelineName,
-    batch_write,
-    shape_batch,
-    store_batches,
+    batch_counts,
+    lead_batch,
+    validate_batch,
 )
 from ..pipelines.shaping import RecordShaper
+from ..pipelines.upsert import WritePorts, write_batches
 from ..ports import (
     DEAD_LETTERED,
+    BatchLedger,
     BlobStore,
     DeadLetters,
     JobStore,
-    LeadStore,
     Message,
     ProviderCache,
     Queue,
@@ -62,7 +64,8 @@ class WorkerPorts:
     totals: JobTotals  # BatchLedger.totals: (entries, counts summed) of a job
     queue: Queue
     dead_letters: DeadLetters
-    leads: LeadStore
+    write: WritePorts  # lead repository, schema-error log and batch ledger
+    ledger: BatchLedger  # the same ledger: dead entries, enrichment entries, outcomes
     blobs: BlobStore
     provider_cache: ProviderCache
     redrive: RedrivePorts
@@ -102,7 +105,7 @@ class Worker:
         batches = [m for m in messages if m.body.get("kind") == "batch"]
         if len(batches) > 1 and not self.stop.is_set():
             try:
-                self.run_batches([m.body for m in batches])
+                self.write_batches([m.body for m in batches])
             except Exception:
                 log.warning("a group of batches failed; trying them one by one", exc_info=True)
             else:
@@ -150,14 +153,14 @@ class Worker:
         if body.get("kind") == "split":
             self.split(body["jobId"], message)
         elif body.get("kind") == "batch":
-            self.run_batch(body)
+            self.write_batches([body])
         elif body.get("kind") == "enrich":
             job = self._runnable(body["jobId"])
             if job is None:
                 return
             applied = run_enrichment_batch(
                 self.ports.blobs,
-                self.ports.leads,
+                self.ports.ledger,
                 self._provider(body["provider"]),
                 body,
                 self._parts,
@@ -183,12 +186,9 @@ class Worker:
             ports.clock,
         )
 
-    def run_batch(self, body: dict[str, Any]) -> None:
-        """Validate, normalize and upsert one batch, once, unless its job was cancelled."""
-        self.run_batches([body])
-
-    def run_batches(self, bodies: list[dict[str, Any]]) -> None:
-        """Shape each batch, then write them all in one transaction, each at most once.
+    def write_batches(self, bodies: list[dict[str, Any]]) -> None:
+        """Validate each batch message's records, then write them (upsert.write_batches:
+        SQLite groups them in one transaction), each batch's effect exactly once.
 
         Batches of a cancelled or forgotten job are skipped: running batches finish,
         queued ones do not run.
@@ -201,19 +201,21 @@ class Worker:
                 continue
             jobs[job.job_id] = job
             part, batch = self._parts.batch(body)  # the records the message points at
-            batch_job = self._batch_job(job, part)
+            spec = self._import_spec(job, part)
             first = int(body["batchNo"])
-            shaped = shape_batch(batch, batch_job, self._shaper(batch_job.options))
-            writes.append(batch_write(batch_job, shaped, first))
+            shaped = validate_batch(batch, spec, self._shaper(spec.options))
+            writes.append(lead_batch(spec, shaped, first))
         applied: set[str] = set()
         if writes:
-            counts = store_batches(self.ports.leads, writes)
-            applied = {w.ctx.import_id for w, c in zip(writes, counts, strict=True) if c}
+            results = write_batches(self.ports.write, writes)
+            applied = {
+                w.ctx.import_id for w, r in zip(writes, results, strict=True) if batch_counts(r)
+            }
         for job in jobs.values():
             if job.status != "completed" or job.job_id in applied:
                 self._finish_if_done(job)
 
-    def _batch_job(self, job: Job, part: dict[str, Any]) -> BatchJob:
+    def _import_spec(self, job: Job, part: dict[str, Any]) -> ImportSpec:
         """How to run a batch of `job` whose part header (jobs/parts.py) is `part`."""
         options = job.options
         import_options = ImportOptions(
@@ -228,7 +230,7 @@ class Worker:
         )
         fmt = part.get("format")
         headers = part.get("headers")
-        return BatchJob(
+        return ImportSpec(
             options=import_options,
             import_id=job.job_id,
             source_file=job.file_name,
@@ -284,7 +286,13 @@ class Worker:
     def _write_results(self, job: Job) -> str:
         if job.kind == "enrichment":
             return write_enrichment_results(self.ports.blobs, job.job_id, job.total_batches or 0)
-        return write_results(self.ports.leads, self.ports.blobs, job.job_id, job.owner)
+        return write_results(
+            self.ports.ledger,
+            self.ports.write.errors,
+            self.ports.blobs,
+            job.job_id,
+            job.owner,
+        )
 
     def _provider(self, name: str) -> Provider:
         provider = self._providers.get(name)
@@ -333,9 +341,8 @@ class Worker:
             job = jobs.get(str(body.get("jobId")))
             if job is None or job.status != "processing":
                 continue
-            with self.ports.leads.unit_of_work() as uow:
-                if not uow.mark_dead(job.job_id, int(body["batchNo"])):
-                    continue
+            if not self.ports.ledger.mark_dead(job.job_id, int(body["batchNo"])):
+                continue
             adopted += 1
             self._finish_if_done(job)
         return adopted
@@ -351,8 +358,7 @@ class Worker:
             return
         jobs = self.ports.jobs
         if body.get("kind") in ("batch", "enrich"):
-            with self.ports.leads.unit_of_work() as uow:
-                uow.mark_dead(job_id, int(body["batchNo"]))
+            self.ports.ledger.mark_dead(job_id, int(body["batchNo"]))
             job = jobs.get(job_id)
             if job is not None:
                 self._finish_if_done(job)

@@ -1,10 +1,11 @@
 """Import a file in-process: the leads or opt-in pipeline over a stream of batches.
 
 This process reads the file and hands raw batches to a small pool of worker processes;
-each worker validates and normalizes its batch (the CPU-heavy part) and upserts it in
-its own transaction, so both cores work. A shared lock hands the SQLite write lock from
-one worker to the next without SQLite's sleep-and-retry. Batches may finish in any
-order: the merge rules make the last occurrence of a key win regardless (domain.merge).
+each worker validates and normalizes its batch (the CPU-heavy part) and writes it with
+upsert.write_batches (in one SQLite session), so both cores work. A shared lock hands
+the SQLite write lock from one worker to the next without SQLite's sleep-and-retry.
+Batches may finish in any order: the merge rules make the last occurrence of a key win
+regardless (domain.merge).
 Small files skip the pool, which would cost more than it saves.
 """
 
@@ -28,18 +29,18 @@ from ..clock import utc_now
 from ..domain.lead import LeadDraft, Rejection
 from ..domain.limits import InputLimits, preview, record_limit_reason
 from ..domain.merge import ImportMode, MergePolicy, last_occurrences
-from ..ports import LeadStore, WriteContext
+from ..ports import WriteContext
 from ..readers import RecordStream, open_records
 from ..readers.base import Batch, InvalidLine
 from .mapping import check_mapped_columns
 from .shaping import RecordShaper, shape_leads, shape_optin
 from .standardize import standardize_batch
 from .summary import BatchCounts, ImportSummary, column_report, row_warnings_message
-from .upsert import BatchWrite, LedgerEntry, upsert_batches
+from .upsert import BatchResult, LeadBatch, LedgerEntry, WritePorts, write_batches
 
 Shaped = tuple[list[LeadDraft], list[Rejection]]
 ProgressCallback = Callable[[RecordStream, ImportSummary], None]
-StoreFactory = Callable[[], LeadStore]
+PortsFactory = Callable[[], WritePorts]
 _PARALLEL_MIN_BYTES = 2 * 1024 * 1024  # below this a worker pool costs more than it saves
 
 
@@ -64,8 +65,9 @@ class ImportOptions:
 
 
 @dataclass(frozen=True, slots=True)
-class BatchJob:
-    """Everything a worker needs to run one batch, besides the batch itself."""
+class ImportSpec:
+    """How to read, validate and write the batches of one import (its options, id, file
+    and columns): everything a worker needs besides the batch itself."""
 
     options: ImportOptions
     import_id: str
@@ -75,23 +77,26 @@ class BatchJob:
     text_only: bool = False  # CSV: every value is a string
 
 
-def shape_batch(batch: Batch, job: BatchJob, shaper: RecordShaper) -> Shaped:
-    """Validate and normalize one batch for the job's pipeline."""
-    if job.options.standardizer is not None:
-        batch = standardize_batch(batch, job.options.standardizer, shaper)
-        job = replace(job, headers=None, text_only=False)  # records are the model's now
-    if job.options.pipeline is PipelineName.OPTIN:
-        return shape_optin(batch, shaper, job.spreadsheet, job.headers)
-    return shape_leads(batch, shaper, job.options.region, job.headers, job.text_only)
+def validate_batch(batch: Batch, spec: ImportSpec, shaper: RecordShaper) -> Shaped:
+    """Validate and normalize one batch of raw records for the import's pipeline: its
+    lead drafts and its rejections."""
+    if spec.options.standardizer is not None:
+        batch = standardize_batch(batch, spec.options.standardizer, shaper)
+        spec = replace(spec, headers=None, text_only=False)  # records are the model's now
+    if spec.options.pipeline is PipelineName.OPTIN:
+        return shape_optin(batch, shaper, spec.spreadsheet, spec.headers)
+    return shape_leads(batch, shaper, spec.options.region, spec.headers, spec.text_only)
 
 
-def batch_write(job: BatchJob, shaped: Shaped, batch_no: int | None = None) -> BatchWrite:
-    """The write of one shaped batch: its drafts, its rejections and its ledger entry.
+def lead_batch(spec: ImportSpec, shaped: Shaped, batch_no: int | None = None) -> LeadBatch:
+    """One validated batch as write_batches takes it: its drafts, its rejections, the
+    counts known before the write, and its ledger entry.
 
-    With a `batch_no` the batch goes through the job's ledger (applied at most once).
-    Without one its counts are still gathered, in a ledger entry that is not recorded.
+    With a `batch_no` the batch goes through the import's ledger (a queue message that may
+    be redelivered: applied at most once, its rows receipted). Without one nothing is
+    recorded (an in-process import: its counts come straight from its write).
     """
-    options = job.options
+    options = spec.options
     drafts, rejections = shaped
     base = {"received": len(drafts) + len(rejections), "valid": len(drafts)}
     base["invalid"] = len(rejections)
@@ -106,57 +111,50 @@ def batch_write(job: BatchJob, shaped: Shaped, batch_no: int | None = None) -> B
         decided += [(d.row, "ignored", None) for d in survivors if not d.opt_in]
     ctx = WriteContext(
         owner=options.owner,
-        import_id=job.import_id,
+        import_id=spec.import_id,
         batch_id=str(uuid.uuid4()),
         source=options.source,
-        source_file=job.source_file,
+        source_file=spec.source_file,
         now=utc_now(),
     )
-    entry = LedgerEntry(job.import_id, batch_no if batch_no is not None else -1, base, decided)
-    write = BatchWrite(ctx, drafts, options.mode, options.policy, rejections, entry)
-    write.recorded = batch_no is not None
-    return write
+    entry = LedgerEntry(spec.import_id, batch_no) if batch_no is not None else None
+    return LeadBatch(ctx, drafts, options.mode, options.policy, rejections, entry, base, decided)
 
 
-def store_batches(
-    store: LeadStore,
-    writes: Sequence[BatchWrite],
-    lock: AbstractContextManager[Any] | None = None,
-) -> list[BatchCounts | None]:
-    """Write batches in one transaction; each one's counts, None for a redelivery."""
-    plans = upsert_batches(store, writes, lock)
-    return [
-        None if plan is None else BatchCounts(**write.entry_counts(plan))
-        for write, plan in zip(writes, plans, strict=True)
-    ]
+def batch_counts(result: BatchResult | None) -> BatchCounts | None:
+    """A batch's counts as the import summary adds them (None: a redelivered batch)."""
+    if result is None:
+        return None
+    return BatchCounts(**{k: v for k, v in result.counts.items() if k in _COUNT_NAMES})
 
 
-def store_batch(
-    store: LeadStore,
-    job: BatchJob,
+_COUNT_NAMES = frozenset(BatchCounts.__dataclass_fields__)
+
+
+def _write_one(
+    ports: WritePorts,
+    spec: ImportSpec,
     shaped: Shaped,
     lock: AbstractContextManager[Any] | None = None,
-    batch_no: int | None = None,
 ) -> BatchCounts | None:
-    """Log the rejections of one shaped batch and upsert its drafts, in one transaction."""
-    return store_batches(store, [batch_write(job, shaped, batch_no)], lock)[0]
+    return batch_counts(write_batches(ports, [lead_batch(spec, shaped)], lock)[0])
 
 
 # --- worker processes -------------------------------------------------------------
 _worker: dict[str, Any] = {}
 
 
-def _worker_init(store_factory: StoreFactory, lock: Any) -> None:
-    _worker["store"] = store_factory()
+def _worker_init(ports_factory: PortsFactory, lock: Any) -> None:
+    _worker["ports"] = ports_factory()
     _worker["lock"] = lock
     _worker["shapers"] = {}
 
 
-def _worker_run(batch: Batch, job: BatchJob) -> BatchCounts | None:
-    key = tuple(sorted((job.options.mapping or {}).items()))
-    shaper = _worker["shapers"].setdefault(key, RecordShaper(job.options.mapping))
-    shaped = shape_batch(batch, job, shaper)
-    return store_batch(_worker["store"], job, shaped, _worker["lock"])
+def _worker_run(batch: Batch, spec: ImportSpec) -> BatchCounts | None:
+    key = tuple(sorted((spec.options.mapping or {}).items()))
+    shaper = _worker["shapers"].setdefault(key, RecordShaper(spec.options.mapping))
+    shaped = validate_batch(batch, spec, shaper)
+    return _write_one(_worker["ports"], spec, shaped, _worker["lock"])
 
 
 def _pool_size(options: ImportOptions, file_size: int) -> int:
@@ -167,19 +165,19 @@ def _pool_size(options: ImportOptions, file_size: int) -> int:
     return options.workers or max(2, os.cpu_count() or 1)
 
 
-def _run_batches(
-    store: LeadStore,
-    store_factory: StoreFactory | None,
+def _import_batches(
+    ports: WritePorts,
+    ports_factory: PortsFactory | None,
     stream: RecordStream,
-    job: BatchJob,
+    spec: ImportSpec,
     workers: int,
 ) -> Iterator[BatchCounts | None]:
     """Counts of each batch, from this process or from a bounded window of pool tasks."""
-    if workers == 0 or store_factory is None:
-        shaper = RecordShaper(job.options.mapping)
+    if workers == 0 or ports_factory is None:
+        shaper = RecordShaper(spec.options.mapping)
         for batch in stream.batches():
-            job = _with_headers(job, stream)
-            yield store_batch(store, job, shape_batch(batch, job, shaper))
+            spec = _with_headers(spec, stream)
+            yield _write_one(ports, spec, validate_batch(batch, spec, shaper))
         return
     context = multiprocessing.get_context("fork")
     lock = context.Lock()
@@ -187,48 +185,49 @@ def _run_batches(
         max_workers=workers,
         mp_context=context,
         initializer=_worker_init,
-        initargs=(store_factory, lock),
+        initargs=(ports_factory, lock),
     ) as pool:
         window: deque[Future[BatchCounts | None]] = deque()
         for batch in stream.batches():
-            job = _with_headers(job, stream)
-            window.append(pool.submit(_worker_run, batch, job))
+            spec = _with_headers(spec, stream)
+            window.append(pool.submit(_worker_run, batch, spec))
             while len(window) > workers:  # bounded: never the whole file in flight
                 yield window.popleft().result()
         while window:
             yield window.popleft().result()
 
 
-def _with_headers(job: BatchJob, stream: RecordStream) -> BatchJob:
+def _with_headers(spec: ImportSpec, stream: RecordStream) -> ImportSpec:
     """Spreadsheet headers are known once the reader has read the first row; then the
     explicit mapping's columns are checked against them (InvalidMapping), before any
     batch is written."""
-    if job.headers is None and stream.headers is not None:
-        if job.options.mapping:
-            check_mapped_columns(job.options.mapping, stream.headers)
-        return replace(job, headers=tuple(stream.headers))
-    return job
+    if spec.headers is None and stream.headers is not None:
+        if spec.options.mapping:
+            check_mapped_columns(spec.options.mapping, stream.headers)
+        return replace(spec, headers=tuple(stream.headers))
+    return spec
 
 
 def import_file(
-    store: LeadStore,
+    ports: WritePorts,
     path: Path,
     options: ImportOptions,
     on_progress: ProgressCallback | None = None,
     stream: RecordStream | None = None,
-    store_factory: StoreFactory | None = None,
+    ports_factory: PortsFactory | None = None,
 ) -> ImportSummary:
     """Run a pipeline over a file; rejected rows go to the schema-error log.
 
-    `store_factory` builds a store in a worker process; without it the import runs in
+    `ports_factory` builds the ports in a worker process; without it the import runs in
     this process only. Each batch runs once, in this run: its counts come straight from
-    its write, and nothing goes to the batch ledger (which exists for redelivered queue
-    messages; nobody would read an in-process import's entries).
+    its write, and nothing goes to the batch ledger and no row receipts are written
+    (they exist for redelivered queue messages; nobody would read an in-process
+    import's).
     """
     started = time.perf_counter()
     stream = stream or open_records(path, options.chunk_rows)
     summary = ImportSummary(importId=str(uuid.uuid4()))
-    job = BatchJob(
+    spec = ImportSpec(
         options=options,
         import_id=summary.importId,
         source_file=path.name,
@@ -237,7 +236,7 @@ def import_file(
         text_only=stream.text_only,
     )
     workers = _pool_size(options, path.stat().st_size)
-    for counts in _run_batches(store, store_factory, stream, job, workers):
+    for counts in _import_batches(ports, ports_factory, stream, spec, workers):
         if counts is not None:
             summary.add(counts)
         if on_progress is not None:
@@ -252,7 +251,7 @@ def import_file(
 
 
 def import_records(
-    store: LeadStore, records: Sequence[Any], options: ImportOptions, source_file: str | None
+    ports: WritePorts, records: Sequence[Any], options: ImportOptions, source_file: str | None
 ) -> tuple[ImportSummary, list[Rejection]]:
     """Run a pipeline over records already in memory (an API request body).
 
@@ -261,9 +260,9 @@ def import_records(
     if options.limits is not None:
         records = [_within_limits(record, options.limits) for record in records]
     summary = ImportSummary(importId=str(uuid.uuid4()))
-    job = BatchJob(options, summary.importId, source_file, None, spreadsheet=False)
-    shaped = shape_batch(list(enumerate(records)), job, RecordShaper(options.mapping))
-    counts = store_batch(store, job, shaped)
+    spec = ImportSpec(options, summary.importId, source_file, None, spreadsheet=False)
+    shaped = validate_batch(list(enumerate(records)), spec, RecordShaper(options.mapping))
+    counts = _write_one(ports, spec, shaped)
     assert counts is not None  # no ledger, so never a replay
     summary.add(counts)
     return summary, shaped[1]

@@ -7,8 +7,8 @@ from typing import Any
 
 from ..domain.limits import InputLimits
 from ..domain.optin_schema import check_body
-from ..ports import LeadStore
 from .importing import ImportOptions, PipelineName, import_records
+from .upsert import WritePorts
 
 
 @dataclass(slots=True)
@@ -23,7 +23,7 @@ class OptinResult:
 
 
 def run_optin(
-    store: LeadStore,
+    ports: WritePorts,
     owner: str,
     body: Any,
     source: str = "api",
@@ -35,7 +35,7 @@ def run_optin(
     """
     records = check_body(body)
     options = ImportOptions(owner=owner, pipeline=PipelineName.OPTIN, source=source, limits=limits)
-    summary, rejections = import_records(store, records, options, None)
+    summary, rejections = import_records(ports, records, options, None)
     return OptinResult(
         received=summary.received,
         valid=summary.valid,

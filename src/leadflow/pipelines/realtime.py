@@ -16,19 +16,14 @@ from pathlib import Path
 from ..clock import utc_now
 from ..notify.notifier import payloads
 from ..notify.outbox import lead_entries
-from ..ports import BlobStore, LeadStore, Outbox
+from ..ports import BatchLedger, BlobStore, LeadReadModel, Outbox
 from ..providers.offline import OfflineProvider
 from ..readers import open_records, read_options
 from ..settings import Settings
-from .importing import (
-    BatchJob,
-    ImportOptions,
-    batch_write,
-    shape_batch,
-    store_batches,
-)
+from .importing import ImportOptions, ImportSpec, batch_counts, lead_batch, validate_batch
 from .shaping import RecordShaper
 from .summary import BatchCounts
+from .upsert import WritePorts, write_batches
 
 
 @dataclass
@@ -44,7 +39,9 @@ class RealtimePorts:
     `notify`: whether a notification channel is configured (else nothing is queued)."""
 
     settings: Settings
-    leads: LeadStore
+    write: WritePorts  # ledgered: a file processed again writes nothing twice
+    ledger: BatchLedger  # the file's row outcomes (the leads to notify)
+    lead_reads: LeadReadModel
     blobs: BlobStore
     outbox: Outbox
     notify: bool
@@ -63,7 +60,7 @@ def process_lead_file(ports: RealtimePorts, owner: str, path: Path, name: str) -
     import_id = file_import_id(path)
     stream = open_records(path, 100_000, read_options(ports.settings), name)
     batch = [pair for chunk in stream.batches() for pair in chunk]  # inbox files are small
-    job = BatchJob(
+    spec = ImportSpec(
         ImportOptions(owner=owner, source="inbox", region=ports.settings.default_region),
         import_id,
         name,
@@ -71,15 +68,15 @@ def process_lead_file(ports: RealtimePorts, owner: str, path: Path, name: str) -
         spreadsheet=stream.format in ("csv", "xlsx"),
         text_only=stream.text_only,
     )
-    drafts, rejections = shape_batch(batch, job, RecordShaper())
-    write = batch_write(job, (drafts, rejections), 0)
-    (counts,) = store_batches(ports.leads, [write])
+    shaped = validate_batch(batch, spec, RecordShaper())
+    (result,) = write_batches(ports.write, [lead_batch(spec, shaped, 0)])
+    counts = batch_counts(result)
     # The file's leads, from its ledger entry: a file processed again (after a crash)
     # finds the same leads, and the same outbox keys, so nothing is notified twice.
     applied = ("created", "updated", "unchanged", "duplicate")
-    outcomes = ports.leads.batch_outcomes(import_id)
+    outcomes = ports.ledger.outcomes(import_id)
     lead_ids = {lead_id for _, outcome, lead_id in outcomes if lead_id and outcome in applied}
-    leads = [lead for i in sorted(lead_ids) if (lead := ports.leads.get_lead(owner, i))]
+    leads = [lead for i in sorted(lead_ids) if (lead := ports.lead_reads.get_lead(owner, i))]
     enricher = OfflineProvider(ports.settings.default_region)
     enriched_keys = []
     for lead in leads:  # seed 002's system of record: each enriched lead under enriched/

@@ -68,7 +68,7 @@ class RecordShaper:
         texts = [header_of.get(field) for field in LEAD_TEXT_FIELDS]
         return texts, header_of.get("optIn"), header_of.get("interests"), rest
 
-    def shape_batch(
+    def map_batch(
         self, batch: Batch, headers: Sequence[str] | None
     ) -> list[tuple[int, Any, dict[str, Any], dict[str, Any]]]:
         """(index, record, fields, attributes) for each record of a batch ({} for non-dicts).
@@ -120,7 +120,7 @@ def shape_leads(
     rejections: list[Rejection] = []
     if text_only and headers is not None:
         batch = _shape_text_records(batch, shaper, region, headers, drafts, rejections)
-    for index, record, fields, attributes in shaper.shape_batch(batch, headers):
+    for index, record, fields, attributes in shaper.map_batch(batch, headers):
         if not isinstance(record, dict):
             rejections.append(_not_a_record(index, record))
             continue
@@ -193,7 +193,7 @@ def shape_optin(
                 continue
             _keep(validate_optin_record(index, record), drafts, rejections)
         return drafts, rejections
-    for index, record, fields, attributes in shaper.shape_batch(batch, headers):
+    for index, record, fields, attributes in shaper.map_batch(batch, headers):
         if not isinstance(record, dict):
             rejections.append(_not_a_record(index, record))
             continue

@@ -1,7 +1,7 @@
 """The import page's look-ahead: column suggestions, a preview with each cell's problem,
 and a dry run that counts what an import would do before anything is written.
 
-Everything here reuses the leads pipeline (readers, RecordShaper, shape_batch) and the
+Everything here reuses the leads pipeline (readers, RecordShaper, validate_batch) and the
 domain's merge planning (last_occurrences, plan_batch): the preview and the dry run
 decide exactly as the job will.
 """
@@ -19,9 +19,9 @@ from .. import readers
 from ..domain.headers import LEAD_FIELDS, map_headers
 from ..domain.lead import LeadDraft, Rejection
 from ..domain.merge import ImportMode, MergePolicy, last_occurrences, plan_batch
-from ..pipelines.importing import BatchJob, ImportOptions, shape_batch
+from ..pipelines.importing import ImportOptions, ImportSpec, validate_batch
 from ..pipelines.shaping import RecordShaper
-from ..ports import LeadStore
+from ..ports import LeadRepository
 from ..readers import RecordStream, UnreadableFile, open_records
 from ..readers.base import Batch
 from ..settings import Settings
@@ -116,8 +116,8 @@ def explicit_mapping(chosen: Mapping[str, str]) -> dict[str, str]:
     return {h: f for h, f in chosen.items() if f in LEAD_FIELDS or f == DONT_IMPORT}
 
 
-def _job(options: ImportOptions, stream: RecordStream, file_name: str) -> BatchJob:
-    return BatchJob(
+def _job(options: ImportOptions, stream: RecordStream, file_name: str) -> ImportSpec:
+    return ImportSpec(
         options=options,
         import_id=f"dry-run-{uuid.uuid4()}",
         source_file=file_name,
@@ -156,7 +156,7 @@ def build_preview(
     columns = [Column(h, suggested.get(h), effective.get(h) or "") for h in headers]
     options = ImportOptions(owner="", mapping=explicit, region=region)
     job = _job(options, stream, file_name)
-    drafts, rejections = shape_batch(batch, job, RecordShaper(explicit))
+    drafts, rejections = validate_batch(batch, job, RecordShaper(explicit))
     header_of = {f: h for h, f in effective.items() if f}
     by_row: dict[int, LeadDraft | Rejection] = {d.row: d for d in drafts}
     by_row.update({r.row: r for r in rejections})
@@ -199,23 +199,8 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-class _ReadOnly(Exception):
-    """Raised inside a unit of work so that it rolls back: a dry run writes nothing."""
-
-
-def _stored(store: LeadStore, owner: str, keys: set[str], import_id: str) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    try:
-        with store.unit_of_work() as uow:
-            found = dict(uow.find_by_keys(owner, keys, import_id))
-            raise _ReadOnly
-    except _ReadOnly:
-        pass
-    return found
-
-
 def _shaped(
-    stream: RecordStream, job: BatchJob, shaper: RecordShaper, max_rows: int, more: list[bool]
+    stream: RecordStream, job: ImportSpec, shaper: RecordShaper, max_rows: int, more: list[bool]
 ) -> Iterator[tuple[list[LeadDraft], list[Rejection]]]:
     """Shaped batches of the first `max_rows` rows (about: whole batches); `more` gets
     True when the file has rows after them."""
@@ -223,7 +208,7 @@ def _shaped(
     for batch in batches:
         if job.headers is None and stream.headers is not None:
             job = replace(job, headers=tuple(stream.headers))
-        yield shape_batch(batch, job, shaper)
+        yield validate_batch(batch, job, shaper)
         if stream.rows_read >= max_rows:
             # a file of exactly max_rows rows was counted whole: look for one more batch
             more.append(next(batches, None) is not None)
@@ -231,7 +216,7 @@ def _shaped(
 
 
 def dry_run(
-    store: LeadStore,
+    leads: LeadRepository,
     path: Path,
     file_name: str,
     owner: str,
@@ -246,9 +231,9 @@ def dry_run(
 ) -> DryRun:
     """What importing the file would do, counted against the owner's stored leads.
 
-    Nothing is written: the stored leads are read inside a unit of work that is rolled
-    back. Each key counts once (the last occurrence in the file wins, the earlier ones
-    are duplicates), as in the job.
+    Nothing is written: the plan is made over a read of the stored leads
+    (LeadRepository.find_by_keys), never applied. Each key counts once (the last
+    occurrence in the file wins, the earlier ones are duplicates), as in the job.
     """
     explicit = explicit_mapping(chosen or {})
     options = ImportOptions(owner=owner, mode=mode, policy=policy, mapping=explicit, region=region)
@@ -268,7 +253,7 @@ def dry_run(
     for start in range(0, len(survivors), _LOOKUP_CHUNK):
         chunk = survivors[start : start + _LOOKUP_CHUNK]
         keys = {key for d in chunk if (key := d.key) is not None}
-        stored = _stored(store, owner, keys, job.import_id) if keys else {}
+        stored = leads.find_by_keys(owner, keys, job.import_id) if keys else {}
         plan = plan_batch(chunk, stored, job.import_id, mode, policy, (chunk, []))
         result.created += plan.created
         result.skipped += plan.skipped

@@ -22,7 +22,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
     with run_web_server(tmp_path_factory.mktemp("web-names")) as server:
         records = [{"name": "Ada Lovelace", "email": "ada@example.com", "company": "Acme"}]
         options = ImportOptions(owner="alice", source="api")
-        import_records(server.services.leads, records, options, None)
+        import_records(server.services.write_ports(ledgered=False), records, options, None)
         yield server
 
 

@@ -93,7 +93,7 @@ def test_messy_csv_mapping_dry_run_job_error_file_and_undo(
     assert _count(page, ".dry-run", "duplicates") == 1
     assert _count(page, ".dry-run", "invalid") == 1  # the bad email (blank rows are no rows)
     assert _count(page, ".dry-run", "updated") == 0
-    assert web.services.leads.count_leads("alice") == 0
+    assert web.services.lead_reads.count_leads("alice") == 0
     screenshot(page, tmp_path, "import-dry-run")
 
     page.get_by_role("button", name="Start import").click()
@@ -106,7 +106,7 @@ def test_messy_csv_mapping_dry_run_job_error_file_and_undo(
     assert _count(page, "#job", "created") == 3
     assert _count(page, "#job", "duplicates") == 1
     assert _count(page, "#job", "invalid") == 1
-    ada = web.services.leads.list_leads("alice", _query("ada@example.com"))[0][0]
+    ada = web.services.lead_reads.list_leads("alice", _query("ada@example.com"))[0][0]
     assert ada["remarks"] == "second time" and "Internal ID" not in ada["attributes"]
 
     # still followed after a reload
@@ -147,7 +147,7 @@ def test_messy_csv_mapping_dry_run_job_error_file_and_undo(
     page.get_by_role("button", name="Undo import").click()
     expect(page.locator(".undo-result")).to_contain_text("3 created leads deleted")
     expect(page.locator(".undo-result")).to_contain_text("conflicts")
-    assert web.services.leads.count_leads("alice") == 0
+    assert web.services.lead_reads.count_leads("alice") == 0
     screenshot(page, tmp_path, "import-undone")
 
 
@@ -190,7 +190,7 @@ def test_xlsx_upload_with_sheet_choice(web: WebServer, signed_in: Page, tmp_path
     _wait_for_end(page)
     assert _count(page, "#job", "created") == 2
     screenshot(page, tmp_path, "xlsx-completed")
-    items, _ = web.services.leads.list_leads("alice", _query("kj@example.com"))
+    items, _ = web.services.lead_reads.list_leads("alice", _query("kj@example.com"))
     assert items[0]["phone"] == "+14155550150" and items[0]["optIn"] is True
 
 
@@ -213,7 +213,7 @@ def test_cancel_of_a_200k_row_job(web: WebServer, signed_in: Page, tmp_path: Pat
     job_id = page.url.split("job=")[1]
     document = web.services.job_document(job_id, "alice")
     assert document is not None and document["status"] == "cancelled"
-    stored = web.services.leads.count_leads("alice")
+    stored = web.services.lead_reads.count_leads("alice")
     assert 0 < stored < 200_000, stored
 
 

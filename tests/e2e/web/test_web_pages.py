@@ -46,10 +46,15 @@ def _seed(web: WebServer) -> None:
     ]  # fmt: skip
     records.append({"name": "Mary Navy", "email": "mary@navy.example", "company": "Navy"})
     records += [{"name": f"Person {n:02}", "email": f"p{n:02}@example.org"} for n in range(12)]
-    import_records(services.leads, records, ImportOptions(owner="alice", source="api"), "seed")
+    import_records(
+        services.write_ports(ledgered=False),
+        records,
+        ImportOptions(owner="alice", source="api"),
+        "seed",
+    )
     # an update, so the lead has an audit history
     import_records(
-        services.leads,
+        services.write_ports(ledgered=False),
         [
             {
                 "name": "Ada Lovelace",
@@ -62,7 +67,7 @@ def _seed(web: WebServer) -> None:
         "second.json",
     )
     import_records(
-        services.leads,
+        services.write_ports(ledgered=False),
         [{"name": "Bob Only", "email": "secret@bob.example", "company": "Bob Corp"}],
         ImportOptions(owner="bob", source="api"),
         None,
@@ -196,7 +201,7 @@ def test_cursor_paging(web: WebServer, alice: Page) -> None:
         following.click()
         expect(page.get_by_role("link", name="First page")).to_be_visible()
     assert seen == sorted(seen) and len(set(seen)) == len(seen)
-    assert len(seen) == web.services.leads.count_leads("alice")
+    assert len(seen) == web.services.lead_reads.count_leads("alice")
 
 
 def test_xss_corpus_is_shown_as_text(web: WebServer, alice: Page, tmp_path: Path) -> None:
@@ -248,7 +253,7 @@ def test_chat_answers_with_rows(web: WebServer, alice: Page, tmp_path: Path) -> 
     page.get_by_role("button", name="Ask").click()
     answer = page.locator("#answers article").first
     expect(answer).to_contain_text("leadflow:")
-    expect(answer).to_contain_text(f"You have {web.services.leads.count_leads('alice')} leads")
+    expect(answer).to_contain_text(f"You have {web.services.lead_reads.count_leads('alice')} leads")
     page.get_by_label("Question").fill("which companies have the most leads?")
     page.get_by_role("button", name="Ask").click()
     expect(page.locator("#answers article")).to_have_count(2)
@@ -279,7 +284,7 @@ def test_axe_finds_no_serious_violation_on_any_page(
             page.goto(web.url(path))
             found[path] = axe_violations(page)
             screenshot(page, tmp_path, "axe" + path.replace("/", "-"))
-        lead_id = web.services.leads.list_leads("alice", _first_query())[0][0]["leadId"]
+        lead_id = web.services.lead_reads.list_leads("alice", _first_query())[0][0]["leadId"]
         page.goto(web.url(f"/leads/{lead_id}"))
         found["/leads/{id}"] = axe_violations(page)
         job_id = [j.job_id for j in web.services.jobs.list("alice", 1)][0]

@@ -54,6 +54,6 @@ async def chat(request: Request, user: CurrentUser, services: ServicesDep) -> di
     headers = {"Authorization": f"Bearer {settings.llm_api_key}"}
     # a model that fails is answered by the offline parser, which says so
     reply = await run_in_threadpool(
-        answer, client, url, settings.llm_model, headers, services.leads, user, question, now
+        answer, client, url, settings.llm_model, headers, services.lead_reads, user, question, now
     )
     return {"answer": reply.answer, "rows": reply.rows, "tools": reply.tools}

@@ -39,7 +39,7 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from ...domain.spreadsheet_safety import neutralize, strip_control_characters
-from ...ports import LeadQuery, LeadStore
+from ...ports import LeadQuery, LeadReadModel
 from ..deps import CurrentUser, ServicesDep
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"])
@@ -87,7 +87,7 @@ class _Cells:
         return neutralize(text)
 
     def rows_of(
-        self, store: LeadStore, owner: str, query: LeadQuery | None = None
+        self, store: LeadReadModel, owner: str, query: LeadQuery | None = None
     ) -> Iterator[list[str]]:
         """The rows of every lead `query` matches (default: all), read a page at a time."""
         cell = self.cell
@@ -191,7 +191,7 @@ class TextRowSheet(Worksheet):  # type: ignore[misc]  # XlsxWriter ships no type
 
 
 def csv_chunks(
-    store: LeadStore, owner: str, bom: bool = True, query: LeadQuery | None = None
+    store: LeadReadModel, owner: str, bom: bool = True, query: LeadQuery | None = None
 ) -> Iterator[bytes]:
     """The CSV export of `owner`'s leads (those `query` matches), a page of rows a chunk."""
     cells = _Cells()
@@ -210,7 +210,7 @@ def csv_chunks(
 
 
 def write_xlsx(
-    store: LeadStore, owner: str, out: IO[bytes], query: LeadQuery | None = None
+    store: LeadReadModel, owner: str, out: IO[bytes], query: LeadQuery | None = None
 ) -> _Cells:
     """Write `owner`'s leads (those `query` matches) as an XLSX workbook into `out`;
     memory stays bounded. Returns the counts (rows, removed control characters)."""
@@ -280,11 +280,11 @@ def export(
     ] = True,
 ) -> StreamingResponse:
     """Every lead of the caller, as CSV or XLSX."""
-    return export_response(services.leads, user, format, bom)
+    return export_response(services.lead_reads, user, format, bom)
 
 
 def export_response(
-    store: LeadStore, owner: str, fmt: str, bom: bool = True, query: LeadQuery | None = None
+    store: LeadReadModel, owner: str, fmt: str, bom: bool = True, query: LeadQuery | None = None
 ) -> StreamingResponse:
     """The export answer of `owner`'s leads (those `query` matches) as "csv" or "xlsx".
 

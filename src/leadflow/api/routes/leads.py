@@ -51,7 +51,7 @@ def list_leads(
         region=services.settings.default_region,
     )
     try:
-        items, next_cursor = services.leads.list_leads(user, query)
+        items, next_cursor = services.lead_reads.list_leads(user, query)
     except BadCursor as exc:
         raise ApiError(422, "invalid_cursor", str(exc)) from None
     return {"items": items, "nextCursor": next_cursor}
@@ -65,8 +65,8 @@ def list_leads(
 )
 def get_lead(lead_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any]:
     """One lead with its audit history (every update, with fieldsChanged)."""
-    lead = services.leads.get_lead(user, lead_id)
+    lead = services.lead_reads.get_lead(user, lead_id)
     if lead is None:
         raise ApiError(404, "not_found", f"no lead {lead_id}")
-    lead["history"] = services.leads.lead_history(user, lead_id)
+    lead["history"] = services.lead_reads.lead_history(user, lead_id)
     return lead

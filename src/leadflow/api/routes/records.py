@@ -92,7 +92,9 @@ async def post_records(request: Request) -> Any:
         # and handing each one to a thread pool costs more than the write itself.
         limits = input_limits(services.settings)
         checked = None if _cannot_exceed(raw, limits) else limits
-        result: OptinResult = run_optin(services.leads, user, body, limits=checked)
+        result: OptinResult = run_optin(
+            services.write_ports(ledgered=False), user, body, limits=checked
+        )
     except NotAList as exc:
         raise ApiError(422, "invalid_body", str(exc)) from None
     # Answered as it is: the response model documents it, and validating this dict we

@@ -23,6 +23,6 @@ def list_errors(
     import_id: Annotated[str | None, Query(alias="importId")] = None,
 ) -> dict[str, Any]:
     """Records that failed validation, newest first, each with every failing field."""
-    items = services.leads.list_schema_errors(user, limit=limit, before=before, import_id=import_id)
+    items = services.schema_errors.list(user, limit=limit, before=before, import_id=import_id)
     next_before = items[-1]["id"] if len(items) == limit else None
     return {"items": items, "nextBefore": next_before}

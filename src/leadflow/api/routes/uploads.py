@@ -162,7 +162,7 @@ def undo(job_id: str, user: CurrentUser, services: ServicesDep) -> dict[str, Any
         raise ApiError(409, "conflict", f"job {job_id} was undone already", undo)
     try:
         now = iso(services.clock())
-        result = services.leads.undo_import(user, job_id, now)
+        result = services.lead_repo.undo_import(user, job_id, now)
     except BaseException:
         services.jobs.release_undo(job_id)
         raise
@@ -194,7 +194,7 @@ def errors_csv(job_id: str, user: CurrentUser, services: ServicesDep) -> Streami
     """Every rejected row of the upload as received, with a `reason` column."""
     if services.jobs.get(job_id, user) is None:
         raise ApiError(404, "not_found", f"no job {job_id}")
-    errors = services.leads.list_schema_errors(user, limit=10**9, import_id=job_id)
+    errors = services.schema_errors.list(user, limit=10**9, import_id=job_id)
     errors.sort(key=lambda e: e["index"])
     columns: dict[str, None] = {}
     for error in errors:

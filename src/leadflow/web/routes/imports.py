@@ -236,7 +236,7 @@ async def dry_run_page(
     def count() -> Any:
         with local_copy(services.blobs, staged) as path:
             return dry_run(
-                services.leads,
+                services.lead_repo,
                 path,
                 staged.file_name,
                 user,

@@ -77,7 +77,7 @@ def leads_page(request: Request, user: WebUser, services: WebServices) -> Respon
     shown = [c for c in COLUMNS if c[0] in (chosen or DEFAULT_COLUMNS)]
     error = None
     try:
-        items, next_cursor = services.leads.list_leads(user, query)
+        items, next_cursor = services.lead_reads.list_leads(user, query)
     except BadCursor:
         items, next_cursor, error = [], None, "that page link has expired; start again"
     context = {
@@ -102,14 +102,14 @@ def export(fmt: str, request: Request, user: WebUser, services: WebServices) -> 
     if fmt not in ("csv", "xlsx"):
         return render(request, "_message.html", {"message": "export as csv or xlsx"}, user, 404)
     query, _ = lead_query(request.query_params)
-    return export_response(services.leads, user, fmt, bom=True, query=query)
+    return export_response(services.lead_reads, user, fmt, bom=True, query=query)
 
 
 @router.get("/leads/{lead_id}")
 def lead_page(lead_id: str, request: Request, user: WebUser, services: WebServices) -> Response:
     """A lead: its fields, attributes, enrichment and audit history."""
-    lead = services.leads.get_lead(user, lead_id)
+    lead = services.lead_reads.get_lead(user, lead_id)
     if lead is None:
         return render(request, "_message.html", {"message": "no such lead"}, user, 404)
-    history = services.leads.lead_history(user, lead_id)
+    history = services.lead_reads.lead_history(user, lead_id)
     return render(request, "lead.html", {"lead": lead, "history": history}, user)

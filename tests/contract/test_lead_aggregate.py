@@ -1,61 +1,61 @@
-"""The LeadStore / UserStore contract: every adapter (memory, SQLite) passes the same tests.
+"""The lead aggregate's contract: every adapter set (memory, SQLite ...) passes the same tests.
 
-Scenarios run through the real pipeline functions (upsert_drafts, import_records,
+Scenarios run through the real pipeline functions (upsert.write_batches, import_records,
 run_optin) so what is tested is what the service does: merges, counts, the audit trail,
-the skip ledger, search, sort and cursor pages, the schema-error log and atomic units of
-work. A property test runs random files, split into random batches in random order, on
-both adapters and on one batch, and demands the same leads and counts everywhere.
+the skip ledger, search, sort and cursor pages, the schema-error log and the conditional
+writes of LeadRepository.apply. A property test runs random files, split into random
+batches in random order, on every adapter set and on one batch, and demands the same
+leads and counts everywhere.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import random
-import sqlite3
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from lead_adapter_sets import ADAPTER_SETS, LeadAdapters
 
-from leadflow.adapters.memory_store import DuplicateLeadKey, MemoryLeadStore, MemoryUserStore
+from leadflow.adapters.memory_store import MemoryUserStore
 from leadflow.adapters.sqlite_db import Database
-from leadflow.adapters.sqlite_store import SqliteLeadStore, SqliteUserStore
+from leadflow.adapters.sqlite_store import SqliteUserStore
 from leadflow.domain.lead import FieldError, LeadDraft, Rejection
-from leadflow.domain.merge import BatchPlan, ImportMode, MergePolicy, Outcome, plan_batch
+from leadflow.domain.merge import ImportMode, MergePolicy, Outcome
 from leadflow.domain.names import join_name
 from leadflow.pipelines.importing import ImportOptions, PipelineName, import_records
 from leadflow.pipelines.optin import run_optin
-from leadflow.pipelines.upsert import upsert_drafts
-from leadflow.ports import BadCursor, LeadQuery, LeadStore, UserStore, WriteContext
+from leadflow.pipelines.upsert import LeadBatch, write_batches
+from leadflow.ports import BadCursor, LeadQuery, LeadWrite, UserStore, WriteContext
 
-ADAPTERS = ["memory", "sqlite"]
+ADAPTERS = sorted(ADAPTER_SETS)
 CU, CREATE_ONLY, UPDATE_ONLY = list(ImportMode)
 REPLACE, FILL = MergePolicy.REPLACE, MergePolicy.FILL
 SORTS = ("createdAt", "updatedAt", "name", "lastName", "company", "email")
-CONFLICT = (sqlite3.IntegrityError, DuplicateLeadKey)
 
 
-def open_store(kind: str, directory: Path) -> LeadStore:
-    if kind == "memory":
-        return MemoryLeadStore()
-    return SqliteLeadStore(Database(directory / "t.db"))
-
-
-@pytest.fixture(params=ADAPTERS)
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> LeadStore:
-    return open_store(request.param, tmp_path)
+def open_store(kind: str, directory: Path) -> LeadAdapters:
+    directory.mkdir(parents=True, exist_ok=True)
+    return ADAPTER_SETS[kind](directory)
 
 
 @pytest.fixture
-def both(tmp_path: Path) -> list[LeadStore]:
-    """One store of each adapter, to run a scenario side by side and compare outputs."""
-    return [open_store(kind, tmp_path) for kind in ADAPTERS]
+def store(adapters: LeadAdapters) -> LeadAdapters:
+    return adapters
+
+
+@pytest.fixture
+def both(tmp_path: Path) -> list[LeadAdapters]:
+    """One store of each adapter set, to run a scenario side by side and compare outputs."""
+    return [open_store(kind, tmp_path / kind) for kind in ADAPTERS]
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -96,47 +96,67 @@ def ctx(
     return WriteContext(owner, import_id, batch, source, source_file, now)
 
 
+@dataclasses.dataclass
+class Written:
+    """What write_batches said of one batch: its counts and each row's outcome."""
+
+    counts: dict[str, int]
+    outcomes: dict[int, tuple[Outcome, str | None]]
+
+
+def write(
+    store: LeadAdapters,
+    context: WriteContext,
+    drafts: Sequence[LeadDraft],
+    mode: ImportMode = CU,
+    policy: MergePolicy = REPLACE,
+    rejections: Sequence[Rejection] = (),
+) -> Written:
+    """One batch through write_batches, without a ledger (as the API and CLI write)."""
+    batch = LeadBatch(context, drafts, mode, policy, rejections)
+    [result] = write_batches(store.write_ports(ledgered=False), [batch])
+    assert result is not None
+    outcomes = {row: (Outcome(o), lead_id) for row, o, lead_id in result.outcomes}
+    return Written(result.counts, outcomes)
+
+
 def upsert(
-    store: LeadStore,
+    store: LeadAdapters,
     drafts: Sequence[LeadDraft],
     import_id: str = "imp-1",
     mode: ImportMode = CU,
     policy: MergePolicy = REPLACE,
     **context: Any,
-) -> BatchPlan:
-    return upsert_drafts(store, ctx(import_id, **context), drafts, mode, policy)
+) -> Written:
+    return write(store, ctx(import_id, **context), drafts, mode, policy)
 
 
-def counts(plans: Sequence[BatchPlan]) -> tuple[int, int, int, int, int]:
+def counts(plans: Sequence[Written]) -> tuple[int, int, int, int, int]:
     """(created, updated, duplicates, skipped, unchanged) summed over batches."""
-    return (
-        sum(p.created for p in plans),
-        sum(p.updated for p in plans),
-        sum(p.duplicates for p in plans),
-        sum(p.skipped for p in plans),
-        sum(p.unchanged for p in plans),
-    )
+    names = ("created", "updated", "duplicates", "ignored", "unchanged")
+    a, b, c, d, e = (sum(p.counts.get(name, 0) for p in plans) for name in names)
+    return a, b, c, d, e
 
 
-def pages(store: LeadStore, owner: str = "alice", **query: Any) -> list[list[dict[str, Any]]]:
+def pages(store: LeadAdapters, owner: str = "alice", **query: Any) -> list[list[dict[str, Any]]]:
     """Every page of a listing, following nextCursor to the end."""
     out = []
     cursor = None
     while True:
-        items, cursor = store.list_leads(owner, LeadQuery(cursor=cursor, **query))
+        items, cursor = store.reads.list_leads(owner, LeadQuery(cursor=cursor, **query))
         out.append(items)
         if cursor is None:
             return out
         assert len(out) < 1000, "the cursor does not advance"
 
 
-def leads(store: LeadStore, owner: str = "alice", **query: Any) -> list[dict[str, Any]]:
+def leads(store: LeadAdapters, owner: str = "alice", **query: Any) -> list[dict[str, Any]]:
     return [lead for page in pages(store, owner, limit=500, **query) for lead in page]
 
 
-def by_email(store: LeadStore, owner: str = "alice") -> dict[str | None, dict[str, Any]]:
+def by_email(store: LeadAdapters, owner: str = "alice") -> dict[str | None, dict[str, Any]]:
     found = {lead["email"]: lead for lead in leads(store, owner)}
-    assert len(found) == store.count_leads(owner)
+    assert len(found) == store.reads.count_leads(owner)
     return found
 
 
@@ -150,14 +170,14 @@ def without_id(lead: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in lead.items() if k != "leadId"}
 
 
-def history(store: LeadStore, lead: dict[str, Any]) -> list[dict[str, Any]]:
-    return store.lead_history(lead["owner"], lead["leadId"])
+def history(store: LeadAdapters, lead: dict[str, Any]) -> list[dict[str, Any]]:
+    return store.reads.lead_history(lead["owner"], lead["leadId"])
 
 
 # --- create, update, audit -------------------------------------------------------------------
 
 
-def test_a_new_lead_is_stored_with_every_field(store: LeadStore) -> None:
+def test_a_new_lead_is_stored_with_every_field(store: LeadAdapters) -> None:
     new = draft(
         0, "ada@example.com", "+14155550134", first="Ada", last="Lovelace", title="CTO",
         company="Acme", remarks="met at a fair", opt_in=True, interests=["py", "é"],
@@ -167,7 +187,7 @@ def test_a_new_lead_is_stored_with_every_field(store: LeadStore) -> None:
     assert counts([plan]) == (1, 0, 0, 0, 0)
     [(outcome, lead_id)] = plan.outcomes.values()
     assert outcome is Outcome.CREATED and lead_id is not None
-    lead = store.get_lead("alice", lead_id)
+    lead = store.reads.get_lead("alice", lead_id)
     assert_same(
         lead,
         {
@@ -193,12 +213,12 @@ def test_a_new_lead_is_stored_with_every_field(store: LeadStore) -> None:
         },
     )
     assert leads(store) == [lead]
-    assert store.count_leads("alice") == 1
-    assert store.lead_history("alice", lead_id) == []
-    assert store.get_lead("alice", "no-such-id") is None
+    assert store.reads.count_leads("alice") == 1
+    assert store.reads.lead_history("alice", lead_id) == []
+    assert store.reads.get_lead("alice", "no-such-id") is None
 
 
-def test_an_update_keeps_id_and_creation_and_writes_history(store: LeadStore) -> None:
+def test_an_update_keeps_id_and_creation_and_writes_history(store: LeadAdapters) -> None:
     upsert(store, [draft(1, "ada@x.com", "+14155550134", first="Ada", last="L", title="CTO")])
     [before] = leads(store)
     plan = upsert(
@@ -212,7 +232,7 @@ def test_an_update_keeps_id_and_creation_and_writes_history(store: LeadStore) ->
     )
     assert counts([plan]) == (0, 1, 0, 0, 0)
     assert plan.outcomes[4] == (Outcome.UPDATED, before["leadId"])
-    after = store.get_lead("alice", before["leadId"])
+    after = store.reads.get_lead("alice", before["leadId"])
     assert after is not None
     assert_same(
         after,
@@ -252,7 +272,7 @@ def test_an_update_keeps_id_and_creation_and_writes_history(store: LeadStore) ->
 
 
 def test_a_row_that_changes_nothing_is_unchanged_unaudited_and_keeps_updated_at(
-    store: LeadStore,
+    store: LeadAdapters,
 ) -> None:
     upsert(store, [draft(1, "ada@x.com", first="Ada")], source_file="a.csv")
     plan = upsert(store, [draft(1, "ada@x.com", first="Ada")], "imp-2", now="T2")
@@ -263,7 +283,7 @@ def test_a_row_that_changes_nothing_is_unchanged_unaudited_and_keeps_updated_at(
     assert (lead["updatedAt"], lead["sourceFile"]) == ("2026-01-01T00:00:00.000Z", "a.csv")
 
 
-def test_a_field_the_file_does_not_have_is_never_cleared(store: LeadStore) -> None:
+def test_a_field_the_file_does_not_have_is_never_cleared(store: LeadAdapters) -> None:
     """Issue 9 4.1: a file without a Phone column keeps the stored phones; a present but
     empty cell still replaces (seed 004)."""
     upsert(store, [draft(1, "ada@x.com", "+14155550134", title="CTO", company="Acme")])
@@ -280,7 +300,7 @@ def test_a_field_the_file_does_not_have_is_never_cleared(store: LeadStore) -> No
     assert entry["fieldsChanged"] == ["title", "company"]
 
 
-def test_a_lead_created_and_rewritten_by_one_import_has_no_history(store: LeadStore) -> None:
+def test_a_lead_created_and_rewritten_by_one_import_has_no_history(store: LeadAdapters) -> None:
     upsert(store, [draft(1, "ada@x.com", title="first")])
     upsert(store, [draft(2, "ada@x.com", title="second")], batch="b-2")
     [lead] = leads(store)
@@ -289,7 +309,7 @@ def test_a_lead_created_and_rewritten_by_one_import_has_no_history(store: LeadSt
 
 
 @pytest.mark.parametrize("policy", list(MergePolicy))
-def test_the_name_follows_first_and_last_name(store: LeadStore, policy: MergePolicy) -> None:
+def test_the_name_follows_first_and_last_name(store: LeadAdapters, policy: MergePolicy) -> None:
     """The name is the lead's first and last name, also when fill keeps one of them."""
     upsert(store, [draft(1, "a@x.com", first="John"), draft(2, "b@x.com", last="Doe")])
     upsert(
@@ -310,7 +330,7 @@ def test_the_name_follows_first_and_last_name(store: LeadStore, policy: MergePol
     assert leads(store, q="jane") == ([found["a@x.com"]] if policy is REPLACE else [])
 
 
-def test_replace_overwrites_even_with_empty_values_and_fill_only_fills(store: LeadStore) -> None:
+def test_replace_overwrites_even_with_empty_values_and_fill_only_fills(store: LeadAdapters) -> None:
     for row, email in enumerate(["r@x.com", "f@x.com"]):
         old = draft(row, email, first="Ada", title="CTO", opt_in=True, interests=["a"])
         old.attributes = {"p": 1, "q": 1}
@@ -338,7 +358,7 @@ def test_replace_overwrites_even_with_empty_values_and_fill_only_fills(store: Le
 # --- keys: email, phone, none; owners --------------------------------------------------------
 
 
-def test_leads_without_a_key_never_merge(store: LeadStore) -> None:
+def test_leads_without_a_key_never_merge(store: LeadAdapters) -> None:
     def same(row: int, phone: str | None = None) -> LeadDraft:
         return draft(row, None, phone, first="Ada", company="Acme")
 
@@ -348,11 +368,11 @@ def test_leads_without_a_key_never_merge(store: LeadStore) -> None:
         upsert(store, [same(1)], "imp-2"),
     ]
     assert counts(plans) == (5, 0, 0, 0, 0)
-    assert store.count_leads("alice") == 5
+    assert store.reads.count_leads("alice") == 5
     assert all(history(store, lead) == [] for lead in leads(store))
 
 
-def test_phone_only_leads_dedupe_on_the_e164_phone(store: LeadStore) -> None:
+def test_phone_only_leads_dedupe_on_the_e164_phone(store: LeadAdapters) -> None:
     phone = "+14155550134"
     plans = [
         upsert(store, [draft(1, None, phone, first="A"), draft(2, "b@x.com", phone)]),
@@ -370,7 +390,7 @@ def test_phone_only_leads_dedupe_on_the_e164_phone(store: LeadStore) -> None:
     assert entry["previousValues"] == {"firstName": "A"}
 
 
-def test_owners_never_mix(store: LeadStore) -> None:
+def test_owners_never_mix(store: LeadAdapters) -> None:
     upsert(store, [draft(1, "ada@x.com", "+14155550134", first="Alice's")], owner="alice")
     plan = upsert(store, [draft(1, "ada@x.com", "+14155550134", first="Bob's")], owner="bob")
     phone_only = [draft(2, None, "+14155550134", first="P")]
@@ -380,13 +400,13 @@ def test_owners_never_mix(store: LeadStore) -> None:
     assert [lead["firstName"] for lead in alices] == ["Alice's", "P"]
     assert [lead["firstName"] for lead in bobs] == ["Bob's", "P"]
     assert {lead["owner"] for lead in alices} == {"alice"}
-    assert store.count_leads("alice") == store.count_leads("bob") == 2
-    assert store.count_leads("carol") == 0
+    assert store.reads.count_leads("alice") == store.reads.count_leads("bob") == 2
+    assert store.reads.count_leads("carol") == 0
     for lead in bobs:
-        assert store.get_lead("alice", lead["leadId"]) is None
-        assert store.lead_history("alice", lead["leadId"]) == []
-    cursor = store.list_leads("alice", LeadQuery(limit=1))[1]
-    assert store.list_leads("carol", LeadQuery(cursor=cursor)) == ([], None)
+        assert store.reads.get_lead("alice", lead["leadId"]) is None
+        assert store.reads.lead_history("alice", lead["leadId"]) == []
+    cursor = store.reads.list_leads("alice", LeadQuery(limit=1))[1]
+    assert store.reads.list_leads("carol", LeadQuery(cursor=cursor)) == ([], None)
 
 
 # --- one file, many batches ------------------------------------------------------------------
@@ -422,7 +442,7 @@ def split_runs() -> list[list[list[int]]]:
 
 
 def run_file(
-    store: LeadStore, batches: list[list[int]], mode: ImportMode, policy: MergePolicy
+    store: LeadAdapters, batches: list[list[int]], mode: ImportMode, policy: MergePolicy
 ) -> tuple[tuple[int, ...], dict[str, Any]]:
     upsert(store, EXISTING, "imp-0", now="2026-01-01T00:00:00.000Z")
     plans = [
@@ -474,7 +494,7 @@ def test_the_last_occurrence_wins_whatever_the_batching_and_order(
         assert set(final) == {"b@x.com", "c@x.com", KEYLESS} and final[KEYLESS] == []
 
 
-def test_a_redelivered_batch_changes_nothing(store: LeadStore) -> None:
+def test_a_redelivered_batch_changes_nothing(store: LeadAdapters) -> None:
     batch = [draft(1, "a@x.com", title="1"), draft(2, "b@x.com")]
     upsert(store, batch)
     upsert(store, [draft(3, "a@x.com", title="3")], batch="b-2")
@@ -491,7 +511,7 @@ def test_a_redelivered_batch_changes_nothing(store: LeadStore) -> None:
 )
 @pytest.mark.parametrize("order", [[[0, 1]], [[0], [1]], [[1], [0]]])
 def test_skipping_modes_count_across_batches(
-    store: LeadStore,
+    store: LeadAdapters,
     mode: ImportMode,
     existing: bool,
     expected: tuple[int, ...],
@@ -504,25 +524,27 @@ def test_skipping_modes_count_across_batches(
     plans = [upsert(store, [rows[i] for i in batch], "imp-1", mode) for batch in order]
     assert counts(plans) == expected
     assert [lead["title"] for lead in leads(store)] == (["kept"] if existing else [])
-    with store.unit_of_work() as uow:
-        assert uow.find_skips("alice", "imp-1", ["a@x.com", "z@x.com"]) == {"a@x.com": 2}
-        assert uow.find_skips("alice", "imp-2", ["a@x.com"]) == {}
-        assert uow.find_skips("bob", "imp-1", ["a@x.com"]) == {}
+    repo = store.repo
+    assert repo.find_skips("alice", "imp-1", ["a@x.com", "z@x.com"]) == {"a@x.com": 2}
+    assert repo.find_skips("alice", "imp-2", ["a@x.com"]) == {}
+    assert repo.find_skips("bob", "imp-1", ["a@x.com"]) == {}
 
 
-def test_the_skip_ledger_keeps_the_highest_row(store: LeadStore) -> None:
-    with store.unit_of_work() as uow:
-        uow.record_skips("alice", "imp-1", {"a@x.com": 5, "b@x.com": 1})
-        uow.record_skips("alice", "imp-1", {"a@x.com": 3, "b@x.com": 4})
-        uow.record_skips("bob", "imp-1", {"a@x.com": 9})
-    with store.unit_of_work() as uow:
-        assert uow.find_skips("alice", "imp-1", ["a@x.com", "b@x.com"]) == {
-            "a@x.com": 5,
-            "b@x.com": 4,
-        }
+def test_the_skip_ledger_keeps_the_highest_row(store: LeadAdapters) -> None:
+    repo = store.repo
+    repo.record_skips("alice", "imp-1", {"a@x.com": 5, "b@x.com": 1})
+    repo.record_skips("alice", "imp-1", {"a@x.com": 3, "b@x.com": 4})
+    repo.record_skips("bob", "imp-1", {"a@x.com": 9})
+    assert repo.find_skips("alice", "imp-1", ["a@x.com", "b@x.com"]) == {
+        "a@x.com": 5,
+        "b@x.com": 4,
+    }
+    repo.forget_import("imp-1")
+    assert repo.find_skips("alice", "imp-1", ["a@x.com", "b@x.com"]) == {}
+    assert repo.find_skips("bob", "imp-1", ["a@x.com"]) == {}
 
 
-def test_find_by_keys_hands_out_stored_values_and_import_bases(store: LeadStore) -> None:
+def test_find_by_keys_hands_out_stored_values_and_import_bases(store: LeadAdapters) -> None:
     upsert(
         store, [draft(1, "a@x.com", "+14155550134", title="A", remarks="ra", opt_in=False)], "imp-0"
     )
@@ -531,19 +553,20 @@ def test_find_by_keys_hands_out_stored_values_and_import_bases(store: LeadStore)
     upsert(store, [draft(7, "a@x.com", "call me", title="B7", remarks="rb")], "imp-1", batch="b-2")
     upsert(store, [draft(3, "n@x.com", title="N", attributes={"k": [1]})], "imp-1")
     keys = ["a@x.com", "n@x.com", "u@x.com", "+442079460958", "+14155550134", "zz@x.com"]
-    with store.unit_of_work() as uow:
-        found = uow.find_by_keys("alice", keys, "imp-1")
-        plain = uow.find_by_keys("alice", keys)
-        assert uow.find_by_keys("bob", keys, "imp-1") == {}
+    found = store.repo.find_by_keys("alice", keys, "imp-1")
+    plain = store.repo.find_by_keys("alice", keys)
+    assert store.repo.find_by_keys("bob", keys, "imp-1") == {}
     assert set(found) == {"a@x.com", "n@x.com", "u@x.com", "+442079460958"}
     a = dict(found["a@x.com"])
     a_id = a.pop("lead_id")
     base = a.pop("import_base")
     assert_same(a, {
-        "email": "a@x.com", "phone": "call me", "phone_valid": False, "first_name": "",
-        "last_name": "", "title": "B7", "company": "", "remarks": "rb", "opt_in": False,
-        "interests": None, "attributes": None, "source_file": "leads.csv", "import_id": "imp-1",
-        "import_row": 7, "created_import_id": "imp-0",
+        "owner": "alice", "email": "a@x.com", "phone": "call me", "phone_valid": False,
+        "first_name": "", "last_name": "", "name": "", "title": "B7", "company": "",
+        "remarks": "rb", "opt_in": False, "interests": None, "attributes": None,
+        "source": "upload", "source_file": "leads.csv", "created_at": "2026-01-01T00:00:00.000Z",
+        "updated_at": "2026-01-01T00:00:00.000Z", "import_id": "imp-1", "import_row": 7,
+        "created_import_id": "imp-0", "version": 3,
     })  # fmt: skip
     # row 7 supersedes row 5 (interests: back to the value before imp-1); the base holds
     # the values before imp-1 touched the lead: each column as before its first change
@@ -561,7 +584,7 @@ def test_find_by_keys_hands_out_stored_values_and_import_bases(store: LeadStore)
 # --- the pipelines -----------------------------------------------------------------------------
 
 
-def test_import_records_runs_the_leads_pipeline(store: LeadStore) -> None:
+def test_import_records_runs_the_leads_pipeline(store: LeadAdapters) -> None:
     records: list[Any] = [
         {"First Name": "Ada", "Email": "ADA@X.com", "Company": "Acme", "Region": "N"},
         {"name": "Doe, John", "phone": "(415) 555-0134"},
@@ -571,7 +594,9 @@ def test_import_records_runs_the_leads_pipeline(store: LeadStore) -> None:
         {"First Name": "Ada B", "Email": "ada@x.com"},
     ]
     options = ImportOptions(owner="alice", pipeline=PipelineName.LEADS, workers=1)
-    summary, rejections = import_records(store, records, options, "upload.csv")
+    summary, rejections = import_records(
+        store.write_ports(ledgered=False), records, options, "upload.csv"
+    )
     assert (summary.received, summary.valid, summary.invalid) == (6, 3, 3)
     assert (summary.created, summary.updated, summary.duplicates) == (2, 0, 1)
     assert [r.row for r in rejections] == [2, 3, 4]
@@ -580,60 +605,62 @@ def test_import_records_runs_the_leads_pipeline(store: LeadStore) -> None:
     assert found["ada@x.com"]["company"] == ""  # the last occurrence wins, empty included
     assert found[None]["name"] == "John Doe"
     assert found[None]["phone"] == "+14155550134" and found[None]["phoneValid"] is True
-    errors = store.list_schema_errors("alice")
+    errors = store.errors.list("alice")
     assert [e["index"] for e in errors] == [4, 3, 2]  # newest first
     assert errors[2]["record"] == {"Email": "not-an-email", "First Name": "Bad"}
     assert errors[2]["errors"][0]["field"] == "email"
     assert {e["importId"] for e in errors} == {summary.importId}
     assert {e["source"] for e in errors} == {"upload"}
-    again, _ = import_records(store, records[5:], options, "again.csv")
+    again, _ = import_records(store.write_ports(ledgered=False), records[5:], options, "again.csv")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
     # a JSON record without a key keeps that field: this one has no Company and no Phone
     update = {"Email": "ada@x.com", "First Name": "Ada C", "Company": "Acme"}
-    import_records(store, [update], options, "more.json")
-    moved, _ = import_records(store, [{"Email": "ada@x.com", "Title": "CTO"}], options, None)
+    import_records(store.write_ports(ledgered=False), [update], options, "more.json")
+    moved, _ = import_records(
+        store.write_ports(ledgered=False), [{"Email": "ada@x.com", "Title": "CTO"}], options, None
+    )
     assert (moved.updated, moved.unchanged) == (1, 0)
     ada = by_email(store)["ada@x.com"]
     assert (ada["firstName"], ada["company"], ada["title"]) == ("Ada C", "Acme", "CTO")
 
 
-def test_run_optin_saves_opted_in_leads_and_counts(store: LeadStore) -> None:
+def test_run_optin_saves_opted_in_leads_and_counts(store: LeadAdapters) -> None:
     body = [
         {"name": "John Doe", "email": "john@x.com", "optIn": True, "interests": ["a"]},
         {"name": "Jo Roe", "email": "jo@x.com", "optIn": False, "interests": ["b"]},
         {"name": "Bad", "email": "nope", "optIn": True, "interests": ["c"]},
         {"name": "Johnny Doe", "email": "JOHN@x.com", "optIn": True, "interests": ["d"], "x": 1},
     ]
-    result = run_optin(store, "alice", body)
+    result = run_optin(store.write_ports(ledgered=False), "alice", body)
     assert (result.received, result.valid, result.duplicates) == (4, 3, 1)
     assert (result.saved, result.ignored) == (1, 1)
     assert [i["index"] for i in result.invalid] == [2]
     [lead] = leads(store)
     assert (lead["name"], lead["interests"], lead["attributes"]) == ("Johnny Doe", ["d"], {"x": 1})
     assert (lead["source"], lead["optIn"], lead["sourceFile"]) == ("api", True, None)
-    again = run_optin(store, "alice", [{**body[0], "interests": ["z"]}])
+    again = run_optin(store.write_ports(ledgered=False), "alice", [{**body[0], "interests": ["z"]}])
     assert (again.saved, again.duplicates) == (1, 0)
     [entry] = history(store, lead)
     assert entry["fieldsChanged"] == ["firstName", "interests"]  # attributes merge: x stays
     assert entry["previousValues"] == {"firstName": "Johnny", "interests": ["d"]}
-    updated = store.get_lead("alice", lead["leadId"])
+    updated = store.reads.get_lead("alice", lead["leadId"])
     assert updated is not None
     assert updated == {
         **lead, "firstName": "John", "name": "John Doe", "interests": ["z"],
         "updatedAt": updated["updatedAt"],
     }  # fmt: skip
-    [error] = store.list_schema_errors("alice")
+    [error] = store.errors.list("alice")
     assert (error["source"], error["importId"]) == ("api", result.importId)
 
 
-def test_the_schema_error_log_pages_and_filters(store: LeadStore) -> None:
+def test_the_schema_error_log_pages_and_filters(store: LeadAdapters) -> None:
     for n in range(3):
         rejections = [
             Rejection(r, {"row": r, "é": [n]}, [FieldError("x", f"bad {n}")]) for r in range(2)
         ]
-        upsert_drafts(store, ctx(f"imp-{n}", source="inbox"), [], rejections=rejections)
-    upsert_drafts(store, ctx("imp-b", "bob"), [], rejections=[Rejection(0, 1, [])])
-    errors = store.list_schema_errors("alice")
+        write(store, ctx(f"imp-{n}", source="inbox"), [], rejections=rejections)
+    write(store, ctx("imp-b", "bob"), [], rejections=[Rejection(0, 1, [])])
+    errors = store.errors.list("alice")
     assert len(errors) == 6
     ids = [e["id"] for e in errors]
     assert ids == sorted(ids, reverse=True)
@@ -642,12 +669,12 @@ def test_the_schema_error_log_pages_and_filters(store: LeadStore) -> None:
         "record": {"row": 1, "é": [2]}, "errors": [{"field": "x", "message": "bad 2"}],
         "createdAt": "2026-01-01T00:00:00.000Z",
     }  # fmt: skip
-    assert store.list_schema_errors("alice", limit=2) == errors[:2]
-    assert store.list_schema_errors("alice", limit=2, before=ids[1]) == errors[2:4]
-    assert store.list_schema_errors("alice", import_id="imp-1") == errors[2:4]
-    assert store.list_schema_errors("alice", before=ids[3], import_id="imp-1") == []
-    assert [e["record"] for e in store.list_schema_errors("bob")] == [1]
-    assert store.list_schema_errors("carol") == []
+    assert store.errors.list("alice", limit=2) == errors[:2]
+    assert store.errors.list("alice", limit=2, before=ids[1]) == errors[2:4]
+    assert store.errors.list("alice", import_id="imp-1") == errors[2:4]
+    assert store.errors.list("alice", before=ids[3], import_id="imp-1") == []
+    assert [e["record"] for e in store.errors.list("bob")] == [1]
+    assert store.errors.list("carol") == []
 
 
 # --- listing: search, filters, sorts, cursor pages ---------------------------------------------
@@ -668,7 +695,7 @@ PEOPLE = [
 ]
 
 
-def seed_people(store: LeadStore, owner: str = "alice") -> None:
+def seed_people(store: LeadAdapters, owner: str = "alice") -> None:
     for n, (first, last, email, company, title, phone, source) in enumerate(PEOPLE):
         new = draft(n, email, phone, first=first, last=last, company=company, title=title)
         upsert(store, [new], f"imp-{n}", owner=owner, source=source, now=f"T{n % 4}")
@@ -681,7 +708,7 @@ def seed_people(store: LeadStore, owner: str = "alice") -> None:
 @pytest.mark.parametrize("descending", [False, True])
 @pytest.mark.parametrize("sort", SORTS)
 def test_cursor_pages_visit_every_lead_once_in_order(
-    store: LeadStore, sort: str, descending: bool, limit: int
+    store: LeadAdapters, sort: str, descending: bool, limit: int
 ) -> None:
     seed_people(store)
     seed_people(store, "bob")
@@ -722,7 +749,7 @@ def test_cursor_pages_visit_every_lead_once_in_order(
         ({"q": "a", "company": "GLOBEX", "source": "upload"}, ["dave@globex.com"]),
     ],
 )
-def test_search_and_filters(store: LeadStore, query: dict[str, Any], emails: list[Any]) -> None:
+def test_search_and_filters(store: LeadAdapters, query: dict[str, Any], emails: list[Any]) -> None:
     seed_people(store)
     seed_people(store, "bob")
     assert [lead["email"] for lead in leads(store, **query)] == emails
@@ -733,7 +760,7 @@ def test_search_and_filters(store: LeadStore, query: dict[str, Any], emails: lis
     )
 
 
-def test_both_adapters_list_alike_with_the_same_cursors(both: list[LeadStore]) -> None:
+def test_both_adapters_list_alike_with_the_same_cursors(both: list[LeadAdapters]) -> None:
     outputs = []
     for store in both:
         seed_people(store)
@@ -742,7 +769,7 @@ def test_both_adapters_list_alike_with_the_same_cursors(both: list[LeadStore]) -
             for descending in (False, True):
                 query = LeadQuery(sort=sort, descending=descending, limit=3)
                 while True:
-                    items, cursor = store.list_leads("alice", query)
+                    items, cursor = store.reads.list_leads("alice", query)
                     seen.append(([without_id(i) for i in items], cursor))
                     if cursor is None:
                         break
@@ -752,85 +779,87 @@ def test_both_adapters_list_alike_with_the_same_cursors(both: list[LeadStore]) -
 
 
 @pytest.mark.parametrize("cursor", ["junk!", "W10", "WyJhIiwgLTFd", "WzEsIDJd"])
-def test_a_cursor_not_handed_out_is_refused(store: LeadStore, cursor: str) -> None:
+def test_a_cursor_not_handed_out_is_refused(store: LeadAdapters, cursor: str) -> None:
     with pytest.raises(BadCursor):
-        store.list_leads("alice", LeadQuery(cursor=cursor, sort="name"))
+        store.reads.list_leads("alice", LeadQuery(cursor=cursor, sort="name"))
 
 
-# --- transactions ------------------------------------------------------------------------------
+# --- conditional writes ------------------------------------------------------------------------
 
 
-def snapshot(store: LeadStore) -> Any:
-    """Everything the store shows of alice and bob, including the skip ledger."""
-    with store.unit_of_work() as uow:
-        skips = uow.find_skips("alice", "imp-1", ["a@x.com", "b@x.com", "n@x.com"])
-        stored = uow.find_by_keys("alice", ["a@x.com", "b@x.com", "n@x.com"], "imp-2")
-    listed = {owner: leads(store, owner) for owner in ("alice", "bob")}
-    histories = [history(store, lead) for owner in listed for lead in listed[owner]]
-    errors = [store.list_schema_errors(owner) for owner in ("alice", "bob")]
-    return listed, histories, errors, skips, stored, store.count_leads("alice")
+def create(row: int, email: str | None, lead_id: str, phone: str | None = None) -> LeadWrite:
+    d = draft(row, email, phone)
+    values = {
+        "email": d.email, "phone": d.phone, "phone_valid": d.phone_valid, "first_name": "",
+        "last_name": "", "name": "", "title": "", "company": "", "remarks": "", "opt_in": None,
+        "interests": None, "attributes": None, "source": "api", "source_file": None,
+        "created_at": "T9", "updated_at": "T9", "import_id": "imp-9", "import_row": row,
+        "created_import_id": "imp-9",
+    }  # fmt: skip
+    return LeadWrite("create", "alice", lead_id, d.key, values, None, "imp-9", row)
 
 
-class Boom(Exception):
-    pass
-
-
-def test_an_exception_inside_a_unit_of_work_leaves_nothing(store: LeadStore) -> None:
-    upsert(store, [draft(1, "a@x.com", title="A"), draft(2, "b@x.com")])
-    upsert(store, [draft(3, "a@x.com"), draft(4, "z@x.com")], "imp-1", CREATE_ONLY)
-    before = snapshot(store)
-    write = ctx("imp-2", batch="b-9", now="T9")
-    incoming = [draft(1, "a@x.com", title="changed"), draft(2, "n@x.com")]
-    with pytest.raises(Boom), store.unit_of_work() as uow:
-        uow.log_rejections(write, [Rejection(0, {}, [FieldError("x", "y")])])
-        stored = uow.find_by_keys("alice", ["a@x.com", "n@x.com"], "imp-2")
-        plan = plan_batch(incoming, stored, "imp-2", CU, REPLACE)
-        uow.insert_leads(write, plan.creates, ["lead-new"])
-        uow.apply_updates(write, plan.updates)
-        uow.record_skips("alice", "imp-1", {"b@x.com": 9, "a@x.com": 9})
-        assert uow.find_by_keys("alice", ["n@x.com"])["n@x.com"]["lead_id"] == "lead-new"
-        raise Boom
-    assert snapshot(store) == before
-    # nothing of it lingers: the same id and key can be written now
-    with store.unit_of_work() as uow:
-        uow.insert_leads(write, [draft(2, "n@x.com")], ["lead-new"])
-    assert store.get_lead("alice", "lead-new") is not None
-    assert store.count_leads("alice") == 4
-
-
-def test_a_second_lead_with_a_key_is_refused_and_rolled_back(store: LeadStore) -> None:
+def test_a_create_whose_key_is_taken_is_refused_and_writes_nothing(store: LeadAdapters) -> None:
     upsert(store, [draft(1, "a@x.com"), draft(2, None, "+14155550134")])
-    before = snapshot(store)
-    for twin in (draft(5, "a@x.com"), draft(6, None, "+14155550134")):
-        with pytest.raises(CONFLICT), store.unit_of_work() as uow:
-            uow.insert_leads(ctx("imp-9"), [draft(7, "new@x.com"), twin], ["id-7", "id-8"])
-        assert snapshot(store) == before
-    with pytest.raises(CONFLICT), store.unit_of_work() as uow:
-        uow.insert_leads(ctx("imp-9"), [draft(7, "new@x.com")], [leads(store)[0]["leadId"]])
-    assert snapshot(store) == before
-    # the same phone is no key for a lead with an email, or an invalid phone
-    with store.unit_of_work() as uow:
-        uow.insert_leads(
-            ctx("imp-9"),
-            [
-                draft(8, "c@x.com", "+14155550134"),
-                draft(9, None, "+14155550134", phone_valid=False),
-            ],
-            ["id-8", "id-9"],
-        )
-    assert store.count_leads("alice") == 4
+    before = leads(store)
+    results = store.repo.apply(
+        [create(5, "a@x.com", "id-5"), create(6, None, "id-6", "+14155550134")]
+    )
+    assert results == [False, False]
+    assert leads(store) == before
+    # applied once, the same write is applied already (True) and changes nothing more
+    assert store.repo.apply([create(7, "new@x.com", "id-7")]) == [True]
+    assert store.repo.apply([create(7, "new@x.com", "id-7")]) == [True]
+    assert store.reads.count_leads("alice") == 3
+    # another row's create of that key is refused
+    assert store.repo.apply([create(8, "new@x.com", "id-8")]) == [False]
+    # the same phone is no key for a lead with an email, or for an invalid phone
+    assert store.repo.apply([create(8, "c@x.com", "id-8", "+14155550134")]) == [True]
+    assert store.reads.count_leads("alice") == 4
 
 
-def test_writers_in_threads_lose_nothing(store: LeadStore) -> None:
+def test_an_update_applies_only_at_the_version_it_was_planned_at(store: LeadAdapters) -> None:
+    upsert(store, [draft(1, "a@x.com", title="A")])
+    stored = store.repo.find_by_keys("alice", ["a@x.com"])["a@x.com"]
+    lead_id, version = stored["lead_id"], stored["version"]
+
+    def update(title: str, row: int, at: int, import_id: str = "imp-7") -> LeadWrite:
+        values = {"title": title, "import_id": import_id, "import_row": row}
+        return LeadWrite("update", "alice", lead_id, "a@x.com", values, at, import_id, row)
+
+    assert store.repo.apply([update("B", 3, version)]) == [True]
+    assert store.repo.apply([update("C", 4, version)]) == [False]  # planned on a stale read
+    assert store.repo.apply([update("B", 3, version)]) == [True]  # this very write: applied
+    newer = store.repo.find_by_keys("alice", ["a@x.com"])["a@x.com"]
+    assert (newer["title"], newer["version"]) == ("B", version + 1)
+    # a later row of the same import holds the lead: an earlier row never overwrites it
+    assert store.repo.apply([update("D", 2, version + 1)]) == [False]
+    assert store.repo.apply([update("E", 2, version + 1, "imp-8")]) == [True]
+    assert [lead["title"] for lead in leads(store)] == ["E"]
+    wrong_owner = dataclasses.replace(update("F", 9, version + 2, "imp-8"), owner="bob")
+    assert store.repo.apply([wrong_owner]) == [False]
+
+
+def test_writers_in_threads_lose_nothing_with_conditional_writes(store: LeadAdapters) -> None:
+    """Outside a session every write stands alone: concurrent writers of one key meet
+    rejected conditions, plan again, and lose nothing."""
+    run_concurrent_writers(lambda: store, store, session=False)
+
+
+def test_writers_in_threads_lose_nothing(store: LeadAdapters) -> None:
     run_concurrent_writers(lambda: store, store)
 
 
 def run_concurrent_writers(
-    open_writer: Callable[[], LeadStore], reader: LeadStore, threads: int = 2, batches: int = 15
+    open_writer: Any,
+    reader: LeadAdapters,
+    threads: int = 2,
+    batches: int = 15,
+    session: bool = True,
 ) -> None:
     """Each thread upserts its own leads and one shared lead, batch after batch."""
     barrier = threading.Barrier(threads)
-    plans: list[BatchPlan] = []
+    plans: list[Written] = []
     errors: list[BaseException] = []
 
     def work(t: int) -> None:
@@ -840,7 +869,10 @@ def run_concurrent_writers(
             for b in range(batches):
                 drafts = [draft(r, f"t{t}-{b}-{r}@x.com") for r in range(5)]
                 drafts.append(draft(9, "shared@x.com", title=f"{t}-{b}"))
-                plans.append(upsert(writer, drafts, f"imp-{t}-{b}", batch=f"{t}-{b}"))
+                if session:
+                    plans.append(upsert(writer, drafts, f"imp-{t}-{b}", batch=f"{t}-{b}"))
+                else:
+                    plans.append(unsessioned(writer, drafts, f"imp-{t}-{b}"))
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
 
@@ -852,9 +884,27 @@ def run_concurrent_writers(
     assert errors == []
     total = threads * batches
     assert counts(plans) == (total * 5 + 1, total - 1, 0, 0, 0)
-    assert reader.count_leads("alice") == total * 5 + 1
+    assert reader.reads.count_leads("alice") == total * 5 + 1
     shared = by_email(reader)["shared@x.com"]
     assert len(history(reader, shared)) == total - 1
+
+
+class _NoSession:
+    """A repository whose session groups nothing: every write is its own transaction."""
+
+    def __init__(self, repo: Any) -> None:
+        self._repo = repo
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._repo, name)
+
+    def session(self) -> Any:
+        return contextlib.nullcontext()
+
+
+def unsessioned(store: LeadAdapters, drafts: Sequence[LeadDraft], import_id: str) -> Written:
+    alone = dataclasses.replace(store, repo=_NoSession(store.repo))
+    return upsert(alone, drafts, import_id)
 
 
 # --- users -------------------------------------------------------------------------------------
@@ -936,7 +986,7 @@ def splits(draw: st.DrawFn, size: int) -> list[list[int]]:
 
 
 def apply_file(
-    store: LeadStore,
+    store: LeadAdapters,
     existing: list[LeadDraft],
     rows: list[LeadDraft],
     batches: list[list[int]],
@@ -954,8 +1004,8 @@ def apply_file(
         [without_id(lead) for lead in listed],
         [[without_id(e) for e in history(store, lead)] for lead in listed],
         [without_id(lead) for lead in leads(store, "bob")],
-        store.count_leads("alice"),
-        store.list_schema_errors("alice"),
+        store.reads.count_leads("alice"),
+        store.errors.list("alice"),
     )
 
 
@@ -990,14 +1040,19 @@ def test_property_adapters_agree_on_any_file_in_any_batching(
         for i, k in enumerate(existing_keys)
     ]  # fmt: skip
     with tempfile.TemporaryDirectory() as directory:
-        memory = apply_file(MemoryLeadStore(), existing, rows, batches, mode, policy)
-        sqlite = apply_file(
-            open_store("sqlite", Path(directory)), existing, rows, batches, mode, policy
-        )
-    assert_same(memory, sqlite)
-    one_batch = apply_file(
-        MemoryLeadStore(), existing, rows, [list(range(len(rows)))], mode, policy
-    )
+        results = [
+            apply_file(
+                open_store(kind, Path(directory) / kind), existing, rows, batches, mode, policy
+            )
+            for kind in ADAPTERS
+        ]
+        one_batch = apply_file(
+            open_store("memory", Path(directory) / "one"),
+            existing, rows, [list(range(len(rows)))], mode, policy,
+        )  # fmt: skip
+    memory, *others = results
+    for other in others:
+        assert_same(memory, other)
     assert final_leads(memory) == final_leads(one_batch)
     bobs = memory[1][2]
     assert [lead["title"] for lead in bobs] == [d.title for d in existing]
@@ -1006,11 +1061,11 @@ def test_property_adapters_agree_on_any_file_in_any_batching(
 # --- undo ------------------------------------------------------------------------------------
 
 
-def titles(store: LeadStore) -> dict[str | None, str]:
+def titles(store: LeadAdapters) -> dict[str | None, str]:
     return {email: lead["title"] for email, lead in by_email(store).items()}
 
 
-def test_undo_never_destroys_later_work_and_lists_it(store: LeadStore) -> None:
+def test_undo_never_destroys_later_work_and_lists_it(store: LeadAdapters) -> None:
     """Issue 9 4.4: leads a later import changed keep their values, created or updated."""
     upsert(store, [draft(1, "b@x.com", title="old")], "imp-0")
     first = [("a", "a1"), ("b", "b1"), ("c", "c1"), ("d", "d1")]
@@ -1020,12 +1075,12 @@ def test_undo_never_destroys_later_work_and_lists_it(store: LeadStore) -> None:
     upsert(store, [draft(n, f"{k}@x.com", title=t) for n, (k, t) in enumerate(later)], "imp-2")
     ids = {email: lead["leadId"] for email, lead in by_email(store).items()}
 
-    result = store.undo_import("alice", "imp-1", "T9")
+    result = store.repo.undo_import("alice", "imp-1", "T9")
 
     assert (result.deleted, result.restored) == (2, 0)  # c and d
     assert sorted(result.conflicts) == sorted([ids["a@x.com"], ids["b@x.com"]])
     assert titles(store) == {"a@x.com": "a2", "b@x.com": "b2"}
-    again = store.undo_import("alice", "imp-1", "T10")  # idempotent
+    again = store.repo.undo_import("alice", "imp-1", "T10")  # idempotent
     assert (again.deleted, again.restored, sorted(again.conflicts)) == (
         0,
         0,
@@ -1033,11 +1088,11 @@ def test_undo_never_destroys_later_work_and_lists_it(store: LeadStore) -> None:
     )
 
 
-def test_undo_of_an_update_restores_what_the_import_replaced(store: LeadStore) -> None:
+def test_undo_of_an_update_restores_what_the_import_replaced(store: LeadAdapters) -> None:
     upsert(store, [draft(1, "b@x.com", "+14155550134", first="Bo", title="old")], "imp-0")
     upsert(store, [draft(1, "b@x.com", "+14155550134", first="Bob", title="new")], "imp-1")
 
-    result = store.undo_import("alice", "imp-1", "T9")
+    result = store.repo.undo_import("alice", "imp-1", "T9")
 
     assert (result.deleted, result.restored, result.conflicts) == (0, 1, [])
     [lead] = leads(store)
@@ -1047,28 +1102,28 @@ def test_undo_of_an_update_restores_what_the_import_replaced(store: LeadStore) -
     assert undone["fieldsChanged"] == ["firstName", "title"]
     assert undone["previousValues"] == {"firstName": "Bob", "title": "new"}
     assert undone["restoredValues"] == {"firstName": "Bo", "title": "old", "name": "Bo"}
-    assert store.undo_import("alice", "imp-1", "T10").restored == 0  # done once only
+    assert store.repo.undo_import("alice", "imp-1", "T10").restored == 0  # done once only
     assert len(history(store, lead)) == 2
 
 
-def test_undoing_a_later_import_first_lets_the_earlier_one_be_undone(store: LeadStore) -> None:
+def test_undoing_a_later_import_first_lets_the_earlier_one_be_undone(store: LeadAdapters) -> None:
     upsert(store, [draft(1, "b@x.com", title="old")], "imp-0")
     upsert(store, [draft(1, "b@x.com", title="b1"), draft(2, "n@x.com")], "imp-1")
     upsert(store, [draft(1, "b@x.com", title="b2"), draft(2, "n@x.com", title="n2")], "imp-2")
-    assert len(store.undo_import("alice", "imp-1", "T8").conflicts) == 2
+    assert len(store.repo.undo_import("alice", "imp-1", "T8").conflicts) == 2
 
-    assert store.undo_import("alice", "imp-2", "T9").restored == 2
-    result = store.undo_import("alice", "imp-1", "T10")
+    assert store.repo.undo_import("alice", "imp-2", "T9").restored == 2
+    result = store.repo.undo_import("alice", "imp-1", "T10")
 
     assert (result.deleted, result.restored, result.conflicts) == (1, 1, [])
     assert titles(store) == {"b@x.com": "old"}
 
 
-def test_undo_touches_one_owner_only(store: LeadStore) -> None:
+def test_undo_touches_one_owner_only(store: LeadAdapters) -> None:
     for owner in ("alice", "bob"):
         upsert(store, [draft(1, "a@x.com", title=owner)], "imp-1", owner=owner)
     upsert(store, [draft(1, "a@x.com", title="later")], "imp-2", owner="bob")
-    result = store.undo_import("alice", "imp-1", "T9")
+    result = store.repo.undo_import("alice", "imp-1", "T9")
     assert (result.deleted, result.conflicts) == (1, [])
     assert titles(store) == {}
     assert [lead["title"] for lead in leads(store, "bob")] == ["later"]
