@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Literal, Protocol
 
 from .domain.lead import LeadDraft, Rejection
 from .domain.merge import Update
@@ -177,7 +177,7 @@ class UserStore(Protocol):
 class Message:
     """A leased message: delete it with its receipt before the lease runs out."""
 
-    id: int
+    id: str
     receipt: str
     body: dict[str, Any]
     receive_count: int
@@ -188,7 +188,7 @@ class Message:
 class DeadLetter:
     """A message that failed `max_receive_count` times, with its last error."""
 
-    id: int
+    id: str
     body: dict[str, Any]
     receive_count: int
     last_error: str | None
@@ -310,3 +310,65 @@ class MappingStore(Protocol):
         ...
 
     def get_mapping(self, owner: str, name: str) -> dict[str, str] | None: ...
+
+
+# --- awsrest: copied verbatim from the ports helper's ports.py (take theirs on merge)
+JOB_TTL_SECONDS = 24 * 3600  # a job lives 24 h after it ends (seed 004's `ttl`)
+ENDED = ("completed", "error", "cancelled")
+DEAD_LETTERED_CODE = "dead_lettered"  # error code of a job that ended because nothing applied
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A job record: an upload, an enrichment request, an inbox file. Its running totals
+    are not here: they are the sum of its BatchLedger entries (jobs/status.py puts the
+    status document of seed 004 together from both)."""
+
+    job_id: str
+    owner: str
+    kind: str  # import | optin | process (enrichment) ...
+    status: str  # uploading | uploaded | processing | completed | error | cancelled
+    stage: str  # file_upload | file_processing | batch_processing | completed | cancelled
+    options: dict[str, Any]
+    created_at: str  # ISO-8601 UTC
+    updated_at: str
+    blob_key: str | None = None
+    file_name: str | None = None
+    file_size: int | None = None
+    total_batches: int | None = None
+    total_leads: int | None = None
+    start_time: str | None = None
+    error: dict[str, Any] | None = None  # {message, code, timestamp}
+    ended_at: float | None = None  # epoch seconds
+    ttl: int | None = None  # epoch seconds; past it the job reads as absent
+    result_key: str | None = None
+    undo: dict[str, Any] | None = None  # {state: running|done, ...}
+    warnings: list[str] | None = None
+    columns: dict[str, str | None] | None = None  # header -> field (None: attributes)
+
+
+class DuplicateJob(ValueError):
+    """A job with this id exists already."""
+
+
+OUTBOX_CLAIM_SECONDS = 60.0  # a claim older than this (its sender died) may be taken again
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A claimed notification: `attempts` counts this one."""
+
+    id: str
+    owner: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What one send gave: sent; rate_limited (wait `retry_after` s); failed (may work
+    later); refused (this message will never be taken)."""
+
+    verdict: Literal["sent", "rate_limited", "failed", "refused"]
+    reason: str | None = None
+    retry_after: float | None = None
