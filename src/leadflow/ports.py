@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -372,3 +373,154 @@ class Delivery:
     verdict: Literal["sent", "rate_limited", "failed", "refused"]
     reason: str | None = None
     retry_after: float | None = None
+
+
+class JobStore(Protocol):
+    """Job records, by id. Every change is one conditional write of one job.
+
+    - `create` stores a new job (DuplicateJob when the id is taken).
+    - A job whose `ttl` has passed (ttl < now) reads as absent everywhere but `expired`
+      and `forget`, so a store that deletes expired items late (DynamoDB TTL) behaves
+      the same as one that never keeps them.
+    - `update(job_id, **fields)` sets Job fields by name (TypeError for other names) and
+      `updated_at`. An ended job (status completed, error or cancelled) stays ended: a
+      status change is refused (False, nothing written) and a stage change is ignored,
+      so a worker's late "processing" never undoes a cancel. Setting an ended status
+      also sets `ended_at` (now) and `ttl` (now + JOB_TTL_SECONDS) unless given. False
+      when the job is absent or the change was refused.
+    - `reopen` is the only way back: a job that ended in `error` with code
+      DEAD_LETTERED_CODE becomes `processing` again (error, ended_at, ttl cleared), for
+      its redriven messages. False for any other job.
+    - `claim_undo` marks the undo running ({state, startedAt, startedEpoch}) when there
+      is none, or when a running one started over `stale_after` seconds ago (its process
+      died); of two concurrent claims one wins. `release_undo` forgets a running undo.
+    """
+
+    def create(self, job: Job) -> None: ...
+
+    def get(self, job_id: str, owner: str | None = None) -> Job | None:
+        """The job; None when unknown, past its ttl, or not `owner`'s (when given)."""
+        ...
+
+    def update(self, job_id: str, **fields: Any) -> bool: ...
+
+    def list(self, owner: str, limit: int = 100) -> list[Job]:
+        """The owner's jobs, newest first (by created_at)."""
+        ...
+
+    def cancel(self, job_id: str, owner: str) -> bool | None:
+        """status and stage `cancelled`: None when absent, False when ended already."""
+        ...
+
+    def reopen(self, job_id: str) -> bool: ...
+
+    def claim_undo(self, job_id: str, owner: str, stale_after: float) -> bool: ...
+
+    def release_undo(self, job_id: str) -> None: ...
+
+    def expired(self, now: float, limit: int = 100) -> builtins.list[Job]:
+        """Up to `limit` jobs whose ttl < now, earliest ttl first (for the sweeper)."""
+        ...
+
+    def forget(self, job_id: str) -> bool:
+        """Delete the job record, expired or not; False when it was gone already."""
+        ...
+
+
+class DeadLetters(Protocol):
+    """The queue's dead letters (its DLQ), by owner (None: every owner's) and id.
+
+    - `add` buries bodies at once with their reason (records no retry can fix, such as
+      incomplete orders, waiting for a person; a message over the outage budget); ids.
+    - `list` newest first (by dead_at); `depth` counts them.
+    - `redrive` sends them back to the queue as fresh messages (their tries start
+      again; ids may change), `purge` deletes them; both take `ids` (None: all of the
+      owner's; ids unknown or of another owner are ignored) and return how many.
+    """
+
+    def add(
+        self, bodies: Sequence[Mapping[str, Any]], owner: str | None, error: str
+    ) -> list[str]: ...
+
+    def list(self, owner: str | None = None, limit: int = 100) -> list[DeadLetter]: ...
+
+    def depth(self, owner: str | None = None) -> int: ...
+
+    def redrive(self, owner: str | None = None, ids: Sequence[str] | None = None) -> int: ...
+
+    def purge(self, owner: str | None = None, ids: Sequence[str] | None = None) -> int: ...
+
+
+class Outbox(Protocol):
+    """Notifications to send, each once, and the alarms' state.
+
+    - `add_many` adds entries by idempotency key (file and lead): a key seen before,
+      whatever its entry's state, adds nothing; how many were new.
+    - `claim` leases up to `limit` entries that are pending and due (a `retry_at` time
+      not after `now`), or whose claim is older than OUTBOX_CLAIM_SECONDS (the sender
+      died); each claim counts an attempt. Order is not promised.
+    - `finish` ends an entry: status `sent` (by `channel`) or `dead` (with `error`); it is
+      never claimed again. `retry_at` puts claimed entries back, due at `when` (epoch
+      s), keeping `error` as the last one; `counts=False` gives the attempt back (a rate
+      limit or a pause is not a try).
+    - `counts`: entries per status (pending, sending, sent, dead), zero ones left out.
+    - `set_alarm(name, raised)` records an alarm's state; True when it changed (one alert
+      per crossing; the first call for a name counts as a change). `alarm_raised`: the
+      recorded state (False when never set).
+    """
+
+    def add_many(self, owner: str, entries: Mapping[str, Mapping[str, Any]], now: str) -> int: ...
+
+    def claim(self, limit: int = 20, now: float | None = None) -> list[OutboxEntry]: ...
+
+    def finish(
+        self, entry: OutboxEntry, status: str, channel: str | None, error: str | None
+    ) -> None: ...
+
+    def retry_at(
+        self, entries: Sequence[OutboxEntry], when: float, error: str | None, counts: bool = True
+    ) -> None: ...
+
+    def counts(self) -> dict[str, int]: ...
+
+    def alarm_raised(self, name: str) -> bool: ...
+
+    def set_alarm(self, name: str, raised: bool) -> bool: ...
+
+
+class NotificationChannel(Protocol):
+    """One way to tell a person (Slack webhook, SMTP, SES): `send` tries once and says
+    how it went as a Delivery; it never raises for the peer's sake."""
+
+    name: str  # slack | email | ...
+
+    def send(self, subject: str, text: str, blocks: Mapping[str, Any] | None = None) -> Delivery:
+        """`subject` and `text` for e-mail-like channels; `blocks` (a Slack message) for
+        channels that show rich messages, which fall back to `text` without them."""
+        ...
+
+
+# ----------------------------------------------------------------------------- rest
+class OrderStore(Protocol):
+    """Complete sales orders (seed 003), idempotent by (owner, source, order id, item id):
+    the same item of the same order from the same source is stored once."""
+
+    def save(self, owner: str, source: str, orders: Sequence[Any], now: str) -> int:
+        """Store `orders` (domain.orders.Order); how many were new."""
+        ...
+
+    def list(self, owner: str, limit: int = 100, before: int | None = None) -> list[dict[str, Any]]:
+        """The owner's orders, newest first, as API documents ({id, source, orderId,
+        itemId, itemDesc, qty, contact: {name, email}, createdAt}); `id` grows with each
+        new order, and `before` pages (only ids below it)."""
+        ...
+
+
+class ProviderCache(Protocol):
+    """Remote providers' answers by provider and input hash; a later put replaces."""
+
+    def get_many(self, provider: str, hashes: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The answers found, by hash (missing ones left out)."""
+        ...
+
+    def put_many(self, provider: str, results: Mapping[str, Mapping[str, Any]]) -> None: ...

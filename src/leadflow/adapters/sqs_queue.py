@@ -20,11 +20,15 @@ adds, so the behaviour matches the ports' docstrings:
   the DLQ too (SQS moves attributes along), so the DLQ keeps the reason although SQS's
   redrive does not record one; a message that died by running out of leases without a
   `fail` shows "its lease ran out N times".
-* **Leases.** A gone message (deleted, dead) answers ReceiptHandleIsInvalid, and the
-  adapter returns False. An older receipt of a message received again since is
-  accepted by SQS (documented: the delete "succeeds"), so there the adapter says True
-  (see /work/helper-notes/DESIGN-CHANGES.md). `release` and `fail` probe the lease with
-  ChangeMessageVisibility first, so they never copy a message that is gone.
+* **Leases.** SQS answers a DeleteMessage of a deleted message with success, so every
+  lease operation probes first with ChangeMessageVisibility(Batch): a gone message
+  (deleted, dead) answers ReceiptHandleIsInvalid and the adapter returns False (a
+  delete costs two requests per 10 messages). An *older* receipt of a message received
+  again since is accepted by SQS (documented: the delete "succeeds" but may not
+  delete); the adapter remembers the latest receipt of each message it received
+  (`LEASE_MEMORY` of them), so a receipt made stale by a receive through the same
+  instance (another thread of the worker) is refused, but one made stale by another
+  process is not seen: there, an at-least-once duplicate is possible.
 * **Dead letters are read by receiving.** SQS has no "peek": `list`, `depth(owner)`,
   `redrive` and `purge` receive the DLQ's messages with a short lease
   (`scan_lease` seconds), act on the matching ones, and give the others back at once
@@ -40,6 +44,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -61,7 +66,8 @@ MAX_VISIBILITY = 43200  # SQS's VisibilityTimeout limit (12 h)
 MAX_BATCH = 10  # SQS's batch size (send, delete, receive)
 MAX_BATCH_BYTES = 256 * 1024  # stay under SQS's request payload limit
 MAX_ERROR_CHARS = 4000
-CREATED_MEMORY = 10_000  # first-sent times kept for leased messages
+PROBE_LEASE = 60  # s: the lease a probe sets while the message is copied or deleted
+LEASE_MEMORY = 10_000  # leases remembered per instance (receipt, first-sent time)
 GONE = ("ReceiptHandleIsInvalid", "MessageNotInflight", "InvalidParameterValue")
 
 Clock = Callable[[], float]
@@ -264,8 +270,10 @@ class SqsQueue(_SqsBase):
     ) -> None:
         super().__init__(sqs, url, dlq_url, clock)
         self.max_receive_count = max_receive_count
-        # receipt -> first-sent time of messages received here, so copies keep it
-        self._created_at: OrderedDict[str, str] = OrderedDict()
+        # message id -> (latest receipt, first-sent time) of messages received through
+        # this instance: copies keep the time, and an older receipt is known stale
+        self._leases: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def send_many(
         self, bodies: Sequence[Mapping[str, Any]], owner: str | None = None, delay: float = 0.0
@@ -292,27 +300,43 @@ class SqsQueue(_SqsBase):
                     self._to_dlq(raw, count, raw.error or EXPIRED.format(count=count))
                     continue
                 received.append(Message(raw.id, raw.receipt, raw.body(), raw.count, raw.owner))
-                self._created_at[raw.receipt] = raw.created
-                while len(self._created_at) > CREATED_MEMORY:
-                    self._created_at.popitem(last=False)
+                with self._lock:
+                    self._leases[raw.id] = (raw.receipt, raw.created)
+                    self._leases.move_to_end(raw.id)
+                    while len(self._leases) > LEASE_MEMORY:
+                        self._leases.popitem(last=False)
         return received
 
     def delete(self, message: Message) -> bool:
-        self._created_at.pop(message.receipt, None)
-        try:
-            self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message.receipt)
-        except ClientError as exc:
-            if _code(exc) in GONE:
-                return False
-            raise
-        return True
+        """Acknowledge; False when the message is gone (probed with a visibility change:
+        SQS answers a delete of a deleted message with success)."""
+        return self.delete_many([message]) == 1
 
     def delete_many(self, messages: Sequence[Message]) -> int:
+        """Acknowledge several: one ChangeMessageVisibilityBatch probes the leases, one
+        DeleteMessageBatch deletes those still held (10 a request); how many."""
+        held: list[str] = []
+        messages = [m for m in messages if not self._stale(m)]
+        for start in range(0, len(messages), MAX_BATCH):
+            chunk = messages[start : start + MAX_BATCH]
+            answer = self.sqs.change_message_visibility_batch(
+                QueueUrl=self.url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m.receipt, "VisibilityTimeout": PROBE_LEASE}
+                    for i, m in enumerate(chunk)
+                ],
+            )
+            ok = {int(e["Id"]) for e in answer.get("Successful", [])}
+            held.extend(m.receipt for i, m in enumerate(chunk) if i in ok)
         for message in messages:
-            self._created_at.pop(message.receipt, None)
-        return self._delete_raw(self.url, [m.receipt for m in messages])
+            self._forget(message)
+        return self._delete_raw(self.url, held)
 
     def change_visibility(self, message: Message, timeout: float) -> bool:
+        """Extend (or end, with 0) the lease; False when the message is gone or this
+        instance has received it again since."""
+        if self._stale(message):
+            return False
         try:
             self.sqs.change_message_visibility(
                 QueueUrl=self.url,
@@ -327,18 +351,34 @@ class SqsQueue(_SqsBase):
 
     def _resend(self, message: Message, tries: int, error: str | None, delay: float) -> bool:
         """Replace a leased message by a copy (probing the lease first)."""
-        if not self.change_visibility(message, 60):  # keeps it ours while we copy
+        if not self.change_visibility(message, PROBE_LEASE):  # keeps it ours while we copy
             return False
         created = self._created(message)
         attrs = _attrs(message.owner, tries, error, created)
         self._send(self.url, [(json.dumps(message.body), attrs, _seconds(delay, MAX_DELAY))])
         self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message.receipt)
+        self._forget(message)
         return True
+
+    def _stale(self, message: Message) -> bool:
+        """Whether this instance has received the message again since (SQS itself
+        accepts an older receipt: only a receive through this instance is seen)."""
+        with self._lock:
+            lease = self._leases.get(message.id)
+        return lease is not None and lease[0] != message.receipt
+
+    def _forget(self, message: Message) -> None:
+        with self._lock:
+            lease = self._leases.get(message.id)
+            if lease is not None and lease[0] == message.receipt:
+                del self._leases[message.id]
 
     def _created(self, message: Message) -> str:
         """When the message's first copy was sent (known for messages this instance
         received; else now)."""
-        return self._created_at.pop(message.receipt, None) or _iso(self.clock())
+        with self._lock:
+            lease = self._leases.get(message.id)
+        return lease[1] if lease is not None else _iso(self.clock())
 
     def release(self, message: Message, delay: float) -> bool:
         """Send a copy with `delay` that has used the tries before this receive."""
@@ -347,12 +387,13 @@ class SqsQueue(_SqsBase):
     def fail(self, message: Message, error: str, retry_after: float = 0.0) -> bool:
         """A copy with the error, after `retry_after` s; the DLQ when tries are used up."""
         if message.receive_count >= self.max_receive_count:
-            if not self.change_visibility(message, 60):
+            if not self.change_visibility(message, PROBE_LEASE):
                 return False
             created = self._created(message)
             attrs = _attrs(message.owner, message.receive_count, error, created, _iso(self.clock()))
             self._send(self.dlq_url, [(json.dumps(message.body), attrs, 0)])
             self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message.receipt)
+            self._forget(message)
             return True
         return self._resend(message, message.receive_count, error, retry_after)
 
