@@ -28,7 +28,9 @@ adds, so the behaviour matches the ports' docstrings:
   delete); the adapter remembers the latest receipt of each message it received
   (`LEASE_MEMORY` of them), so a receipt made stale by a receive through the same
   instance (another thread of the worker) is refused, but one made stale by another
-  process is not seen: there, an at-least-once duplicate is possible.
+  process is not seen: there, an at-least-once duplicate is possible. For the same
+  reason a second delivery of a message whose lease from this instance still runs
+  (SQS may deliver twice) is dropped from `receive`.
 * **Dead letters are read by receiving.** SQS has no "peek": `list`, `depth(owner)`,
   `redrive` and `purge` receive the DLQ's messages with a short lease
   (`scan_lease` seconds), act on the matching ones, and give the others back at once
@@ -164,6 +166,15 @@ class _Raw:
         return value if isinstance(value, dict) else {"raw": value}
 
 
+@dataclass(slots=True)
+class _Lease:
+    """What this instance knows of a message it handed out."""
+
+    receipt: str
+    created: str  # when its first copy was sent
+    until: float  # when the lease it gave ends (epoch s, this instance's clock)
+
+
 def _decode(item: Mapping[str, Any]) -> _Raw:
     attrs = item.get("MessageAttributes") or {}
     system = item.get("Attributes") or {}
@@ -272,7 +283,7 @@ class SqsQueue(_SqsBase):
         self.max_receive_count = max_receive_count
         # message id -> (latest receipt, first-sent time) of messages received through
         # this instance: copies keep the time, and an older receipt is known stale
-        self._leases: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        self._leases: OrderedDict[str, _Lease] = OrderedDict()
         self._lock = threading.Lock()
 
     def send_many(
@@ -299,13 +310,23 @@ class SqsQueue(_SqsBase):
                     count = raw.count - 1  # this receive was not a delivery
                     self._to_dlq(raw, count, raw.error or EXPIRED.format(count=count))
                     continue
-                received.append(Message(raw.id, raw.receipt, raw.body(), raw.count, raw.owner))
-                with self._lock:
-                    self._leases[raw.id] = (raw.receipt, raw.created)
-                    self._leases.move_to_end(raw.id)
-                    while len(self._leases) > LEASE_MEMORY:
-                        self._leases.popitem(last=False)
+                if self._lease(raw, self.clock() + visibility):
+                    received.append(Message(raw.id, raw.receipt, raw.body(), raw.count, raw.owner))
         return received
+
+    def _lease(self, raw: _Raw, until: float) -> bool:
+        """Remember the receipt; False for a second delivery of a message whose lease,
+        given by this instance, still runs (SQS delivers at least once: it may hand a
+        message out twice; one process never gives it to two of its threads)."""
+        with self._lock:
+            held = self._leases.get(raw.id)
+            if held is not None and held.receipt != raw.receipt and held.until > self.clock():
+                return False
+            self._leases[raw.id] = _Lease(raw.receipt, raw.created, until)
+            self._leases.move_to_end(raw.id)
+            while len(self._leases) > LEASE_MEMORY:
+                self._leases.popitem(last=False)
+            return True
 
     def delete(self, message: Message) -> bool:
         """Acknowledge; False when the message is gone (probed with a visibility change:
@@ -347,6 +368,10 @@ class SqsQueue(_SqsBase):
             if _code(exc) in GONE:
                 return False
             raise
+        with self._lock:
+            lease = self._leases.get(message.id)
+            if lease is not None:
+                lease.until = self.clock() + timeout
         return True
 
     def _resend(self, message: Message, tries: int, error: str | None, delay: float) -> bool:
@@ -365,12 +390,12 @@ class SqsQueue(_SqsBase):
         accepts an older receipt: only a receive through this instance is seen)."""
         with self._lock:
             lease = self._leases.get(message.id)
-        return lease is not None and lease[0] != message.receipt
+        return lease is not None and lease.receipt != message.receipt
 
     def _forget(self, message: Message) -> None:
         with self._lock:
             lease = self._leases.get(message.id)
-            if lease is not None and lease[0] == message.receipt:
+            if lease is not None and lease.receipt == message.receipt:
                 del self._leases[message.id]
 
     def _created(self, message: Message) -> str:
@@ -378,7 +403,7 @@ class SqsQueue(_SqsBase):
         received; else now)."""
         with self._lock:
             lease = self._leases.get(message.id)
-        return lease[1] if lease is not None else _iso(self.clock())
+        return lease.created if lease is not None else _iso(self.clock())
 
     def release(self, message: Message, delay: float) -> bool:
         """Send a copy with `delay` that has used the tries before this receive."""
