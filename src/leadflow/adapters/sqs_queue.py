@@ -296,14 +296,13 @@ class SqsQueue(_SqsBase):
         return self._send(self.url, [(json.dumps(dict(b)), attrs, seconds) for b in bodies])
 
     def receive(self, max_messages: int, visibility_timeout: float) -> list[Message]:
-        """Lease up to `max_messages` (ReceiveMessage calls of 10 until the queue gives
-        none); messages over `max_receive_count` go to the DLQ instead."""
+        """Lease up to `max_messages` (ReceiveMessage calls of 10 until one gives fewer
+        than asked); messages over `max_receive_count` go to the DLQ instead."""
         visibility = _seconds(visibility_timeout, MAX_VISIBILITY)
         received: list[Message] = []
         while len(received) < max_messages:
-            batch = self._receive(self.url, max_messages - len(received), visibility)
-            if not batch:
-                break
+            asked = min(MAX_BATCH, max_messages - len(received))
+            batch = self._receive(self.url, asked, visibility)
             for raw in batch:
                 if raw.count > self.max_receive_count:
                     # its tries are used up (carried by copies SQS's own count misses)
@@ -312,6 +311,8 @@ class SqsQueue(_SqsBase):
                     continue
                 if self._lease(raw, self.clock() + visibility):
                     received.append(Message(raw.id, raw.receipt, raw.body(), raw.count, raw.owner))
+            if len(batch) < asked:
+                break  # the queue had no more at hand: the caller polls again later
         return received
 
     def _lease(self, raw: _Raw, until: float) -> bool:
