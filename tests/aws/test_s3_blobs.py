@@ -77,18 +77,20 @@ def test_missing_and_bad_keys(store: S3BlobStore) -> None:
     for bad in ("../etc/passwd", "", "/abs", "a//b"):
         with pytest.raises(BadBlobKey):
             store.put_stream(bad, [b"x"])
-    with pytest.raises(BadBlobKey):
-        store.delete_prefix("")
+    for bad in ("", "/", "jobs/j1", "../jobs/"):
+        with pytest.raises(BadBlobKey):
+            store.delete_prefix(bad)
 
 
 def test_delete_and_delete_prefix(store: S3BlobStore) -> None:
     for i in range(5):
         store.put_stream(f"jobs/j1/part-{i}", [b"x"])
     store.put_stream("jobs/j2/part-0", [b"x"])
+    store.put_stream("jobs/j10/part-0", [b"x"])
     assert store.delete("jobs/j1/part-0") is True
     assert store.delete("jobs/j1/part-0") is False
     assert store.delete_prefix("jobs/j1/") == 4
-    assert store.size("jobs/j2/part-0") == 1
+    assert store.size("jobs/j2/part-0") == 1 and store.size("jobs/j10/part-0") == 1
 
 
 def test_link_is_a_presigned_get_with_the_download_name(store: S3BlobStore) -> None:

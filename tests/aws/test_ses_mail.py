@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
+import boto3
+from botocore.config import Config
 from botocore.stub import Stubber
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses import ses_backends
@@ -49,3 +52,18 @@ def test_throttling_is_a_rate_limit_and_errors_may_pass(client: Any) -> None:
         failed = channel.send("s", "t")
     assert throttled.verdict == "rate_limited" and throttled.retry_after == 1.0
     assert failed.verdict == "failed" and "ServiceUnavailable" in (failed.reason or "")
+
+
+def test_an_unreachable_endpoint_is_a_failure_not_an_exception() -> None:
+    """No moto here: a client aimed at a loopback port nobody listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    ses = boto3.client(
+        "ses",
+        region_name=REGION,
+        endpoint_url=f"http://127.0.0.1:{port}",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=2),
+    )
+    delivery = SesChannel(ses, "a@acme.io", "b@acme.io").send("s", "t")
+    assert delivery.verdict == "failed" and "EndpointConnectionError" in (delivery.reason or "")

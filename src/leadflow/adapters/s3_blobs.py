@@ -155,10 +155,11 @@ class S3BlobStore:
         return True
 
     def delete_prefix(self, prefix: str) -> int:
-        """Delete every blob whose key starts with `prefix` (not empty: a whole bucket is
-        never emptied by accident); how many."""
-        if not prefix:
-            raise BadBlobKey("delete_prefix needs a non-empty prefix")
+        """Delete every blob under the folder `prefix` (it ends in "/", so "jobs/j1/"
+        never reaches "jobs/j10/"; BadBlobKey otherwise); how many."""
+        if not prefix.endswith("/"):
+            raise BadBlobKey(f"a blob prefix is a folder ending in '/': {prefix!r}")
+        check_key(prefix[:-1])
         deleted = 0
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
         for page in pages:
