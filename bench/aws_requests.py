@@ -2,9 +2,10 @@
 
 Drives the non-lead AWS adapters (S3, SQS, DynamoDB JobStore, Outbox, SES) through the
 calls the API and the worker make for one upload, in the worker's order: the upload
-stored and its job created, a split message, one batch message per `--batch-size`
-rows (pointers: blob key + row range), batches received `--receive` at a time, each
-batch reading its rows with a ranged GET, every group deleted at once, the job ended
+stored and its job created, a split message, one part blob and one batch message per
+`--batch-size` rows (pointers: blob key + row range, as jobs/split.py makes them),
+batches received `--receive` at a time, each reading its part, every group deleted at
+once, the job ended
 and its result file written; then one notification per lead through the outbox and
 SES. The lead writes (leads, receipts, ledger) are the lead aggregate's adapters and
 are not counted here. Prints JSON: requests by operation per phase, and per message,
@@ -67,11 +68,12 @@ def run(rows: int, batch_size: int, receive: int, notify: int) -> dict[str, Any]
     jobs.get("j1")
     with blobs.open("uploads/j1/leads.csv") as stream:
         stream.read()
-    batches = [
-        {"kind": "batch", "jobId": "j1", "batchNo": n, "blob": "uploads/j1/leads.csv",
-         "rows": [start, min(start + batch_size, rows)]}
-        for n, start in enumerate(range(0, rows, batch_size))
-    ]  # fmt: skip
+    batches = []
+    for n, start in enumerate(range(0, rows, batch_size)):  # one part blob per batch
+        part = f"jobs/j1/parts/{start:09d}.jsonl"
+        blobs.put_stream(part, [b"".join(data[start : start + batch_size])])
+        batches.append({"kind": "batch", "jobId": "j1", "batchNo": n, "blobKey": part,
+                        "rows": [start, min(start + batch_size, rows)]})  # fmt: skip
     jobs.update("j1", status="processing", stage="batch_processing", total_batches=len(batches))
     queue.send_many(batches, owner="alice")
     queue.delete(split)
@@ -82,13 +84,8 @@ def run(rows: int, batch_size: int, receive: int, notify: int) -> dict[str, Any]
     while messages := queue.receive(receive, 300):
         jobs.get("j1")
         for message in messages:
-            first, last = message.body["rows"]
-            offset, size = first * len(data[0]), (last - first) * len(data[0])  # equal rows
-            s3.get_object(
-                Bucket=bucket_name("bench"),
-                Key=message.body["blob"],
-                Range=f"bytes={offset}-{offset + size - 1}",
-            )["Body"].read()
+            with blobs.open(message.body["blobKey"]) as part:
+                part.read()
         queue.delete_many(messages)
         handled += len(messages)
     jobs.update("j1", status="completed", stage="completed", result_key="results/j1.csv")

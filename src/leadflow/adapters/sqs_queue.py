@@ -37,7 +37,9 @@ adds, so the behaviour matches the ports' docstrings:
   (visibility 0). Limits: a listing sees at most `scan_limit` messages; messages leased
   by a concurrent listing are missed by that call; each listing adds to the DLQ
   messages' ApproximateReceiveCount, so receive counts shown for the DLQ come from the
-  adapter's attributes, not SQS's count. Redrive is a receive-and-send loop (moto has
+  adapter's attributes, not SQS's count. A message the adapter moved or buried has its
+  exact `dead_at`; one that SQS's redrive moved shows its tries as carried tries +
+  max_receive_count and, SQS keeping no move time, its first-sent time as `dead_at`. Redrive is a receive-and-send loop (moto has
   no StartMessageMoveTask, and that API cannot select by owner or id).
 * **Depth** is SQS's approximate counts (visible + in flight + delayed).
 """
