@@ -131,3 +131,11 @@ def test_claim_undo_once_unless_stale(store: DynamoJobStore, clock: Clock) -> No
     assert store.claim_undo("j1", "alice", 0) is False
     store.release_undo("j1")  # a finished undo stays
     assert store.get("j1").undo == {"state": "done", "restored": 3}  # type: ignore[union-attr]
+
+
+def test_a_ttl_ends_at_its_second_not_the_next(store: DynamoJobStore, clock: Clock) -> None:
+    store.create(job("j1"))
+    store.update("j1", status="completed", ttl=int(clock.now) + 10)
+    clock.now += 10.5  # ttl < now by half a second
+    assert store.get("j1") is None
+    assert store.update("j1", result_key="r") is False

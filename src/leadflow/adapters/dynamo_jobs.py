@@ -140,7 +140,7 @@ class DynamoJobStore:
         """One conditional UpdateItem setting `fields` (None removes); False when the
         condition failed."""
         names = {"#ttl": "ttl", "#status": "status", "#owner": "owner"}
-        values: dict[str, Any] = {":now": n(int(self.clock())), **extra}
+        values: dict[str, Any] = {":now": n(float(self.clock())), **extra}
         sets: list[str] = []
         removes: list[str] = []
         everything: dict[str, Any] = {}
