@@ -39,8 +39,9 @@ adds, so the behaviour matches the ports' docstrings:
   messages' ApproximateReceiveCount, so receive counts shown for the DLQ come from the
   adapter's attributes, not SQS's count. A message the adapter moved or buried has its
   exact `dead_at`; one that SQS's redrive moved shows its tries as carried tries +
-  max_receive_count and, SQS keeping no move time, its first-sent time as `dead_at`. Redrive is a receive-and-send loop (moto has
-  no StartMessageMoveTask, and that API cannot select by owner or id).
+  max_receive_count and, SQS keeping no move time, its first-sent time as `dead_at`.
+  Redrive is a receive-and-send loop (moto has no StartMessageMoveTask, and that API
+  cannot select by owner or id).
 * **Depth** is SQS's approximate counts (visible + in flight + delayed).
 """
 
