@@ -12,7 +12,8 @@
 * `link` is a presigned GET (no request is made; the link fails with 404 if the blob is
   gone), with Content-Disposition `attachment` and the download name (RFC 6266).
 * `upload_form` is a presigned POST for browser uploads larger than API Gateway's 10 MB
-  body: the form fields, the key fixed, the size bounded by a content-length-range.
+  body: the form fields, the key fixed, the size bounded by a content-length-range
+  (S3 enforces it; moto's server does not, so callers still check `size` before use).
 """
 
 from __future__ import annotations
