@@ -59,7 +59,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..ports import DeadLetter, Message
-from .sqlite_queue import EXPIRED, _iso
+from ..timestamps import iso as _iso
+from .sqlite_queue import EXPIRED
 
 OWNER = "owner"
 TRIES = "leadflow-tries"  # tries used before this copy was sent
