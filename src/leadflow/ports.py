@@ -23,7 +23,7 @@ class WriteContext:
     owner: str
     import_id: str
     batch_id: str
-    source: str  # api | upload | inbox
+    source: str  # api | upload | inbox | cli
     source_file: str | None
     now: str  # ISO-8601 UTC, one timestamp for the whole batch
 
@@ -162,158 +162,7 @@ class LeadStore(Protocol):
     ) -> list[dict[str, Any]]: ...
 
 
-class UserStore(Protocol):
-    def add_user(self, username: str, password_hash: str, now: str) -> None: ...
-
-    def has_users(self) -> bool: ...
-
-    def password_hash(self, username: str) -> str | None: ...
-
-    def usernames(self, limit: int = 20) -> list[str]:
-        """The first `limit` user names, in alphabetical order."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """A leased message: delete it with its receipt before the lease runs out."""
-
-    id: str
-    receipt: str
-    body: dict[str, Any]
-    receive_count: int
-    owner: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    """A message that failed `max_receive_count` times, with its last error."""
-
-    id: str
-    body: dict[str, Any]
-    receive_count: int
-    last_error: str | None
-    owner: str | None
-    created_at: str
-    dead_at: str
-
-    def as_json(self) -> dict[str, Any]:
-        """The dead letter as the API and the CLI show it (camelCase, like every document)."""
-        return {
-            "id": self.id,
-            "body": self.body,
-            "receiveCount": self.receive_count,
-            "lastError": self.last_error,
-            "owner": self.owner,
-            "createdAt": self.created_at,
-            "deadAt": self.dead_at,
-        }
-
-
-class Queue(Protocol):
-    """A durable at-least-once queue with leases (visibility timeouts) and a DLQ.
-
-    A received message is invisible to other receivers until its lease ends; a message
-    received `max_receive_count` times without being deleted moves to the DLQ with its
-    last error. Dead-letter calls take `owner` (None: every owner's).
-    """
-
-    def send_many(
-        self, bodies: Sequence[Mapping[str, Any]], owner: str | None = None
-    ) -> list[int]: ...
-
-    def receive(self, max_messages: int, visibility_timeout: float) -> list[Message]: ...
-
-    def bury(self, bodies: Sequence[Mapping[str, Any]], owner: str | None, error: str) -> list[int]:
-        """Put messages straight into the DLQ with their reason (records that no retry
-        can fix, such as incomplete orders, waiting there for a person)."""
-        ...
-
-    def delete(self, message: Message) -> bool:
-        """Acknowledge: False when the lease was lost (the message may run again)."""
-        ...
-
-    def delete_many(self, messages: Sequence[Message]) -> int:
-        """Acknowledge several messages at once; how many still held their lease."""
-        ...
-
-    def change_visibility(self, message: Message, timeout: float) -> bool:
-        """Extend (or end, with 0) the lease; False when the lease was lost."""
-        ...
-
-    def release(self, message: Message, delay: float) -> bool:
-        """Give the message back uncounted: this receive does not use one of its tries
-        (a provider's circuit is open; the message is not at fault)."""
-        ...
-
-    def fail(self, message: Message, error: str, retry_after: float = 0.0) -> bool:
-        """Give the message back with its error: it runs again after `retry_after`
-        seconds, or moves to the DLQ if it has used all its receives."""
-        ...
-
-    def depth(self) -> int:
-        """Messages waiting or leased (not dead)."""
-        ...
-
-    def dead_letters(self, owner: str | None = None, limit: int = 100) -> list[DeadLetter]: ...
-
-    def dlq_depth(self, owner: str | None = None) -> int: ...
-
-    def redrive(self, owner: str | None = None, ids: Sequence[int] | None = None) -> int:
-        """Move dead letters back to the queue with a fresh receive count; how many."""
-        ...
-
-    def purge_dead(self, owner: str | None = None, ids: Sequence[int] | None = None) -> int:
-        """Delete dead letters for good; how many."""
-        ...
-
-
-class BadBlobKey(ValueError):
-    """A blob key must be a relative path of letters, digits and . _ - / parts."""
-
-
-class BlobStore(Protocol):
-    """Files by key (uploads, results, error files): written whole or not at all."""
-
-    def put_stream(self, key: str, chunks: Iterable[bytes], max_bytes: int | None = None) -> int:
-        """Store the chunks under `key` atomically; the size. Over `max_bytes`: nothing is
-        stored and BlobTooLarge is raised."""
-        ...
-
-    def open(self, key: str) -> BinaryIO:
-        """The blob for reading; FileNotFoundError when there is none."""
-        ...
-
-    def size(self, key: str) -> int | None: ...
-
-    def delete(self, key: str) -> bool: ...
-
-    def local_path(self, key: str) -> Path | None:
-        """Where the blob lies on this machine's disk, if it does (lets the API send it
-        with sendfile); None for remote stores."""
-        ...
-
-
-class BlobTooLarge(ValueError):
-    """A blob went over the size limit it was written with."""
-
-
-class MappingStore(Protocol):
-    """Column mappings saved by name, per owner (the web app's import page)."""
-
-    def save_mapping(self, owner: str, name: str, mapping: Mapping[str, str], now: str) -> None:
-        """Keep `mapping` (column -> lead field, or '-' for "don't import") under `name`,
-        replacing one of the same name."""
-        ...
-
-    def mapping_names(self, owner: str) -> list[str]:
-        """The owner's saved mapping names, sorted."""
-        ...
-
-    def get_mapping(self, owner: str, name: str) -> dict[str, str] | None: ...
-
-
-# --- awsrest: copied verbatim from the ports helper's ports.py (take theirs on merge)
+# ----------------------------------------------------------------------------- jobs
 JOB_TTL_SECONDS = 24 * 3600  # a job lives 24 h after it ends (seed 004's `ttl`)
 ENDED = ("completed", "error", "cancelled")
 DEAD_LETTERED_CODE = "dead_lettered"  # error code of a job that ended because nothing applied
@@ -327,7 +176,7 @@ class Job:
 
     job_id: str
     owner: str
-    kind: str  # import | optin | process (enrichment) ...
+    kind: str  # upload | process (enrichment) ...
     status: str  # uploading | uploaded | processing | completed | error | cancelled
     stage: str  # file_upload | file_processing | batch_processing | completed | cancelled
     options: dict[str, Any]
@@ -350,29 +199,6 @@ class Job:
 
 class DuplicateJob(ValueError):
     """A job with this id exists already."""
-
-
-OUTBOX_CLAIM_SECONDS = 60.0  # a claim older than this (its sender died) may be taken again
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxEntry:
-    """A claimed notification: `attempts` counts this one."""
-
-    id: str
-    owner: str
-    payload: dict[str, Any]
-    attempts: int
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """What one send gave: sent; rate_limited (wait `retry_after` s); failed (may work
-    later); refused (this message will never be taken)."""
-
-    verdict: Literal["sent", "rate_limited", "failed", "refused"]
-    reason: str | None = None
-    retry_after: float | None = None
 
 
 class JobStore(Protocol):
@@ -427,6 +253,88 @@ class JobStore(Protocol):
         ...
 
 
+# ----------------------------------------------------------------------------- queue
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A leased message: delete it with its receipt before the lease runs out."""
+
+    id: str
+    receipt: str
+    body: dict[str, Any]  # small: pointers, never records (SQS: 256 KB)
+    receive_count: int  # this delivery included
+    owner: str | None = None
+
+
+class Queue(Protocol):
+    """A durable queue, delivery at least once, with leases (visibility timeouts).
+
+    - `send_many` queues bodies (JSON objects) for `owner`, visible after `delay` s; ids.
+    - `receive` leases up to `max_messages` visible messages for `visibility_timeout` s
+      and counts the receive. Order is not promised. A message that has been received
+      `max_receive_count` times and comes up again is not delivered: it moves to the
+      DeadLetters with its last error (or "its lease ran out ...").
+    - A lease is held through its receipt: `delete`, `change_visibility`, `release` and
+      `fail` return False (and change nothing) when the message is gone (deleted,
+      released, dead-lettered). A receipt from before a later receive of the message is
+      refused too where the store can tell (memory, SQLite); SQS may accept it, so
+      correctness never rests on a stale receipt failing (the batch ledger holds it).
+    - `release` gives the message back without using one of its tries: a copy (same
+      body and owner, the tries used before this receive) is sent with `delay` and this
+      one deleted, since SQS cannot un-count a receive. The copy has a new id.
+    - `fail` gives it back with its error, visible after `retry_after` s, or moves it to
+      the DeadLetters when it has used all its receives. (A store that cannot change a
+      message in place, SQS, sends a copy as `release` does: ids may change.)
+    - `depth`: messages waiting or leased (not dead).
+    """
+
+    def send_many(
+        self, bodies: Sequence[Mapping[str, Any]], owner: str | None = None, delay: float = 0.0
+    ) -> list[str]: ...
+
+    def receive(self, max_messages: int, visibility_timeout: float) -> list[Message]: ...
+
+    def delete(self, message: Message) -> bool: ...
+
+    def delete_many(self, messages: Sequence[Message]) -> int:
+        """Delete several; how many still held their lease."""
+        ...
+
+    def change_visibility(self, message: Message, timeout: float) -> bool:
+        """Extend (or end, with 0) the lease."""
+        ...
+
+    def release(self, message: Message, delay: float) -> bool: ...
+
+    def fail(self, message: Message, error: str, retry_after: float = 0.0) -> bool: ...
+
+    def depth(self) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message that failed `max_receive_count` times (or was buried), with its error."""
+
+    id: str
+    body: dict[str, Any]
+    receive_count: int
+    last_error: str | None
+    owner: str | None
+    created_at: str  # ISO-8601 UTC: first sent
+    dead_at: str  # ISO-8601 UTC: moved to the dead letters
+
+    def as_json(self) -> dict[str, Any]:
+        """The dead letter as the API and the CLI show it (camelCase, like every document)."""
+        return {
+            "id": self.id,
+            "body": self.body,
+            "receiveCount": self.receive_count,
+            "lastError": self.last_error,
+            "owner": self.owner,
+            "createdAt": self.created_at,
+            "deadAt": self.dead_at,
+        }
+
+
 class DeadLetters(Protocol):
     """The queue's dead letters (its DLQ), by owner (None: every owner's) and id.
 
@@ -449,6 +357,61 @@ class DeadLetters(Protocol):
     def redrive(self, owner: str | None = None, ids: Sequence[str] | None = None) -> int: ...
 
     def purge(self, owner: str | None = None, ids: Sequence[str] | None = None) -> int: ...
+
+
+# ----------------------------------------------------------------------------- blobs
+class BadBlobKey(ValueError):
+    """A blob key must be a relative path of letters, digits and . _ - / parts."""
+
+
+class BlobStore(Protocol):
+    """Files by key (uploads, results, error files): written whole or not at all."""
+
+    def put_stream(self, key: str, chunks: Iterable[bytes], max_bytes: int | None = None) -> int:
+        """Store the chunks under `key` atomically; the size. Over `max_bytes`: nothing is
+        stored and BlobTooLarge is raised."""
+        ...
+
+    def open(self, key: str) -> BinaryIO:
+        """The blob for reading; FileNotFoundError when there is none."""
+        ...
+
+    def size(self, key: str) -> int | None: ...
+
+    def delete(self, key: str) -> bool: ...
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every blob under `prefix`, a folder ending in '/' (a job's
+        "jobs/<id>/"); how many were deleted."""
+        ...
+
+    def link(self, key: str, expires_in: int, download_name: str | None = None) -> str | None:
+        """A signed (local) or presigned (S3) GET link; None when the store has none and
+        the API streams the blob itself."""
+        ...
+
+    def local_path(self, key: str) -> Path | None:
+        """Where the blob lies on this machine's disk, if it does (lets the API send it
+        with sendfile); None for remote stores."""
+        ...
+
+
+class BlobTooLarge(ValueError):
+    """A blob went over the size limit it was written with."""
+
+
+# ----------------------------------------------------------------------------- outbox
+OUTBOX_CLAIM_SECONDS = 60.0  # a claim older than this (its sender died) may be taken again
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A claimed notification: `attempts` counts this one."""
+
+    id: str
+    owner: str
+    payload: dict[str, Any]
+    attempts: int
 
 
 class Outbox(Protocol):
@@ -488,6 +451,19 @@ class Outbox(Protocol):
     def set_alarm(self, name: str, raised: bool) -> bool: ...
 
 
+Verdict = Literal["sent", "rate_limited", "failed", "refused"]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What one send gave: sent; rate_limited (wait `retry_after` s); failed (may work
+    later); refused (this message will never be taken)."""
+
+    verdict: Verdict
+    reason: str | None = None
+    retry_after: float | None = None
+
+
 class NotificationChannel(Protocol):
     """One way to tell a person (Slack webhook, SMTP, SES): `send` tries once and says
     how it went as a Delivery; it never raises for the peer's sake."""
@@ -524,3 +500,32 @@ class ProviderCache(Protocol):
         ...
 
     def put_many(self, provider: str, results: Mapping[str, Mapping[str, Any]]) -> None: ...
+
+
+class UserStore(Protocol):
+    """Users and their password hashes; adding a name that exists replaces its hash."""
+
+    def add_user(self, username: str, password_hash: str, now: str) -> None: ...
+
+    def has_users(self) -> bool: ...
+
+    def password_hash(self, username: str) -> str | None: ...
+
+    def usernames(self, limit: int = 20) -> list[str]:
+        """The first `limit` user names, in alphabetical order."""
+        ...
+
+
+class MappingStore(Protocol):
+    """Column mappings saved by name, per owner (the web app's import page)."""
+
+    def save_mapping(self, owner: str, name: str, mapping: Mapping[str, str], now: str) -> None:
+        """Keep `mapping` (column -> lead field, or '-' for "don't import") under `name`,
+        replacing one of the same name."""
+        ...
+
+    def mapping_names(self, owner: str) -> list[str]:
+        """The owner's saved mapping names, sorted."""
+        ...
+
+    def get_mapping(self, owner: str, name: str) -> dict[str, str] | None: ...
