@@ -1,5 +1,6 @@
-"""Fixtures for the AWS adapters' tests: every test runs inside moto's `mock_aws`, with
-fake credentials and a fixed region, so no request can leave the process."""
+"""Fixtures of the non-lead AWS adapters' tests (SQS, S3, SES, DynamoDB jobs, outbox and
+the small stores): every test here runs inside moto's `mock_aws`, with fake credentials
+and a fixed region, so no request leaves the process."""
 
 from __future__ import annotations
 
