@@ -1,21 +1,37 @@
-"""The ports: what pipelines need from storage, as Protocols. Adapters implement them."""
+"""The ports: what pipelines need from storage, as Protocols. Adapters implement them.
+
+One port per aggregate, each with the behaviour every adapter keeps (the in-memory fakes
+are written from these docstrings; tests/contract/ runs every adapter against them).
+
+THE WRITE GUARANTEE. Every lead write is conditional and idempotent. It is stamped with
+(import, row) and applies only when (a) the lead's version is still the one the planner
+read (optimistic concurrency: no read locks), and (b) no later row of the same import
+wrote that lead already, so the last occurrence of a key wins in any order. Each write
+carries its row receipt (the row's outcome and count deltas) and its audit entry, all or
+nothing (at most 4 items per lead). A batch's ledger entry is written last, after every
+write of the batch. A replayed batch reads its rows' receipts first: a row with a receipt
+is not planned again and counts as it did the first time, so a replayed batch gives the
+same counts. A rejected write (condition failed) makes the pipeline read those keys again
+and plan those rows again (bounded retries; then the message fails and is retried).
+Proof: tests/contract/test_write_guarantee.py.
+"""
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, Protocol
 
-from .domain.lead import LeadDraft, Rejection
-from .domain.merge import Update
+from .domain.lead import Rejection
 from .domain.undo import UndoResult
 
 DEAD_LETTERED = "deadLettered"  # the summary count of a job's batches in the DLQ
 
 
+# ----------------------------------------------------------------------------- leads
 @dataclass(frozen=True, slots=True)
 class WriteContext:
     """Who and what a batch of writes belongs to."""
@@ -28,8 +44,135 @@ class WriteContext:
     now: str  # ISO-8601 UTC, one timestamp for the whole batch
 
 
-class BadCursor(ValueError):
-    """The pagination cursor was not one this service handed out."""
+@dataclass(frozen=True, slots=True)
+class RowReceipt:
+    """What one row of an import did, kept with its write so a replay counts it the same.
+
+    `counts` are the row's deltas to the batch counts (e.g. {"updated": 1}, or
+    {"duplicates": 1, "updated": -1, "unchanged": 1} when a later row of the same file
+    displaced an earlier one's effect)."""
+
+    import_id: str
+    row: int
+    outcome: str  # created | updated | unchanged | duplicate | skipped
+    lead_id: str | None
+    counts: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One entry of a lead's history (lead_updated ...), keyed by (lead_id, import_id,
+    row) so that writing it twice keeps one."""
+
+    lead_id: str
+    action: str
+    email: str | None
+    previous_source_file: str | None
+    new_source_file: str | None
+    fields_changed: Sequence[str]
+    previous: Mapping[str, Any]  # column -> value before the write
+    batch_id: str
+    import_id: str | None
+    row: int | None
+    timestamp: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeadWrite:
+    """One conditional write of one lead, applied with its receipt and audit entry, all or
+    nothing.
+
+    kind "create": the lead's key (email, or E.164 phone without email) must be free for
+    the owner; `values` holds every stored column. kind "update": the stored lead's
+    `version` must still be `expected_version`, and its stamp must not be a later row of
+    the same import; `values` holds the changed columns plus the stamp columns
+    (import_id, import_row; source_file and updated_at when something changes). kind
+    "stamp": like update, but only the (import, row) stamp moves (a row that changes
+    nothing: no audit, updatedAt stays). kind "delete": the version must match. Every
+    applied write increments the lead's version (a create starts at 1).
+    """
+
+    kind: Literal["create", "update", "stamp", "delete"]
+    owner: str
+    lead_id: str
+    key: str | None
+    values: Mapping[str, Any]
+    expected_version: int | None  # None for create
+    import_id: str | None
+    row: int | None
+    receipt: RowReceipt | None = None  # None outside ledgered imports (API, CLI)
+    audit: AuditRecord | None = None
+
+
+MAX_WRITES_PER_APPLY = 25  # 25 leads x 4 items <= DynamoDB's 100 per transaction
+
+
+class LeadRepository(Protocol):
+    """Lead writes (the aggregate root): conditional, idempotent, one lead at a time.
+
+    Stored leads are dicts of columns (snake_case: lead_id, owner, email, phone,
+    phone_valid, first_name, last_name, name, title, company, remarks, opt_in, interests,
+    attributes, source, source_file, created_at, updated_at, import_id, import_row,
+    created_import_id, version); booleans as bool, interests and attributes as values.
+    A key is an email (it has an @) or, for leads without one, a valid E.164 phone; an
+    owner has at most one lead per key.
+    """
+
+    # The most writes (or skip receipts) one apply / record_skips call takes: 25 where a
+    # transaction holds at most 100 items (DynamoDB); SQLite takes more, for speed.
+    max_writes: int
+
+    def find_by_keys(
+        self, owner: str, keys: Iterable[str], import_id: str | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Stored leads by key. A lead last written by `import_id` carries `import_base`:
+        its values before that import (None if the import created it), rebuilt from the
+        audit trail."""
+        ...
+
+    def receipts(self, import_id: str, rows: Iterable[int]) -> dict[int, RowReceipt]:
+        """The receipts of these rows of an import that were written already."""
+        ...
+
+    def find_skips(self, owner: str, import_id: str, keys: Iterable[str]) -> dict[str, int]:
+        """Key -> the row of this import that its mode skipped (create-only, update-only)."""
+        ...
+
+    def record_skips(
+        self,
+        owner: str,
+        import_id: str,
+        skips: Mapping[str, int],
+        receipts: Sequence[RowReceipt] = (),
+    ) -> None:
+        """Idempotent: a key keeps the larger row. `receipts` (the skipped rows' own,
+        at most 25) are kept with the skips, all or nothing."""
+        ...
+
+    def apply(self, writes: Sequence[LeadWrite]) -> list[bool]:
+        """Apply each write if its condition holds; per write, True when applied (or when
+        this very write was applied already: its receipt exists, or the lead holds its
+        (import, row) stamp), False when its condition failed (the caller reads the lead
+        again and plans the row again). Callers pass at most `max_writes`."""
+        ...
+
+    def session(self) -> AbstractContextManager[None]:
+        """Group the calls inside it for speed (SQLite: one transaction, so no condition
+        ever fails there; an exception inside undoes them all). Correctness never depends
+        on it; other stores make it a no-op."""
+        ...
+
+    def undo_import(self, owner: str, import_id: str, now: str) -> UndoResult:
+        """Delete the leads an import created and give the leads it updated their values
+        from before it (from the audit trail), as domain.undo.plan_undo decides: a lead
+        that another import or API call changed since is left alone and listed as a
+        conflict. Each restore writes an `import_undone` audit entry with the values it
+        replaced and restored. Idempotent: an interrupted undo may run again."""
+        ...
+
+    def forget_import(self, import_id: str) -> None:
+        """Delete an import's receipts and skips (the sweeper); leads and audit stay."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,96 +189,24 @@ class LeadQuery:
     region: str = "US"  # how `q` reads a phone number written without +country
 
 
-class LeadUnitOfWork(Protocol):
-    """One transaction over the leads of one owner."""
-
-    def find_by_keys(
-        self, owner: str, keys: Iterable[str], import_id: str | None = None
-    ) -> dict[str, Mapping[str, Any]]:
-        """Stored leads by duplicate key. A lead last written by `import_id` carries
-        `import_base`: its values before that import (None if the import created it)."""
-        ...
-
-    def find_skips(self, owner: str, import_id: str, keys: Iterable[str]) -> dict[str, int]:
-        """Key -> row of this import's rows that its mode skipped."""
-        ...
-
-    def record_skips(self, owner: str, import_id: str, skips: Mapping[str, int]) -> None: ...
-
-    def insert_leads(
-        self,
-        ctx: WriteContext,
-        drafts: Sequence[LeadDraft],
-        lead_ids: Sequence[str],
-        prepared: Any = None,
-    ) -> None:
-        """Insert new leads; `prepared` is what LeadStore.prepare_leads made of them."""
-        ...
-
-    def apply_updates(self, ctx: WriteContext, updates: Sequence[Update]) -> None: ...
-
-    def log_rejections(self, ctx: WriteContext, rejections: Sequence[Rejection]) -> None:
-        """Keep rejected records in the schema-error log, with every reason."""
-        ...
-
-    def claim_batch(self, job_id: str, batch_no: int) -> bool:
-        """Enter a batch in the ledger; False when it was applied already (a redelivery).
-        A batch entered as dead-lettered is claimed again (a redrive): its dead entry
-        leaves the job's totals, and its real counts take its place."""
-        ...
-
-    def mark_dead(self, job_id: str, batch_no: int) -> bool:
-        """Enter a batch that went to the DLQ: it counts as done for the job's completion,
-        with counts {DEAD_LETTERED: 1}. False when the ledger has the batch already."""
-        ...
-
-    def finish_batch(
-        self,
-        job_id: str,
-        batch_no: int,
-        counts: Mapping[str, int],
-        outcomes: Sequence[tuple[int, str, str | None]] = (),
-    ) -> None:
-        """Record a claimed batch's counts and row outcomes (row, outcome, leadId), in the
-        same transaction as its effect."""
-        ...
+class BadCursor(ValueError):
+    """The pagination cursor was not one this service handed out."""
 
 
-class LeadStore(Protocol):
-    def unit_of_work(self) -> AbstractContextManager[LeadUnitOfWork]: ...
-
-    def prepare_leads(self, ctx: WriteContext, drafts: Sequence[LeadDraft]) -> Any:
-        """Adapter-specific work on drafts that needs no transaction (done outside one)."""
-        ...
+class LeadReadModel(Protocol):
+    """Queries over leads, as API documents (camelCase). Eventually consistent is allowed
+    (a DynamoDB GSI); contract tests read after writes have returned. Every query is
+    scoped to one owner."""
 
     def get_lead(self, owner: str, lead_id: str) -> dict[str, Any] | None: ...
 
-    def batch_totals(self, job_id: str) -> tuple[int, dict[str, int]]:
-        """(batches applied, their counts summed) for a job, each batch counted once."""
+    def lead_history(self, owner: str, lead_id: str) -> list[dict[str, Any]]:
+        """The lead's audit entries, oldest first."""
         ...
 
-    def undo_import(self, owner: str, import_id: str, now: str) -> UndoResult:
-        """Delete the leads an import created and give the leads it updated their values
-        from before it (from the audit trail), as domain.undo.plan_undo decides: a lead
-        that another import or API call changed since is left alone and listed as a
-        conflict. Each restore writes an `import_undone` audit entry with the values it
-        replaced and restored. Idempotent: an interrupted undo may run again."""
+    def list_leads(self, owner: str, query: LeadQuery) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of leads and the cursor of the next one (None: last page); BadCursor."""
         ...
-
-    def forget_job(self, job_id: str) -> None:
-        """Delete a job's batch-ledger entries and skip-ledger rows (the TTL sweeper, once
-        the job's status is gone); its leads and their audit trail stay."""
-        ...
-
-    def batch_outcomes(self, job_id: str) -> Iterable[tuple[int, str, str | None]]:
-        """Every row outcome the job's batches recorded, in batch order."""
-        ...
-
-    def lead_history(self, owner: str, lead_id: str) -> list[dict[str, Any]]: ...
-
-    def list_leads(
-        self, owner: str, query: LeadQuery
-    ) -> tuple[list[dict[str, Any]], str | None]: ...
 
     def count_leads(self, owner: str) -> int: ...
 
@@ -151,15 +222,67 @@ class LeadStore(Protocol):
         substrings, `since` an ISO time the lead was created at or after."""
         ...
 
-    def top_companies(self, owner: str, limit: int = 10) -> list[tuple[str, int]]: ...
+    def top_companies(self, owner: str, limit: int = 10) -> list[tuple[str, int]]:
+        """Companies by number of leads, most first (leads without a company left out)."""
+        ...
 
-    def list_schema_errors(
+
+class SchemaErrorLog(Protocol):
+    """Rejected records with every reason, per owner; idempotent by (import_id, row):
+    appending a row of an import again keeps one entry. Listed newest first."""
+
+    def append(self, ctx: WriteContext, rejections: Sequence[Rejection]) -> None: ...
+
+    def list(
         self,
         owner: str,
         limit: int = 100,
         before: int | None = None,
         import_id: str | None = None,
-    ) -> list[dict[str, Any]]: ...
+    ) -> list[dict[str, Any]]:
+        """Entries newest first ({id, source, importId, index, record, errors, createdAt});
+        `before`: only entries older than the one with that id."""
+        ...
+
+    def forget_import(self, import_id: str) -> None: ...
+
+
+class BatchLedger(Protocol):
+    """Which batches of a job are in, with their counts and row outcomes.
+
+    A job's totals are the sum of its entries, never one hot counter. An entry is written
+    once (put-if-absent); a dead entry ({DEAD_LETTERED: 1}) is replaced by the real one
+    when the batch is redriven, which then carries {DEAD_LETTERED: 0} (so the job's
+    summary still says deadLettered: 0 once every dead batch is back).
+    """
+
+    def record(
+        self,
+        job_id: str,
+        batch_no: int,
+        counts: Mapping[str, int],
+        outcomes: Sequence[tuple[int, str, str | None]] = (),
+    ) -> bool:
+        """Enter a batch; False when it was in already (not dead)."""
+        ...
+
+    def mark_dead(self, job_id: str, batch_no: int) -> bool:
+        """Enter a batch that went to the DLQ; False when the ledger has it already."""
+        ...
+
+    def has(self, job_id: str, batch_no: int) -> bool:
+        """Whether a live (not dead) entry exists: a redelivery can skip its work early."""
+        ...
+
+    def totals(self, job_id: str) -> tuple[int, dict[str, int]]:
+        """(entries, their counts summed)."""
+        ...
+
+    def outcomes(self, job_id: str) -> Iterator[tuple[int, str, str | None]]:
+        """Every (row, outcome, lead id) the job's entries recorded, in batch order."""
+        ...
+
+    def forget(self, job_id: str) -> None: ...
 
 
 # ----------------------------------------------------------------------------- jobs

@@ -30,8 +30,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ..clock import iso
 from ..ports import DEAD_LETTERED_CODE, ENDED, JOB_TTL_SECONDS, DuplicateJob, Job
-from ..timestamps import iso
 from .dynamo_tables_rest import JOBS, conditional_failed, get_js, get_n, get_s, js, n, s
 from .dynamo_tables_rest import table_name as _table_name
 

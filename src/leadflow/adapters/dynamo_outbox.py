@@ -24,6 +24,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ..clock import iso
 from ..ports import OUTBOX_CLAIM_SECONDS, OutboxEntry
 from .dynamo_tables_rest import (
     ALARMS,
@@ -150,7 +151,7 @@ class DynamoOutbox:
         self, entry: OutboxEntry, status: str, channel: str | None, error: str | None
     ) -> None:
         """End the entry: `sent` by `channel`, or `dead` with `error`."""
-        values: dict[str, Any] = {":st": s(status), ":at": s(_now_iso(self.clock()))}
+        values: dict[str, Any] = {":st": s(status), ":at": s(iso(self.clock(), "seconds"))}
         sets = ["#status = :st", "finished_at = :at"]
         removes = ["due", "due_at", "claimed_at"]
         for name, value in (("channel", channel), ("last_error", error)):
@@ -228,7 +229,3 @@ class DynamoOutbox:
                 return False
             raise
         return True
-
-
-def _now_iso(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))

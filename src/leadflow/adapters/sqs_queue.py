@@ -58,8 +58,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ..clock import iso as _iso
 from ..ports import DeadLetter, Message
-from ..timestamps import iso as _iso
 from .sqlite_queue import EXPIRED
 
 OWNER = "owner"
