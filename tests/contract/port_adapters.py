@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 import pytest
+from aws_port_adapters import AwsSet
 
 from leadflow.adapters.memory_jobs import MemoryJobStore
 from leadflow.adapters.memory_misc import MemoryMappingStore, MemoryOrderStore, MemoryProviderCache
@@ -163,10 +164,15 @@ class SqliteSet:
 ADAPTER_SETS: dict[str, Callable[[Path], AdapterSet]] = {
     "memory": MemorySet,
     "sqlite": SqliteSet,
+    "aws": AwsSet,  # SQS, DynamoDB (and S3) on moto: tests/contract/aws_port_adapters.py
 }
 
 
 @pytest.fixture(params=sorted(ADAPTER_SETS))
 def adapter_set(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AdapterSet]:
     """One adapter set per run of each contract test."""
-    yield ADAPTER_SETS[request.param](tmp_path)
+    adapters = ADAPTER_SETS[request.param](tmp_path)
+    yield adapters
+    close = getattr(adapters, "close", None)
+    if close is not None:
+        close()  # moto stops, its clock is restored
