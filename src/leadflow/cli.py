@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from .aws.cli import aws_app as _aws_app
 from .domain.merge import ImportMode, MergePolicy
 from .pipelines.importing import PipelineName
 from .settings import Settings
@@ -38,6 +39,7 @@ dlq_app = typer.Typer(help="The dead-letter queue: list, redrive, purge.", no_ar
 app.add_typer(users_app, name="users")
 app.add_typer(errors_app, name="errors")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(_aws_app, name="aws")
 
 err = Console(stderr=True)
 
