@@ -59,7 +59,11 @@ def broken(machine: dict[str, Any]) -> list[str]:
 
 
 def test_there_are_the_three_workflows() -> None:
-    assert [m.name for m in MACHINES] == ["enrichment.asl.json", "optin.asl.json", "orders.asl.json"]
+    assert [m.name for m in MACHINES] == [
+        "enrichment.asl.json",
+        "optin.asl.json",
+        "orders.asl.json",
+    ]
 
 
 @pytest.mark.parametrize("path", MACHINES, ids=lambda p: p.name)

@@ -28,13 +28,13 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 def message_of(record: SQSRecord) -> Message:
     """The queue message an SQS record carries (owner from the `owner` attribute)."""
-    owner = record.message_attributes.get("owner")
+    owner = record.raw_event.get("messageAttributes", {}).get("owner", {}).get("stringValue")
     fields: dict[str, Any] = {
         "id": record.message_id,  # SQS ids are strings
         "receipt": record.receipt_handle,
         "body": json.loads(record.body),
         "receive_count": int(record.attributes.approximate_receive_count or 1),
-        "owner": owner.string_value if owner is not None else None,
+        "owner": owner if isinstance(owner, str) else None,
     }
     return Message(**fields)
 
