@@ -137,11 +137,12 @@ def _bucket(s3: Any, sqs: Any, prefix: str, inbox_url: str, arns: dict[str, str]
     request: dict[str, Any] = {"Bucket": name}
     if region != "us-east-1":  # S3's one region that takes no location constraint
         request["CreateBucketConfiguration"] = {"LocationConstraint": region}
-    try:
-        s3.create_bucket(**request)
-        created = True
-    except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
-        created = False
+    created = not _bucket_exists(s3, name)  # us-east-1 answers a second create with 200
+    if created:
+        try:
+            s3.create_bucket(**request)
+        except s3.exceptions.BucketAlreadyOwnedByYou:
+            created = False
     s3.put_public_access_block(
         Bucket=name,
         PublicAccessBlockConfiguration={
@@ -191,6 +192,16 @@ def _bucket(s3: Any, sqs: Any, prefix: str, inbox_url: str, arns: dict[str, str]
         },
     )
     return Created("bucket", name, created)
+
+
+def _bucket_exists(s3: Any, name: str) -> bool:
+    try:
+        s3.head_bucket(Bucket=name)
+    except s3.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchBucket", "NotFound"):
+            return False
+        raise
+    return True
 
 
 def _secret(client: Any, prefix: str) -> Created:
