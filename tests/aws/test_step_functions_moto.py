@@ -29,6 +29,7 @@ from leadflow.bootstrap import Services, bootstrap
 from leadflow.pipelines.optin import run_optin
 from leadflow.pipelines.orders import run_orders
 from leadflow.ports import LeadQuery
+from leadflow.providers.offline import OfflineProvider
 from leadflow.settings import Settings
 
 __all__ = ["local_services"]
@@ -52,6 +53,9 @@ def function_arn(substitution: str) -> str:
     return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:leadflow-{substitution}"
 
 
+INVOKED: list[tuple[str, Any]] = []  # (handler, what it answered), in order
+
+
 def invoke_in_process(
     self: LambdaBackend,
     function_name: str,
@@ -62,10 +66,11 @@ def invoke_in_process(
 ) -> bytes:
     """moto's Lambda invoke, answered by our handler as the Lambda runtime would: the
     handler's return value, or an error document with errorType = the exception's class."""
-    by_arn = {function_arn(name): handler for name, handler in HANDLERS.items()}
-    handler = by_arn[function_name]
+    by_arn = {function_arn(name): name for name in HANDLERS}
+    name = by_arn[function_name]
     try:
-        result: Any = handler(json.loads(body) if body else {}, None)
+        result: Any = HANDLERS[name](json.loads(body) if body else {}, None)
+        INVOKED.append((name, result))
     except Exception as exc:
         response_headers["x-amz-function-error"] = "Unhandled"
         result = {
@@ -85,6 +90,7 @@ def states(local_services: Services, monkeypatch: pytest.MonkeyPatch) -> Iterato
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setattr(LambdaBackend, "invoke", invoke_in_process)
+    INVOKED.clear()
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         yield boto3.client("stepfunctions", region_name=REGION)
 
@@ -93,6 +99,7 @@ def create(client: Any, machine: str) -> str:
     definition = (DEPLOY / f"{machine}.asl.json").read_text()
     for name in HANDLERS:
         definition = definition.replace("${" + name + "}", function_arn(name))
+    definition = definition.replace("${ResultsBucket}", "leadflow-blobs")
     arn: str = client.create_state_machine(
         name=f"leadflow-{machine}", definition=definition, roleArn=ROLE
     )["stateMachineArn"]
@@ -233,3 +240,50 @@ def test_seed_003_orders_workflow_matches_the_local_pipeline(
 
     assert orders_of(local_services) == orders_of(reference)
     assert dead_letters(local_services) == dead_letters(reference)
+
+
+CONTACTS_CSV = (
+    "email,name,phone\n"
+    "ann@acme.example,Ann Lee,+1 415 555 0100\n"
+    "bob@gmail.com,Bob Ray,\n"
+    "not-an-email,Cid Moe,\n"
+)
+
+
+def test_seed_001_distributed_map_reads_the_list_from_s3_and_writes_results(
+    states: Any, local_services: Services
+) -> None:
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="leadflow-blobs")
+    s3.put_object(Bucket="leadflow-blobs", Key="uploads/list.csv", Body=CONTACTS_CSV.encode())
+    machine = create(states, "enrichment")
+    payload = {
+        "bucket": "leadflow-blobs",
+        "key": "uploads/list.csv",
+        "provider": "offline",
+        "owner": "alice",
+    }
+    done = execute(states, machine, payload)
+    assert done["status"] == "SUCCEEDED", done
+    provider = OfflineProvider(local_services.settings.default_region)
+    contacts = [
+        dict(zip(["email", "name", "phone"], line.split(","), strict=True))
+        for line in CONTACTS_CSV.splitlines()[1:]
+    ]
+    expected = [{"contact": c, "enrichment": provider.enrich(c)} for c in contacts]
+    # moto's ResultWriter writes the run's manifest but not yet the result files
+    # (SUCCEEDED_n.json): the children's outputs are read from their invocations instead.
+    (written,) = s3.list_objects_v2(Bucket="leadflow-blobs", Prefix="results/enrichment/")[
+        "Contents"
+    ]
+    details = json.loads(done["output"])["ResultWriterDetails"]
+    assert details == {"Bucket": "leadflow-blobs", "Key": written["Key"]}
+    assert written["Key"].endswith("/manifest.json")
+    results = [result for name, result in INVOKED if name == "EnrichFunctionArn"]
+    key = lambda r: r["contact"]["email"]  # noqa: E731
+    assert sorted(results, key=key) == sorted(expected, key=key)
+    assert [r["enrichment"].get("emailValid") for r in sorted(results, key=key)] == [
+        True,
+        True,
+        False,
+    ]
