@@ -22,6 +22,10 @@ JWKS_CACHE_SECONDS = 3600
 JWKS_TIMEOUT = 5  # seconds to fetch the key set
 
 
+class CognitoUnavailable(RuntimeError):
+    """Cognito sign-in is configured but RS256 cannot be checked (no cryptography)."""
+
+
 class CognitoVerifier:
     """Verifies a user pool's tokens; `owner(token)` or InvalidToken."""
 
@@ -83,6 +87,10 @@ def cognito_verifier(settings: Settings) -> CognitoVerifier | None:
     issuer = settings.cognito_issuer_url
     if issuer is None:
         return None
+    if not jwt.algorithms.has_crypto:  # RS256 needs the cryptography package
+        raise CognitoUnavailable(
+            "Cognito sign-in (LEADFLOW_COGNITO_*) needs the aws extra: pip install 'leadflow[aws]'"
+        )
     return CognitoVerifier(issuer, settings.cognito_audience or settings.cognito_client_id)
 
 
