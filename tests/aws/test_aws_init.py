@@ -118,8 +118,7 @@ def test_tables_have_their_keys_index_ttl_and_recovery(
 ) -> None:
     dynamodb = client(endpoint, "dynamodb")
     leads = dynamodb.describe_table(TableName=f"{PREFIX}-leads")["Table"]
-    (index,) = leads["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "EmailIndex"
+    (index,) = [i for i in leads["GlobalSecondaryIndexes"] if i["IndexName"] == "EmailIndex"]
     assert [k["AttributeName"] for k in index["KeySchema"]] == ["owner", "email"]
     ttl = dynamodb.describe_time_to_live(TableName=f"{PREFIX}-processing-status")
     assert ttl["TimeToLiveDescription"]["AttributeName"] == "ttl"
@@ -135,14 +134,14 @@ def test_queues_redrive_to_their_dlq_after_max_receive_count(
     url = sqs.get_queue_url(QueueName=f"{PREFIX}-jobs")["QueueUrl"]
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     policy = json.loads(attributes["RedrivePolicy"])
-    assert policy["deadLetterTargetArn"].endswith(f":{PREFIX}-dlq")
+    assert policy["deadLetterTargetArn"].endswith(f":{PREFIX}-jobs-dlq")
     assert int(policy["maxReceiveCount"]) == 4
     assert int(attributes["VisibilityTimeout"]) == 720
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"kind": "poison"}))
     for _ in range(4):  # received 4 times and never deleted ...
         got = sqs.receive_message(QueueUrl=url, VisibilityTimeout=0, WaitTimeSeconds=0)
         assert len(got.get("Messages", [])) == 1
-    dlq = sqs.get_queue_url(QueueName=f"{PREFIX}-dlq")["QueueUrl"]
+    dlq = sqs.get_queue_url(QueueName=f"{PREFIX}-jobs-dlq")["QueueUrl"]
     assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages") is None
     (moved,) = sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=0)["Messages"]  # ... moved
     assert json.loads(moved["Body"]) == {"kind": "poison"}

@@ -19,6 +19,7 @@ import pytest
 from cfnlint.decode import decode
 
 from leadflow.aws import resources as names
+from leadflow.aws.init import table_request
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "aws"
 PREFIX = "${Prefix}"
@@ -44,35 +45,39 @@ def sub(value: Any) -> str:
 
 
 def test_tables_are_the_ones_aws_init_creates(template: dict[str, Any]) -> None:
-    tables = of_type(template, "AWS::DynamoDB::Table")
-    assert {sub(t["Properties"]["TableName"]) for t in tables.values()} == {
-        names.table_name(PREFIX, logical) for logical in names.TABLES
+    tables = {
+        sub(t["Properties"]["TableName"]): t["Properties"]
+        for t in of_type(template, "AWS::DynamoDB::Table").values()
     }
-    for logical, spec in names.TABLES.items():
-        (table,) = [
-            t["Properties"]
-            for t in tables.values()
-            if sub(t["Properties"]["TableName"]) == names.table_name(PREFIX, logical)
-        ]
-        assert table["KeySchema"] == [
-            {"AttributeName": names.HASH_KEY, "KeyType": "HASH"},
-            {"AttributeName": names.RANGE_KEY, "KeyType": "RANGE"},
-        ]
-        indexes = {
-            i["IndexName"]: [k["AttributeName"] for k in i["KeySchema"]]
-            for i in table.get("GlobalSecondaryIndexes", [])
-        }
-        assert indexes == {i.name: [i.hash_key, i.range_key] for i in spec.indexes}
+    assert set(tables) == {names.table_name(PREFIX, suffix) for suffix in names.TABLES}
+    for suffix, spec in names.TABLES.items():
+        table = tables[names.table_name(PREFIX, suffix)]
+        request = table_request(table["TableName"], spec)  # what `aws init` sends
+        for field in ("KeySchema", "BillingMode"):
+            assert table[field] == request[field], (suffix, field)
+        assert sorted(table["AttributeDefinitions"], key=str) == sorted(
+            request["AttributeDefinitions"], key=str
+        )
+        assert table.get("GlobalSecondaryIndexes") == request.get("GlobalSecondaryIndexes")
         ttl = table.get("TimeToLiveSpecification")
         assert (ttl["AttributeName"] if ttl else None) == spec.ttl_attribute
         assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-        assert table["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_functions_that_write_leads_reach_the_whole_aggregate(template: dict[str, Any]) -> None:
+    aggregate = {"LeadsTable", "LeadKeysTable", "LeadAuditTable", "ImportRowsTable"}
+    for logical, function in of_type(template, "AWS::Serverless::Function").items():
+        tables = {
+            p["DynamoDBCrudPolicy"]["TableName"]["Ref"]
+            for p in function["Properties"]["Policies"]
+            if "DynamoDBCrudPolicy" in p
+        }
+        assert not tables & aggregate or aggregate <= tables, logical
 
 
 def test_leads_have_the_email_index_keyed_by_owner_and_email(template: dict[str, Any]) -> None:
     leads = template["Resources"]["LeadsTable"]["Properties"]
-    (index,) = leads["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "EmailIndex"
+    (index,) = [i for i in leads["GlobalSecondaryIndexes"] if i["IndexName"] == "EmailIndex"]
     assert index["KeySchema"] == [
         {"AttributeName": "owner", "KeyType": "HASH"},
         {"AttributeName": "email", "KeyType": "RANGE"},

@@ -40,8 +40,8 @@ def init_resources(
     """
     done: list[Created] = []
     dynamodb = clients("dynamodb")
-    for logical in names.TABLES:
-        done.append(_table(dynamodb, prefix, logical))
+    for suffix in names.TABLES:
+        done.append(_table(dynamodb, prefix, suffix))
     sqs = clients("sqs")
     arns: dict[str, str] = {}
     urls: dict[str, str] = {}
@@ -74,38 +74,44 @@ def init_resources(
     return done
 
 
-def _table(dynamodb: Any, prefix: str, logical: str) -> Created:
-    spec = names.TABLES[logical]
-    name = names.table_name(prefix, logical)
-    attributes = {names.HASH_KEY, names.RANGE_KEY}
-    indexes = []
+def table_request(name: str, spec: names.TableSpec) -> dict[str, Any]:
+    """CreateTable's arguments for one table (on-demand billing)."""
+    keys = [spec.hash_key, *([spec.range_key] if spec.range_key else [])]
+    attributes = dict(keys)
     for index in spec.indexes:
-        attributes |= {index.hash_key, index.range_key}
-        indexes.append(
-            {
-                "IndexName": index.name,
-                "KeySchema": [
-                    {"AttributeName": index.hash_key, "KeyType": "HASH"},
-                    {"AttributeName": index.range_key, "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        )
+        attributes.update([index.hash_key, index.range_key])
     request: dict[str, Any] = {
         "TableName": name,
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [
-            {"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)
+            {"AttributeName": a, "AttributeType": t} for a, t in attributes.items()
         ],
-        "KeySchema": [
-            {"AttributeName": names.HASH_KEY, "KeyType": "HASH"},
-            {"AttributeName": names.RANGE_KEY, "KeyType": "RANGE"},
-        ],
+        "KeySchema": _key_schema(spec.hash_key, spec.range_key),
     }
-    if indexes:
-        request["GlobalSecondaryIndexes"] = indexes
+    if spec.indexes:
+        request["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index.name,
+                "KeySchema": _key_schema(index.hash_key, index.range_key),
+                "Projection": {"ProjectionType": index.projection},
+            }
+            for index in spec.indexes
+        ]
+    return request
+
+
+def _key_schema(hash_key: names.Key, range_key: names.Key | None) -> list[dict[str, str]]:
+    schema = [{"AttributeName": hash_key[0], "KeyType": "HASH"}]
+    if range_key is not None:
+        schema.append({"AttributeName": range_key[0], "KeyType": "RANGE"})
+    return schema
+
+
+def _table(dynamodb: Any, prefix: str, suffix: str) -> Created:
+    spec = names.TABLES[suffix]
+    name = names.table_name(prefix, suffix)
     try:
-        dynamodb.create_table(**request)
+        dynamodb.create_table(**table_request(name, spec))
         created = True
     except dynamodb.exceptions.ResourceInUseException:
         created = False

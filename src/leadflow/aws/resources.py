@@ -10,43 +10,80 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-HASH_KEY = "pk"  # every table: a string partition key ...
-RANGE_KEY = "sk"  # ... and a string sort key; adapters shape the key values
+Key = tuple[str, str]  # (attribute name, DynamoDB type "S" | "N")
 
 
 @dataclass(frozen=True, slots=True)
 class Index:
-    """A global secondary index: string hash and range attributes, projection ALL."""
+    """A global secondary index: its hash and range attributes, and what it projects."""
 
     name: str
-    hash_key: str
-    range_key: str
+    hash_key: Key
+    range_key: Key
+    projection: str = "ALL"
 
 
 @dataclass(frozen=True, slots=True)
 class TableSpec:
-    """One DynamoDB table: its name after the prefix, its indexes and TTL attribute."""
+    """One DynamoDB table (on-demand): its keys, indexes and TTL attribute."""
 
-    suffix: str
+    hash_key: Key
+    range_key: Key | None = None
     indexes: tuple[Index, ...] = ()
     ttl_attribute: str | None = None
 
 
-# logical name -> table; the template's logical ids are these in CamelCase + "Table"
+# Table suffix -> shape. These mirror the adapters' own definitions, which are the
+# authority (adapters/dynamo_tables.py: the lead aggregate; adapters/dynamo_tables_rest.py:
+# the other ports; built on other branches); tests/aws/test_template.py holds the SAM
+# template to this table.
 TABLES: dict[str, TableSpec] = {
-    "leads": TableSpec("leads", (Index("EmailIndex", "owner", "email"),)),
-    "processing_status": TableSpec("processing-status", ttl_attribute="ttl"),
-    "ledger": TableSpec("ledger"),
-    "schema_errors": TableSpec("schema-errors"),
-    "outbox": TableSpec("outbox"),
-    "orders": TableSpec("orders"),
-    "provider_cache": TableSpec("provider-cache", ttl_attribute="ttl"),
-    "users": TableSpec("users"),
-    "mappings": TableSpec("mappings"),
+    # the lead aggregate
+    "leads": TableSpec(
+        ("owner", "S"),
+        ("lead_id", "S"),
+        (
+            Index("EmailIndex", ("owner", "S"), ("email", "S"), "KEYS_ONLY"),
+            Index("CreatedImportIndex", ("created_import_id", "S"), ("lead_id", "S"), "KEYS_ONLY"),
+        ),
+    ),
+    "lead-keys": TableSpec(("owner", "S"), ("key", "S")),
+    "lead-audit": TableSpec(
+        ("lead_id", "S"),
+        ("version", "N"),
+        (Index("ImportIndex", ("import_id", "S"), ("lead_id", "S"), "KEYS_ONLY"),),
+    ),
+    "import-rows": TableSpec(("import_id", "S"), ("item", "S")),
+    "schema-errors": TableSpec(
+        ("import_id", "S"), ("row", "N"), (Index("OwnerIndex", ("owner", "S"), ("id", "N")),)
+    ),
+    "ledger": TableSpec(("job_id", "S"), ("batch_no", "N")),
+    # the other ports
+    "processing-status": TableSpec(
+        ("job_id", "S"),
+        None,
+        (
+            Index("OwnerIndex", ("owner", "S"), ("created_key", "S")),
+            Index("ExpiryIndex", ("expiry", "S"), ("ttl", "N")),
+        ),
+        ttl_attribute="ttl",
+    ),
+    "outbox": TableSpec(
+        ("idem_key", "S"), None, (Index("DueIndex", ("due", "S"), ("due_at", "N")),)
+    ),
+    "alarms": TableSpec(("name", "S")),
+    "orders": TableSpec(
+        ("owner", "S"),
+        ("order_key", "S"),
+        (Index("NumberIndex", ("owner", "S"), ("order_no", "N")),),
+    ),
+    "provider-cache": TableSpec(("provider", "S"), ("input_hash", "S")),
+    "users": TableSpec(("pk", "S"), ("username", "S")),
+    "mappings": TableSpec(("owner", "S"), ("name", "S")),
 }
 
 JOBS_QUEUE = "jobs"  # batches of jobs; redrives to DLQ
-DLQ = "dlq"
+DLQ = "jobs-dlq"
 INBOX_QUEUE = "inbox"  # S3 event notifications for inbox/leads/ and inbox/orders/
 INBOX_DLQ = "inbox-dlq"
 QUEUES = (JOBS_QUEUE, DLQ, INBOX_QUEUE, INBOX_DLQ)
@@ -60,9 +97,11 @@ ALARM_TOPIC = "alarms"
 SECRET_NAME = "secret-key"  # Secrets Manager: "{prefix}/secret-key"
 
 
-def table_name(prefix: str, logical: str) -> str:
+def table_name(prefix: str, suffix: str) -> str:
     """`leadflow-leads` for ("leadflow", "leads"); KeyError for an unknown table."""
-    return f"{prefix}-{TABLES[logical].suffix}"
+    if suffix not in TABLES:
+        raise KeyError(suffix)
+    return f"{prefix}-{suffix}"
 
 
 def queue_name(prefix: str, queue: str) -> str:
