@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from lambda_events import local_services, s3_notification, sqs_event, sqs_record
 
 from leadflow.aws import alarm_handler, api_handler, inbox_handler, queue_handler
@@ -56,6 +57,14 @@ def test_worker_runs_an_upload_and_fails_only_the_bad_record(local_services: Ser
     assert entries == 1
     assert totals["received"] == 4 and totals["invalid"] == 1 and totals["created"] == 2
     assert services.leads.count_leads("alice") == 2
+
+
+def test_the_message_carries_owner_and_tries_as_the_sqs_adapter_sets_them() -> None:
+    record = sqs_record(json.dumps({"kind": "split", "jobId": "j1"}), "alice", receive_count=2)
+    record["messageAttributes"]["leadflow-tries"] = {"stringValue": "3", "dataType": "Number"}
+    message = queue_handler.message_of(SQSRecord(record))
+    assert (message.id, message.owner, message.receive_count) == (record["messageId"], "alice", 5)
+    assert message.body == {"kind": "split", "jobId": "j1"}
 
 
 def test_a_redelivered_batch_changes_nothing(local_services: Services) -> None:

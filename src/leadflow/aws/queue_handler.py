@@ -24,17 +24,28 @@ from ..ports import Message
 from . import runtime
 
 processor = BatchProcessor(event_type=EventType.SQS)
+OWNER_ATTRIBUTE = "owner"  # as the SQS queue adapter sends them
+TRIES_ATTRIBUTE = "leadflow-tries"
 
 
 def message_of(record: SQSRecord) -> Message:
-    """The queue message an SQS record carries (owner from the `owner` attribute)."""
-    owner = record.raw_event.get("messageAttributes", {}).get("owner", {}).get("stringValue")
+    """The queue message an SQS record carries, as the SQS queue adapter reads one: the
+    owner from the `owner` attribute, and the receive count as the tries its earlier
+    copies used (`leadflow-tries`, set when a message is released or failed by copy)
+    plus SQS's ApproximateReceiveCount."""
+    attributes = record.raw_event.get("messageAttributes") or {}
+
+    def text(name: str) -> str | None:
+        value = (attributes.get(name) or {}).get("stringValue")
+        return value if isinstance(value, str) else None
+
+    tries = int(text(TRIES_ATTRIBUTE) or 0)
     fields: dict[str, Any] = {
         "id": record.message_id,  # SQS ids are strings
         "receipt": record.receipt_handle,
         "body": json.loads(record.body),
-        "receive_count": int(record.attributes.approximate_receive_count or 1),
-        "owner": owner if isinstance(owner, str) else None,
+        "receive_count": tries + int(record.attributes.approximate_receive_count or 1),
+        "owner": text(OWNER_ATTRIBUTE),
     }
     return Message(**fields)
 
