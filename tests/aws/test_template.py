@@ -161,7 +161,18 @@ def test_every_function_has_its_own_least_privilege_policies(template: dict[str,
                 assert "*" not in statement["Action"], logical
     worker = functions["WorkerFunction"]["Properties"]["Policies"]
     assert {"DynamoDBCrudPolicy": {"TableName": {"Ref": "UsersTable"}}} not in worker
-    assert functions["OptinValidateFunction"]["Properties"]["Policies"] == []
+    secret_only = [{"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "SecretKey"}}}]
+    assert functions["OptinValidateFunction"]["Properties"]["Policies"] == secret_only
+    assert functions["AlarmFunction"]["Properties"]["Policies"] == []  # only posts to Slack
+
+
+def test_every_function_with_services_can_read_the_signing_key(template: dict[str, Any]) -> None:
+    """bootstrap reads the key on AWS: every handler that builds services needs it."""
+    read = {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "SecretKey"}}}
+    for logical, function in of_type(template, "AWS::Serverless::Function").items():
+        module = function["Properties"]["Handler"].rpartition(".")[0]
+        uses_services = "runtime" in vars(importlib.import_module(module))
+        assert (read in function["Properties"]["Policies"]) == uses_services, logical
 
 
 def test_every_handler_exists(template: dict[str, Any]) -> None:
