@@ -56,7 +56,7 @@ test: lint typecheck chromium deploy-check unit
 # the package as a wheel, installed with its [aws] extra for Lambda's Linux x86_64 Python.
 LAMBDA_FUNCTIONS := ApiFunction WorkerFunction InboxFunction OptinValidateFunction \
 	OptinLogErrorsFunction OptinDedupeFunction OptinStoreFunction OrderFunction \
-	OrderDeadLetterFunction EnrichFunction AlarmFunction
+	OrderDeadLetterFunction EnrichFunction AlarmFunction SweeperFunction
 
 $(addprefix build-,$(LAMBDA_FUNCTIONS)):
 	$(PYTHON) -m pip wheel --quiet --no-deps --wheel-dir "$(ARTIFACTS_DIR)/.wheel" .

@@ -16,8 +16,15 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from lambda_events import local_services, s3_notification, sqs_event, sqs_record
 
-from leadflow.aws import alarm_handler, api_handler, inbox_handler, queue_handler
+from leadflow.aws import (
+    alarm_handler,
+    api_handler,
+    inbox_handler,
+    queue_handler,
+    sweeper_handler,
+)
 from leadflow.bootstrap import Services
+from leadflow.jobs.status_store import DEAD_LETTERED_CODE
 from leadflow.jobs.uploads import start_upload
 from leadflow.security import hash_password, issue_token
 
@@ -76,6 +83,29 @@ def test_a_redelivered_batch_changes_nothing(local_services: Services) -> None:
         assert queue_handler.handler(sqs_event([batch]), None) == {"batchItemFailures": []}
     assert services.leads.batch_totals(job_id)[1]["created"] == 2
     assert services.leads.count_leads("alice") == 2
+
+
+def test_sweeper_enters_batches_sqs_dead_lettered_so_the_job_ends(
+    local_services: Services,
+) -> None:
+    services = local_services
+    job_id = start_upload(services, "alice", "leads.csv", [CSV.encode()], {})
+    queue_handler.handler(sqs_event(queued_as_records(services)), None)
+    (batch,) = services.queue.receive(10, 60)
+    # SQS's redrive policy moves the message after its last receive: no handler sees it
+    services.queue.bury([batch.body], batch.owner, "moved by the redrive policy")
+    services.queue.delete(batch)
+    assert services.status.get_job(job_id).status == "processing"  # type: ignore[union-attr]
+    assert sweeper_handler.handler({"source": "aws.events"}, None) == {
+        "forgotten": 0,
+        "adopted": 1,
+    }
+    job = services.status.get_job(job_id)
+    # it ended instead of waiting forever; its only batch is in the DLQ, so in error
+    assert job is not None and job.status == "error" and job.error is not None
+    assert job.error["code"] == DEAD_LETTERED_CODE
+    assert services.leads.batch_totals(job_id)[1] == {"deadLettered": 1}
+    assert sweeper_handler.handler({}, None)["adopted"] == 0  # entered once
 
 
 def test_inbox_runs_leads_and_orders_objects_from_s3_events(local_services: Services) -> None:
