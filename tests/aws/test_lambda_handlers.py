@@ -126,8 +126,9 @@ def test_inbox_runs_leads_and_orders_objects_from_s3_events(local_services: Serv
         "leadflow-blobs",
         ["inbox/leads/new-leads.csv", "inbox/orders/mock-data.json", "inbox/orders/broken.json"],
     )
+    body_gone = s3_notification("leadflow-blobs", ["inbox/leads/deleted-since.csv"])
     test_event = json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"})
-    event = sqs_event([sqs_record(body), sqs_record(test_event)])
+    event = sqs_event([sqs_record(body), sqs_record(test_event), sqs_record(body_gone)])
     assert inbox_handler.handler(event, None) == {"batchItemFailures": []}
     assert services.leads.count_leads("alice") == 2
     (letter,) = services.queue.dead_letters("alice")

@@ -11,6 +11,7 @@ the inbox DLQ. Running a file twice changes nothing (its import id is its conten
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from typing import Any
 from urllib.parse import unquote_plus
@@ -25,6 +26,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from ..jobs.inbox import KINDS, Inbox
 from . import runtime
 
+log = logging.getLogger("leadflow.aws.inbox")
 processor = BatchProcessor(event_type=EventType.SQS)
 _inbox: Inbox | None = None
 
@@ -48,7 +50,12 @@ def run_object(inbox: Inbox, key: str) -> None:
     claimed_dir = inbox.root / kind / "processing" / "lambda"
     claimed_dir.mkdir(parents=True, exist_ok=True)
     claimed = claimed_dir / name
-    with inbox.services.blobs.open(key) as source, claimed.open("wb") as target:
+    try:
+        source = inbox.services.blobs.open(key)
+    except FileNotFoundError:  # deleted since S3 told us: nothing left to run
+        log.warning("inbox object is gone", extra={"key": key})
+        return
+    with source, claimed.open("wb") as target:
         shutil.copyfileobj(source, target)
     inbox.process(kind, claimed)  # raises only when the store is unavailable
 
