@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench clean chromium
+.PHONY: run test lint typecheck unit bench clean chromium deploy-check node
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,aws]'
 	@touch $(STAMP)
 
 run: $(STAMP)
@@ -31,7 +31,40 @@ chromium:
 		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
 		else sudo apt-get update && sudo apt-get install -y chromium; fi; }
 
-test: lint typecheck chromium unit
+# deploy-check: cfn-lint on the SAM template (it cannot see state machines referenced by
+# DefinitionUri), npm's asl-validator on each state machine, and our own transition test.
+# Node comes from Debian when missing; asl-validator is installed once under .cache/.
+ASL_VALIDATOR := .cache/node/node_modules/.bin/asl-validator
+
+node:
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y nodejs npm; \
+		else sudo apt-get update && sudo apt-get install -y nodejs npm; fi; }
+
+$(ASL_VALIDATOR):
+	@$(MAKE) --no-print-directory node
+	npm install --prefix .cache/node --no-audit --no-fund --silent asl-validator@4
+
+deploy-check: $(STAMP) $(ASL_VALIDATOR)
+	$(BIN)/cfn-lint deploy/aws/template.yaml
+	@for f in deploy/aws/*.asl.json; do $(ASL_VALIDATOR) --json-path $$f || exit 1; done
+	$(BIN)/pytest -q tests/aws/test_state_machines.py tests/aws/test_template.py
+
+test: lint typecheck chromium deploy-check unit
+
+# `sam build` (Metadata BuildMethod: makefile, CodeUri: the repository root) runs these:
+# the package as a wheel, installed with its [aws] extra for Lambda's Linux x86_64 Python.
+LAMBDA_FUNCTIONS := ApiFunction WorkerFunction InboxFunction OptinValidateFunction \
+	OptinLogErrorsFunction OptinDedupeFunction OptinStoreFunction OrderFunction \
+	OrderDeadLetterFunction EnrichFunction AlarmFunction SweeperFunction
+
+$(addprefix build-,$(LAMBDA_FUNCTIONS)):
+	$(PYTHON) -m pip wheel --quiet --no-deps --wheel-dir "$(ARTIFACTS_DIR)/.wheel" .
+	$(PYTHON) -m pip install --quiet --target "$(ARTIFACTS_DIR)" --platform manylinux2014_x86_64 \
+		--implementation cp --python-version 3.12 --only-binary=:all: \
+		"$$(ls "$(ARTIFACTS_DIR)"/.wheel/*.whl)[aws]"
+	rm -rf "$(ARTIFACTS_DIR)/.wheel"
+
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'

@@ -196,6 +196,58 @@ class Settings(BaseSettings):
         16 * 1024, ge=1024, le=1024 * 1024, description="Largest request headers (431 above)."
     )
 
+    # ----------------------------------------------------------------- AWS (issue 11)
+    aws_prefix: str = Field(
+        "leadflow",
+        pattern=r"^[a-z][a-z0-9-]{1,30}$",
+        description="Start of every AWS resource name (tables, queues, bucket, topic); the "
+        "SAM template's Prefix parameter.",
+    )
+    aws_region: str | None = Field(
+        None, description="AWS region; unset: boto3's own (AWS_REGION, AWS_DEFAULT_REGION)."
+    )
+    secret_key_parameter: str | None = Field(
+        None,
+        description="On AWS: the SSM Parameter Store parameter (SecureString) holding the "
+        "signing key.",
+    )
+    secret_key_secret_id: str | None = Field(
+        None,
+        description="On AWS: the Secrets Manager secret (name or ARN) holding the signing "
+        "key; the template sets it. With LEADFLOW_BACKEND=aws one of the two (or "
+        "LEADFLOW_SECRET_KEY) is required.",
+    )
+    cognito_region: str | None = Field(
+        None, description="Region of the Cognito user pool whose tokens the API accepts."
+    )
+    cognito_user_pool_id: str | None = Field(
+        None,
+        description="Cognito user pool id; with LEADFLOW_COGNITO_REGION it names the token "
+        "issuer and its JWKS.",
+    )
+    cognito_client_id: str | None = Field(
+        None,
+        description="The pool's app client id: ID tokens must have it as audience, access "
+        "tokens as client_id.",
+    )
+    cognito_issuer: str | None = Field(
+        None,
+        description="Issuer URL of the tokens (instead of region + pool id); its JWKS is "
+        "<issuer>/.well-known/jwks.json.",
+    )
+    cognito_audience: str | None = Field(
+        None, description="Audience the tokens must carry (instead of the client id)."
+    )
+
+    @property
+    def cognito_issuer_url(self) -> str | None:
+        """The issuer Cognito tokens must name; None when Cognito sign-in is off."""
+        if self.cognito_issuer:
+            return self.cognito_issuer.rstrip("/")
+        if self.cognito_region and self.cognito_user_pool_id:
+            return f"https://cognito-idp.{self.cognito_region}.amazonaws.com/{self.cognito_user_pool_id}"
+        return None
+
     @field_validator("public_url")
     @classmethod
     def _check_public_url(cls, value: str | None) -> str | None:

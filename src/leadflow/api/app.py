@@ -11,6 +11,7 @@ from ..bootstrap import Services
 from ..jobs.metrics import QUEUE_DEPTH
 from ..providers.client import ProviderClient
 from ..web import mount_web
+from .cognito import cognito_verifier
 from .errors import document_errors, install_error_handlers
 from .limits import LoginThrottle, RateLimiter
 from .middleware import (
@@ -69,6 +70,7 @@ def create_app(services: Services) -> FastAPI:
     QUEUE_DEPTH.dead_letters = services.dead_letters
     app.state.rate_limiter = RateLimiter(services.settings.rate_limit)
     app.state.login_throttle = LoginThrottle(services.settings.login_attempts)
+    app.state.cognito = cognito_verifier(services.settings)  # None unless configured
     app.state.chat_client = ProviderClient(
         "chat", concurrency=services.settings.provider_concurrency, attempts=2
     )

@@ -9,6 +9,7 @@ from fastapi.security import HTTPBearer
 
 from ..bootstrap import Services
 from ..security import InvalidToken, mark_matches, read_token_claims_cached
+from .cognito import CognitoVerifier, is_cognito_token
 from .errors import ApiError, too_many_requests
 from .limits import RateLimiter
 
@@ -53,18 +54,23 @@ async def current_user(request: Request) -> str:
             headers={"WWW-Authenticate": "Bearer"},
         )
     services: Services = request.app.state.services
+    cognito: CognitoVerifier | None = getattr(request.app.state, "cognito", None)
+    password_mark: str | None = None
     try:
-        claims = read_token_claims_cached(services.secret, token)
+        if cognito is not None and is_cognito_token(token):  # seed 004: the user pool's
+            username = cognito.owner(token)
+        else:
+            claims = read_token_claims_cached(services.secret, token)
+            username, password_mark = claims.username, claims.password_mark
     except InvalidToken as exc:
         raise ApiError(
             401, "unauthorized", str(exc), headers={"WWW-Authenticate": "Bearer"}
         ) from None
-    username = claims.username
     # Tokens from POST /v1/auth/token carry the password's mark. One primary-key read per
     # request: a reset password (or a removed user) ends every token issued before, at
     # once and in every process. (Tokens the server issues to itself carry no mark.)
-    if claims.password_mark is not None:
-        if not mark_matches(claims.password_mark, services.users.password_hash(username)):
+    if password_mark is not None:
+        if not mark_matches(password_mark, services.users.password_hash(username)):
             raise ApiError(
                 401,
                 "unauthorized",

@@ -11,6 +11,7 @@ import sys
 
 import typer
 
+from ..aws.cli import aws_app
 from . import dlq, errors, imports, serve, status, users
 
 app = typer.Typer(
@@ -22,6 +23,7 @@ app = typer.Typer(
 app.add_typer(users.app, name="users")
 app.add_typer(errors.app, name="errors")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(aws_app, name="aws")
 app.command()(serve.serve)
 app.command()(serve.worker)
 app.command("import")(imports.import_)
