@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Literal, Protocol
 
 from .domain.lead import LeadDraft, Rejection
 from .domain.merge import Update
@@ -25,6 +25,71 @@ class WriteContext:
     source: str  # api | upload | inbox
     source_file: str | None
     now: str  # ISO-8601 UTC, one timestamp for the whole batch
+
+
+# The lead aggregate's write types (ports_target.py; helper core's ports.py has the same,
+# with the LeadRepository port that the DynamoDB adapter implements).
+@dataclass(frozen=True, slots=True)
+class RowReceipt:
+    """What one row of an import did, kept with its write so a replay counts it the same.
+
+    `counts` are the row's deltas to the batch counts (e.g. {"updated": 1}, or
+    {"duplicates": 1, "updated": -1, "unchanged": 1} when a later row of the same file
+    displaced an earlier one's effect)."""
+
+    import_id: str
+    row: int
+    outcome: str  # created | updated | unchanged | duplicate | skipped
+    lead_id: str | None
+    counts: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One entry of a lead's history (lead_updated ...), keyed by (lead_id, import_id,
+    row) so that writing it twice keeps one."""
+
+    lead_id: str
+    action: str
+    email: str | None
+    previous_source_file: str | None
+    new_source_file: str | None
+    fields_changed: Sequence[str]
+    previous: Mapping[str, Any]  # column -> value before the write
+    batch_id: str
+    import_id: str | None
+    row: int | None
+    timestamp: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeadWrite:
+    """One conditional write of one lead, applied with its receipt and audit entry, all or
+    nothing.
+
+    kind "create": the lead's key (email, or E.164 phone without email) must be free for
+    the owner; `values` holds every stored column. kind "update": the stored lead's
+    `version` must still be `expected_version`, and its stamp must not be a later row of
+    the same import; `values` holds the changed columns plus the stamp columns
+    (import_id, import_row; source_file and updated_at when something changes). kind
+    "stamp": like update, but only the (import, row) stamp moves (a row that changes
+    nothing: no audit, updatedAt stays). kind "delete": the version must match. Every
+    applied write increments the lead's version (a create starts at 1).
+    """
+
+    kind: Literal["create", "update", "stamp", "delete"]
+    owner: str
+    lead_id: str
+    key: str | None
+    values: Mapping[str, Any]
+    expected_version: int | None  # None for create
+    import_id: str | None
+    row: int | None
+    receipt: RowReceipt | None = None  # None outside ledgered imports (API, CLI)
+    audit: AuditRecord | None = None
+
+
+MAX_WRITES_PER_APPLY = 25  # 25 leads x 4 items <= DynamoDB's 100 per transaction
 
 
 class BadCursor(ValueError):
