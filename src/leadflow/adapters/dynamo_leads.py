@@ -114,10 +114,11 @@ def _stored(column: str, value: Any) -> Any:
 
 
 def _lead_from_item(item: dict[str, Any]) -> Row:
-    """A stored lead (Python values: JSON columns parsed, absent columns None)."""
+    """A stored lead as the repository hands it out (ports.LeadRepository: Python values,
+    JSON columns parsed, absent columns None; enrichment is the read model's alone)."""
     raw = t.from_item(item)
-    row: Row = {column: raw.get(column) for column in LEAD_COLUMNS}
-    for column in _JSON_COLUMNS:
+    row: Row = {column: raw.get(column) for column in LEAD_COLUMNS if column != "enrichment"}
+    for column in ("interests", "attributes"):
         if row[column] is not None:
             row[column] = json.loads(row[column])
     for column in _TEXT_DEFAULTS:

@@ -1,16 +1,16 @@
 """ports.SchemaErrorLog on DynamoDB: the `schema-errors` table.
 
-One item per (import_id, row), so logging a row again keeps one entry (a replay rewrites
-it whole, with that replay's time). Each entry's `id` (the API's `before` cursor) is the
-batch's time in centiseconds times 10^7 plus the row (mod 10^7): ids grow with time,
-fit in a signed 64-bit integer until the year 2262 and are never reused by two rows of
-an import. An owner's log is read newest first through GSI `OwnerIndex` (owner, id);
-one import's entries through the table's partition.
+One item per (import_id, row): logging a row again keeps its first entry (rows already
+in are read first and left alone). Each entry's `id` (the API's `before` cursor) comes
+from a per-owner counter item (`import_id` = "#ids#<owner>"), moved once per append
+call by the number of new entries, so ids grow in the order entries were written (as
+SQLite's rowids) and the counter is touched once per batch with rejections, not per
+row. An owner's log is read newest first through GSI `OwnerIndex` (owner, id); one
+import's entries through the table's partition (sorted here).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -22,16 +22,7 @@ from . import dynamo_tables as t
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-_ROWS = 10**7
-
-
-def entry_id(now: str, row: int) -> int:
-    """The id of row `row`'s entry, written at ISO time `now`."""
-    moment = dt.datetime.fromisoformat(now.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    centis = int(moment.timestamp() * 100)
-    return centis * _ROWS + row % _ROWS
+_COUNTER = "#ids#"  # the partition of an owner's id counter (no owner/id: not indexed)
 
 
 def _document(item: dict[str, Any]) -> dict[str, Any]:
@@ -55,13 +46,30 @@ class DynamoSchemaErrorLog:
         self.table = t.table_name(prefix, t.SCHEMA_ERRORS)
 
     def append(self, ctx: WriteContext, rejections: Sequence[Rejection]) -> None:
-        """Keep each rejected record with every reason (25 a request)."""
+        """Keep each rejected record with every reason, once per (import, row): one
+        BatchGetItem for the rows in already, one counter update, a BatchWriteItem per
+        25 new entries."""
+        new = {r.row: r for r in rejections}
+        keys = [{"import_id": {"S": ctx.import_id}, "row": {"N": str(row)}} for row in new]
+        for item in t.batch_get(self.client, self.table, keys):
+            new.pop(int(item["row"]["N"]), None)
+        if not new:
+            return
+        answer = self.client.update_item(
+            TableName=self.table,
+            Key={"import_id": {"S": _COUNTER + ctx.owner}, "row": {"N": "0"}},
+            UpdateExpression="ADD #next :n",
+            ExpressionAttributeNames={"#next": "next"},
+            ExpressionAttributeValues={":n": {"N": str(len(new))}},
+            ReturnValues="UPDATED_NEW",
+        )
+        first = int(answer["Attributes"]["next"]["N"]) - len(new) + 1
         requests = []
-        for r in {r.row: r for r in rejections}.values():  # one item per row
+        for n, r in enumerate(sorted(new.values(), key=lambda r: r.row)):
             item = {
                 "import_id": ctx.import_id,
                 "row": r.row,
-                "id": entry_id(ctx.now, r.row),
+                "id": first + n,
                 "owner": ctx.owner,
                 "source": ctx.source,
                 "record": json.dumps(r.record, ensure_ascii=False, default=str),
@@ -95,22 +103,21 @@ class DynamoSchemaErrorLog:
             found.sort(key=lambda e: e["id"], reverse=True)
             return found if limit < 0 else found[:limit]
         condition = "#o = :o" + ("" if before is None else " AND #id < :before")
+        names = {"#o": "owner"}
         values: dict[str, Any] = {":o": {"S": owner}}
         if before is not None:
+            names["#id"] = "id"
             values[":before"] = {"N": str(before)}
-        arguments: dict[str, Any] = {
-            "TableName": self.table,
-            "IndexName": t.ERRORS_OWNER_INDEX,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeNames": {
-                "#o": "owner",
-                **({} if before is None else {"#id": "id"}),
-            },
-            "ExpressionAttributeValues": values,
-            "ScanIndexForward": False,
-        }
         entries: list[dict[str, Any]] = []
-        for item in t.query_all(self.client, **arguments):
+        for item in t.query_all(
+            self.client,
+            TableName=self.table,
+            IndexName=t.ERRORS_OWNER_INDEX,
+            KeyConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ScanIndexForward=False,
+        ):
             if 0 <= limit <= len(entries):
                 break
             entries.append(_document(item))
