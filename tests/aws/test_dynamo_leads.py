@@ -368,3 +368,17 @@ def test_find_leads_top_companies_and_get(
     assert (doc["email"], doc["optIn"], doc["interests"]) == ("p00@x.io", True, ["crm"])
     assert doc["attributes"] == {"size": "10"} and doc["enrichment"] == {}
     assert reads.get_lead("bob", ids[0]) is None
+
+
+def test_an_update_of_other_fields_reads_nothing_before_its_transaction(
+    repo: DynamoLeadRepository, dynamodb: Any
+) -> None:
+    (lead_id,) = new_lead_ids(1)
+    repo.apply([_create(lead_id, "ann@x.io", 1)])
+    calls: list[str] = []
+    dynamodb.meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: calls.append(model.name)
+    )
+    write = _update(lead_id, "ann@x.io", 2, 1, {"phone": "+14155550134"}, {"phone": None})
+    assert repo.apply([write]) == [True]
+    assert calls == ["TransactWriteItems"]  # an email-keyed lead keeps its key

@@ -137,6 +137,16 @@ def _document_row(item: dict[str, Any]) -> Row:
     return row
 
 
+def _may_move_key(w: LeadWrite) -> bool:
+    """Whether an update may change the lead's key, so that the lead is read first: one
+    that sets the email, or the phone of a lead not keyed by an email. (Imports never
+    do: the email is not a merged column, and a phone-keyed lead is found by its phone.)"""
+    if "email" in w.values:
+        return True
+    email_keyed = w.key is not None and "@" in w.key
+    return not email_keyed and bool({"phone", "phone_valid"} & set(w.values))
+
+
 def _stamped(row: Mapping[str, Any] | None, w: LeadWrite) -> bool:
     """Whether the lead holds this write's (import, row) stamp: it applied already."""
     return (
@@ -499,7 +509,7 @@ class DynamoLeadRepository:
         """An update that touches email or phone may move the lead's key: claim the new
         one, release the old one (read first; the version condition makes the read
         current)."""
-        if not {"email", "phone", "phone_valid"} & set(w.values):
+        if not _may_move_key(w):
             return []
         current = self._leads_by_id(w.owner, [w.lead_id]).get(w.lead_id)
         if current is None or current["version"] != w.expected_version:
@@ -540,7 +550,10 @@ class DynamoLeadRepository:
 
     # ------------------------------------------------------------------ undo
     def _import_lead_ids(self, owner: str, import_id: str) -> list[str]:
-        """The leads an import created (CreatedImportIndex) or updated (audit ImportIndex)."""
+        """The leads an import created (CreatedImportIndex) or updated (audit ImportIndex).
+
+        GSIs are eventually consistent: an undo started within about a second of the
+        import's last write may miss its newest leads; running it again finds them."""
         created = t.query_all(
             self.client,
             TableName=self.tables.leads,
