@@ -41,7 +41,7 @@ from botocore.exceptions import ClientError
 from ..domain.json_values import has_lone_surrogate
 from ..domain.search import document, matches, parse_query
 from ..domain.undo import UNDONE, UPDATED, AuditEntry, UndoResult, plan_undo
-from ..ports import BadCursor, LeadQuery, LeadWrite, RowReceipt
+from ..ports import MAX_WRITES_PER_APPLY, BadCursor, LeadQuery, LeadWrite, RowReceipt
 from . import dynamo_tables as t
 from .lead_rows import audit_to_api, lead_to_api
 
@@ -191,6 +191,8 @@ def _receipt_from_item(item: dict[str, Any]) -> RowReceipt:
 
 class DynamoLeadRepository:
     """ports.LeadRepository on DynamoDB (client injected; table names from `prefix`)."""
+
+    max_writes = MAX_WRITES_PER_APPLY  # 25 writes x 4 items: one TransactWriteItems
 
     def __init__(self, client: DynamoDBClient, prefix: str = "leadflow") -> None:
         self.client = client
