@@ -26,9 +26,10 @@ def test_ledger_entries_are_put_once_and_totals_are_their_sum(
     # the redriven batch takes its dead entry's place
     assert ledger.record("job", 2, {"updated": 1, "received": 1}, [(3, "updated", "c")])
     assert ledger.has("job", 2)
+    # ... and says deadLettered: 0, so the job's summary shows every dead batch is back
     assert ledger.totals("job") == (
         2,
-        {"created": 2, "received": 3, "updated": 1},
+        {"created": 2, "received": 3, "updated": 1, DEAD_LETTERED: 0},
     )
     assert list(ledger.outcomes("job")) == [
         (1, "created", "a"),

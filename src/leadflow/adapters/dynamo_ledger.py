@@ -3,7 +3,8 @@
 A job's totals are a Query of its partition summing the entries' counts: there is no
 counter item that every batch would update (a hot item). An entry is put once
 (attribute_not_exists); a dead entry (`dead` true, counts {deadLettered: 1}) is replaced
-by the real one when the batch is redriven. An entry holds its row outcomes as JSON
+by the real one, with {deadLettered: 0}, when the batch is redriven (a second
+conditional put, `dead = true`: only redrives pay for it). An entry holds its row outcomes as JSON
 text: DynamoDB's 400 KB item limit allows batches of about 8,000 rows.
 """
 
@@ -32,22 +33,39 @@ class DynamoBatchLedger:
     def _key(self, job_id: str, batch_no: int) -> dict[str, Any]:
         return {"job_id": {"S": job_id}, "batch_no": {"N": str(batch_no)}}
 
-    def _put(self, item: dict[str, Any], condition: str, dead_too: bool = False) -> bool:
-        """Put-if-absent (or, with `dead_too`, over a dead entry); False when refused."""
-        extra: dict[str, Any] = {}
-        if dead_too:
-            condition += " OR #dead = :yes"
-            extra["ExpressionAttributeNames"] = {"#dead": "dead"}
-            extra["ExpressionAttributeValues"] = {":yes": {"BOOL": True}}
+    def _put(self, item: dict[str, Any], over_dead: bool = False) -> bool:
+        """Put-if-absent (with `over_dead`: only over a dead entry); False when refused."""
+        extra: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(job_id)"}
+        if over_dead:
+            extra = {
+                "ConditionExpression": "#dead = :yes",
+                "ExpressionAttributeNames": {"#dead": "dead"},
+                "ExpressionAttributeValues": {":yes": {"BOOL": True}},
+            }
         try:
-            self.client.put_item(
-                TableName=self.table, Item=item, ConditionExpression=condition, **extra
-            )
+            self.client.put_item(TableName=self.table, Item=item, **extra)
         except ClientError as exc:
             if t.error_code(exc) == "ConditionalCheckFailedException":
                 return False
             raise
         return True
+
+    def _entry(
+        self,
+        job_id: str,
+        batch_no: int,
+        counts: Mapping[str, int],
+        outcomes: Sequence[tuple[int, str, str | None]],
+        dead: bool,
+    ) -> dict[str, Any]:
+        item = self._key(job_id, batch_no)
+        values = {
+            "counts": dict(counts),
+            "outcomes": json.dumps([list(o) for o in outcomes]),
+            "dead": dead,
+        }
+        item.update(t.to_item(values))
+        return item
 
     def record(
         self,
@@ -56,22 +74,15 @@ class DynamoBatchLedger:
         counts: Mapping[str, int],
         outcomes: Sequence[tuple[int, str, str | None]] = (),
     ) -> bool:
-        item = self._key(job_id, batch_no)
-        item.update(
-            t.to_item(
-                {
-                    "counts": dict(counts),
-                    "outcomes": json.dumps([list(o) for o in outcomes]),
-                    "dead": False,
-                }
-            )
-        )
-        return self._put(item, "attribute_not_exists(job_id)", dead_too=True)
+        """Put-if-absent; else, over a dead entry only, the real one with
+        {DEAD_LETTERED: 0} (the job's summary then says deadLettered: 0)."""
+        if self._put(self._entry(job_id, batch_no, counts, outcomes, False)):
+            return True
+        redriven = {**counts, DEAD_LETTERED: 0}
+        return self._put(self._entry(job_id, batch_no, redriven, outcomes, False), over_dead=True)
 
     def mark_dead(self, job_id: str, batch_no: int) -> bool:
-        item = self._key(job_id, batch_no)
-        item.update(t.to_item({"counts": {DEAD_LETTERED: 1}, "outcomes": "[]", "dead": True}))
-        return self._put(item, "attribute_not_exists(job_id)")
+        return self._put(self._entry(job_id, batch_no, {DEAD_LETTERED: 1}, (), True))
 
     def has(self, job_id: str, batch_no: int) -> bool:
         answer = self.client.get_item(
