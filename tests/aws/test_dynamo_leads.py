@@ -382,3 +382,25 @@ def test_an_update_of_other_fields_reads_nothing_before_its_transaction(
     write = _update(lead_id, "ann@x.io", 2, 1, {"phone": "+14155550134"}, {"phone": None})
     assert repo.apply([write]) == [True]
     assert calls == ["TransactWriteItems"]  # an email-keyed lead keeps its key
+
+
+def test_a_rejected_or_replayed_write_is_decided_from_the_cancellation_alone(
+    repo: DynamoLeadRepository, dynamodb: Any
+) -> None:
+    """ALL_OLD on failed conditions: the cancellation carries the lead, so deciding
+    between "applied already" and "rejected" needs no read."""
+    (lead_id,) = new_lead_ids(1)
+    repo.apply([_create(lead_id, "ann@x.io", 1)])
+    write = _update(lead_id, "ann@x.io", 3, 1, {"company": "Beta"}, {"company": "Acme"})
+    assert repo.apply([write]) == [True]
+    calls: list[str] = []
+    dynamodb.meta.events.register(
+        "before-call.dynamodb.*", lambda model, **_: calls.append(model.name)
+    )
+    stale = _update(lead_id, "ann@x.io", 4, 1, {"company": "Gamma"}, {"company": "Acme"})
+    assert repo.apply([stale]) == [False]
+    unreceipted = LeadWrite(
+        "update", OWNER, lead_id, "ann@x.io", write.values, 1, "imp2", 3, None, None
+    )
+    assert repo.apply([unreceipted]) == [True]  # the lead holds its stamp: applied already
+    assert calls == ["TransactWriteItems", "TransactWriteItems"]

@@ -14,7 +14,8 @@ receipt, audit; a key move adds one) whose conditions DynamoDB checks together:
 `apply` puts up to 25 writes (<= 100 items) in one TransactWriteItems. When DynamoDB
 cancels it, the cancellation reasons name the failing items: those writes are decided
 one by one (True when the lead holds their (import, row) stamp or their receipt exists,
-else False) and the others go again as a group. A TransactionConflict (another
+else False; the lead comes back with the cancellation, ReturnValuesOnConditionCheckFailure
+ALL_OLD, so no read is needed) and the others go again as a group. A TransactionConflict (another
 transaction on the same items) is retried with backoff. No read locks anywhere.
 
 The read model queries an owner's partition. createdAt pages come straight from a
@@ -325,6 +326,12 @@ class DynamoLeadRepository:
     def _transact(self, items: list[dict[str, Any]]) -> list[str] | None:
         """One TransactWriteItems; None when it applied, else the cancellation reason
         code of each item ("None" for the innocent ones). Conflicts are retried."""
+        reasons = self._cancelled(items)
+        return None if reasons is None else [code for code, _ in reasons]
+
+    def _cancelled(self, items: list[dict[str, Any]]) -> list[tuple[str, Any]] | None:
+        """One TransactWriteItems; None when it applied, else each item's (reason code,
+        the item as it was when its condition failed, if asked with ALL_OLD)."""
         for attempt in range(_CONFLICT_TRIES):
             try:
                 self.client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
@@ -333,14 +340,16 @@ class DynamoLeadRepository:
                 if t.error_code(exc) != "TransactionCanceledException":
                     raise
                 reasons = [
-                    str(r.get("Code", "None")) for r in exc.response.get("CancellationReasons", [])
+                    (str(r.get("Code", "None")), r.get("Item"))
+                    for r in exc.response.get("CancellationReasons", [])
                 ]
+                codes = {code for code, _ in reasons}
                 if len(reasons) != len(items):
                     raise
-                if "TransactionConflict" in reasons and "ConditionalCheckFailed" not in reasons:
+                if "TransactionConflict" in codes and "ConditionalCheckFailed" not in codes:
                     time.sleep(0.02 * 2**attempt)
                     continue
-                if not set(reasons) <= {"None", "ConditionalCheckFailed", "TransactionConflict"}:
+                if not codes <= {"None", "ConditionalCheckFailed", "TransactionConflict"}:
                     raise
                 return reasons
         raise RuntimeError("TransactWriteItems: conflicting transactions kept cancelling it")
@@ -352,7 +361,7 @@ class DynamoLeadRepository:
         while pending:
             group = self._group(pending, plans)
             items = [item for index in group for item in plans[index]]
-            reasons = self._transact(items)
+            reasons = self._cancelled(items)
             if reasons is None:
                 results.update(dict.fromkeys(group, True))
             else:
@@ -360,12 +369,9 @@ class DynamoLeadRepository:
                 for index in group:
                     mine = reasons[at : at + len(plans[index])]
                     at += len(plans[index])
-                    if "ConditionalCheckFailed" in mine:
-                        results[index] = self._decide(writes[index])
-                    elif "TransactionConflict" in mine:
-                        pass  # goes again below
-                    else:
-                        pass  # innocent: goes again with the rest
+                    if any(code == "ConditionalCheckFailed" for code, _ in mine):
+                        results[index] = self._decide(writes[index], plans[index], mine)
+                    # else innocent (or in a conflict): it goes again with the rest
             pending = [index for index in pending if index not in results]
         return [results[index] for index in range(len(writes))]
 
@@ -386,19 +392,33 @@ class DynamoLeadRepository:
             count += len(items)
         return group
 
-    def _decide(self, w: LeadWrite) -> bool:
+    def _decide(
+        self, w: LeadWrite, items: list[dict[str, Any]], reasons: list[tuple[str, Any]]
+    ) -> bool:
         """A write whose condition failed: True when it applied already (its receipt is
-        in, or the lead holds its stamp), else False."""
-        if w.receipt is not None and self.receipts(w.receipt.import_id, [w.receipt.row]):
-            return True
-        current = self._leads_by_id(w.owner, [w.lead_id]).get(w.lead_id)
-        if w.kind == "delete":
-            return current is None and w.receipt is None
-        if w.kind == "create" and current is None and w.key is not None:
-            holder = self._claims(w.owner, [w.key]).get(w.key)
+        in, or the lead holds its stamp), else False. The lead item and the receipt are
+        written with ReturnValuesOnConditionCheckFailure ALL_OLD, so the cancellation
+        itself tells (no read), except for a create whose key another lead holds."""
+        failed: dict[str, Any] = {}
+        for item, (code, old) in zip(items, reasons, strict=True):
+            if code == "ConditionalCheckFailed":
+                (op,) = item.values()
+                failed[str(op["TableName"])] = old
+        if self.tables.rows in failed:
+            return True  # the receipt exists: this very write applied
+        if self.tables.leads in failed:
+            old = failed[self.tables.leads]
+            current = None if old is None else _lead_from_item(old)
+            if w.kind == "delete":
+                return current is None and w.receipt is None
+            if current is not None or w.kind != "create":
+                return _stamped(current, w)
+        if w.kind == "create" and w.key is not None and self.tables.keys in failed:
+            claim = failed[self.tables.keys]
+            holder = claim["lead_id"]["S"] if claim else self._claims(w.owner, [w.key]).get(w.key)
             if holder is not None:
-                current = self._leads_by_id(w.owner, [holder]).get(holder)
-        return _stamped(current, w)
+                return _stamped(self._leads_by_id(w.owner, [holder]).get(holder), w)
+        return False
 
     def _items(self, w: LeadWrite) -> list[dict[str, Any]]:
         """The transaction items of one write."""
@@ -414,6 +434,7 @@ class DynamoLeadRepository:
                         "TableName": self.tables.leads,
                         "Item": t.to_item(values),
                         "ConditionExpression": "attribute_not_exists(lead_id)",
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                     }
                 }
             )
@@ -431,6 +452,7 @@ class DynamoLeadRepository:
                             "ConditionExpression": condition,
                             "ExpressionAttributeNames": names,
                             "ExpressionAttributeValues": values_in,
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         }
                     }
                 )
@@ -504,6 +526,7 @@ class DynamoLeadRepository:
                 "ConditionExpression": condition,
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values,
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         }
 
@@ -534,6 +557,7 @@ class DynamoLeadRepository:
                 "Item": {"owner": {"S": owner}, "key": {"S": key}, "lead_id": {"S": lead_id}},
                 "ConditionExpression": "attribute_not_exists(#k)",
                 "ExpressionAttributeNames": {"#k": "key"},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         }
 
