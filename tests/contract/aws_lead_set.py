@@ -7,8 +7,9 @@ be scoped to one test. Other tests' `mock_aws()` nest inside it (moto counts nes
 
 In-process moto is not thread-safe (a transaction deep-copies tables that another
 thread's request is changing), so the client given to the adapters sends one request
-at a time: the thread tests still interleave their requests, and their conditions still
-fail between one request and the next, as on DynamoDB, which is thread-safe itself.
+at a time, in short turns (see _Turns): the thread tests still interleave their
+requests, and their conditions still fail between one request and the next, as on
+DynamoDB, which is thread-safe itself.
 """
 
 from __future__ import annotations
@@ -16,12 +17,53 @@ from __future__ import annotations
 import itertools
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 _sets = itertools.count()
 _mock: list[Any] = []
-_one_request_at_a_time = threading.Lock()
+
+
+class _Turns:
+    """One request at a time, in turns of up to TURN seconds: a thread keeps its turn
+    for back-to-back requests (as CPython's GIL gives a thread 5 ms slices) and gives it
+    up when the turn is over or it pauses. Strict request-by-request alternation would
+    put two writers of one lead in lockstep, where the first to write always wins and
+    the other loses every round."""
+
+    TURN = 0.005
+    PAUSE = 0.001
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._owner: int | None = None
+        self._busy = False
+        self._since = 0.0
+        self._last = 0.0
+
+    def __enter__(self) -> None:
+        me = threading.get_ident()
+        with self._cv:
+            while True:
+                now = time.monotonic()
+                mine = self._owner in (None, me)
+                over = now - self._since >= self.TURN or now - self._last >= self.PAUSE
+                if not self._busy and (mine or over):
+                    break
+                self._cv.wait(self.PAUSE)
+            if self._owner != me:
+                self._owner, self._since = me, now
+            self._busy = True
+
+    def __exit__(self, *_: object) -> None:
+        with self._cv:
+            self._busy = False
+            self._last = time.monotonic()
+            self._cv.notify_all()
+
+
+_one_request_at_a_time = _Turns()
 
 
 class SerialClient:
