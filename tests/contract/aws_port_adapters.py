@@ -42,6 +42,9 @@ from leadflow.ports import (
 
 START = 1_800_000_000.0  # epoch seconds: 2027-01-15
 REGION = "us-east-1"
+# each set gets tables and queues of its own: moto's state outlives one set when another
+# mock (the lead suites' session-wide one, aws_lead_set.py) is active around it
+_PREFIXES = (f"contract{n}" for n in itertools.count(1))
 _FAKE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -72,7 +75,8 @@ class AwsSet:
         self._mock.start()
         self.sqs: Any = boto3.client("sqs", region_name=REGION)
         self.dynamodb: Any = boto3.client("dynamodb", region_name=REGION)
-        create_rest_tables(self.dynamodb, "contract")
+        self.prefix = next(_PREFIXES)
+        create_rest_tables(self.dynamodb, self.prefix)
         self._queues = itertools.count(1)
 
     def close(self) -> None:
@@ -91,27 +95,27 @@ class AwsSet:
         self.now += seconds
 
     def jobs(self) -> JobStore:
-        return DynamoJobStore.for_prefix(self.dynamodb, "contract", self.clock)
+        return DynamoJobStore.for_prefix(self.dynamodb, self.prefix, self.clock)
 
     def queue(self, max_receive_count: int = 3) -> tuple[Queue, DeadLetters]:
         name = f"q{next(self._queues)}"
-        url, dlq = create_queues(self.sqs, "contract", name, max_receive_count, 30)
+        url, dlq = create_queues(self.sqs, self.prefix, name, max_receive_count, 30)
         return (
             SqsQueue(self.sqs, url, dlq, max_receive_count, self.clock),
             SqsDeadLetters(self.sqs, url, dlq, max_receive_count, self.clock),
         )
 
     def outbox(self) -> Outbox:
-        return DynamoOutbox.for_prefix(self.dynamodb, "contract", self.clock)
+        return DynamoOutbox.for_prefix(self.dynamodb, self.prefix, self.clock)
 
     def orders(self) -> OrderStore:
-        return DynamoOrderStore.for_prefix(self.dynamodb, "contract")
+        return DynamoOrderStore.for_prefix(self.dynamodb, self.prefix)
 
     def provider_cache(self) -> ProviderCache:
-        return DynamoProviderCache.for_prefix(self.dynamodb, "contract")
+        return DynamoProviderCache.for_prefix(self.dynamodb, self.prefix)
 
     def users(self) -> UserStore:
-        return DynamoUserStore.for_prefix(self.dynamodb, "contract")
+        return DynamoUserStore.for_prefix(self.dynamodb, self.prefix)
 
     def mappings(self) -> MappingStore:
-        return DynamoMappingStore.for_prefix(self.dynamodb, "contract")
+        return DynamoMappingStore.for_prefix(self.dynamodb, self.prefix)

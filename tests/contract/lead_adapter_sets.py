@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from aws_lead_set import aws_set
 
 from leadflow.adapters.memory_leads import MemoryLeadData, MemoryLeadReadModel, MemoryLeadRepository
 from leadflow.adapters.memory_ledger import MemoryBatchLedger, MemorySchemaErrorLog
@@ -63,6 +64,7 @@ def sqlite_set(directory: Path) -> LeadAdapters:
 ADAPTER_SETS: dict[str, Callable[[Path], LeadAdapters]] = {
     "memory": memory_set,
     "sqlite": sqlite_set,
+    "aws": aws_set,
 }
 
 _fresh = itertools.count()

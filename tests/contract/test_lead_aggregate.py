@@ -760,7 +760,9 @@ def test_search_and_filters(store: LeadAdapters, query: dict[str, Any], emails: 
     )
 
 
-def test_both_adapters_list_alike_with_the_same_cursors(both: list[LeadAdapters]) -> None:
+def test_every_adapter_lists_the_same_pages(both: list[LeadAdapters]) -> None:
+    """Same leads, same order, same page breaks on every store; the cursors themselves are
+    opaque (each store encodes its own position) and are only handed back."""
     outputs = []
     for store in both:
         seed_people(store)
@@ -770,12 +772,13 @@ def test_both_adapters_list_alike_with_the_same_cursors(both: list[LeadAdapters]
                 query = LeadQuery(sort=sort, descending=descending, limit=3)
                 while True:
                     items, cursor = store.reads.list_leads("alice", query)
-                    seen.append(([without_id(i) for i in items], cursor))
+                    seen.append(([without_id(i) for i in items], cursor is None))
                     if cursor is None:
                         break
                     query = LeadQuery(sort=sort, descending=descending, limit=3, cursor=cursor)
         outputs.append(seen)
-    assert_same(outputs[0], outputs[1])
+    for output in outputs[1:]:
+        assert_same(output, outputs[0])
 
 
 @pytest.mark.parametrize("cursor", ["junk!", "W10", "WyJhIiwgLTFd", "WzEsIDJd"])

@@ -28,6 +28,6 @@ def client(service: str, settings: Settings) -> Any:
         raise AwsExtraMissing(
             "the AWS backend needs the aws extra: pip install 'leadflow[aws]'"
         ) from None
-    session = boto3.session.Session()
+    session: Any = boto3.session.Session()  # Any: the service name is not a literal here
     region = settings.aws_region or session.region_name or DEFAULT_REGION
     return session.client(service, region_name=region)
