@@ -45,7 +45,19 @@ def _handler(script: ChatScript) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: Any) -> None:
             pass
 
+        _counted = False
+
+        def _leave(self) -> None:
+            # A request stops counting as in flight BEFORE its answer is written: once the
+            # client has read the answer it may send its next request at once, and that one
+            # must not meet this one still counted (a race that made max_in_flight flaky).
+            if self._counted:
+                self._counted = False
+                with script.lock:
+                    script.in_flight -= 1
+
         def _send(self, status: int, body: bytes, retry_after: str | None = None) -> None:
+            self._leave()
             self.send_response(status)
             if retry_after is not None:
                 self.send_header("Retry-After", retry_after)
@@ -75,6 +87,7 @@ def _handler(script: ChatScript) -> type[BaseHTTPRequestHandler]:
                 script.calls += 1
                 script.requests.append(request)
                 script.in_flight += 1
+                self._counted = True
                 script.max_in_flight = max(script.max_in_flight, script.in_flight)
                 broken = script.malformed > 0
                 script.malformed -= 1 if broken else 0
@@ -103,8 +116,7 @@ def _handler(script: ChatScript) -> type[BaseHTTPRequestHandler]:
                 ).encode()
                 self._send(200, body)
             finally:
-                with script.lock:
-                    script.in_flight -= 1
+                self._leave()
 
     return Handler
 

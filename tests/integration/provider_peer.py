@@ -34,7 +34,19 @@ def _handler(script: PeerScript) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: Any) -> None:  # quiet
             pass
 
+        _counted = False
+
+        def _leave(self) -> None:
+            # A request stops counting as in flight BEFORE its answer is written: once the
+            # client has read the answer it may send its next request at once, and that one
+            # must not meet this one still counted (a race that made max_in_flight flaky).
+            if self._counted:
+                self._counted = False
+                with script.lock:
+                    script.in_flight -= 1
+
         def _send(self, status: int, body: str, headers: dict[str, str] | None = None) -> None:
+            self._leave()
             data = body.encode()
             self.send_response(status)
             for name, value in (headers or {}).items():
@@ -49,6 +61,7 @@ def _handler(script: PeerScript) -> type[BaseHTTPRequestHandler]:
             with script.lock:
                 script.calls += 1
                 script.in_flight += 1
+                self._counted = True
                 script.max_in_flight = max(script.max_in_flight, script.in_flight)
                 over_cap = script.cap is not None and script.in_flight > script.cap
                 failure = script.failures.pop(0) if script.failures and not over_cap else None
@@ -78,8 +91,7 @@ def _handler(script: PeerScript) -> type[BaseHTTPRequestHandler]:
                     results = [{"score": i, "seen": c.get("email")} for i, c in enumerate(contacts)]
                 self._send(200, json.dumps({"results": results}))
             finally:
-                with script.lock:
-                    script.in_flight -= 1
+                self._leave()
 
     return Handler
 
