@@ -215,3 +215,32 @@ def test_an_upload_runs_from_a_store_that_only_streams(
     assert any(key.startswith("uploads/") for key in remote.opened)
     emails = {lead["email"] for lead in api.services.lead_reads.list_leads("alice", LeadQuery())[0]}
     assert emails == {"ann@one.io", "bo@two.io"}
+
+
+def test_a_batch_queued_before_part_blobs_still_runs(api: LiveApi) -> None:
+    """A message of the earlier shape (records, format and headers in the body), left in
+    the queue or the DLQ across an upgrade, runs as it did: nothing is lost."""
+    data = b"Email;First Name;Company\nann@lee.io;Ann;Lee Ltd\nnot-an-email;Bob;X\n"
+    queue = api.services.queue
+    with api.client("alice") as client:
+        job_id = upload(client, "old.csv", data)
+        Worker(worker_ports(api.services)).split(job_id)
+        (pointer,) = [m for m in queue.receive(10, 30) if m.body["kind"] == "batch"]
+        part, batch = PartCache(api.services.blobs).batch(pointer.body)
+        legacy = {
+            "kind": "batch",
+            "jobId": job_id,
+            "batchNo": pointer.body["batchNo"],
+            "format": part["format"],
+            "textOnly": part["textOnly"],
+            "headers": part["headers"],
+            "records": [record for _, record in batch],
+        }
+        queue.delete(pointer)
+        queue.send_many([legacy], "alice")  # what the version before part blobs queued
+        drain(api)
+        status = client.get(f"/v1/status/{job_id}").json()
+    assert status["status"] == "completed", status
+    assert (status["summary"]["created"], status["summary"]["invalid"]) == (1, 1)
+    (lead,) = api.services.lead_reads.list_leads("alice", LeadQuery())[0]
+    assert (lead["email"], lead["company"]) == ("ann@lee.io", "Lee Ltd")

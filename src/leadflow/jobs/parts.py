@@ -140,7 +140,17 @@ class PartCache:
         return part
 
     def batch(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[int, Any]]]:
-        """(the part's header, [(row, record) ...]) for the message's rows."""
+        """(the part's header, [(row, record) ...]) for the message's rows.
+
+        A message queued by a version before part blobs carries its records (and the
+        file's format and headers) itself: it still runs, so nothing waiting in the
+        queue or the DLQ across an upgrade is lost."""
+        if "blobKey" not in body and isinstance(body.get("records"), list):
+            first = int(body["batchNo"])
+            legacy = {k: body[k] for k in ("format", "textOnly", "headers") if k in body}
+            if body.get("kind") == "enrich":
+                return {"plain": True}, list(enumerate(body["records"], start=first))
+            return legacy, [(first + i, _restored(r)) for i, r in enumerate(body["records"])]
         first, last = (int(n) for n in body["rows"])
         meta, lines = self._part(str(body["blobKey"]))
         try:
