@@ -82,6 +82,18 @@ def item_size(item: dict[str, Any]) -> int:
 
 # ----------------------------------------------------------------------------- counting
 READS = {"GetItem", "BatchGetItem", "Query", "Scan"}
+# table suffix -> the GSIs' key attributes, and whether the index projects ALL
+# (adapters/dynamo_tables.py, dynamo_tables_rest.py)
+GSI_KEYS: dict[str, list[tuple[tuple[str, ...], bool]]] = {
+    "leads": [(("owner", "email"), False), (("created_import_id", "lead_id"), False)],
+    "lead-audit": [(("import_id", "lead_id"), False)],
+    "schema-errors": [(("owner", "id"), True)],
+    "processing-status": [(("owner", "created_key"), True), (("expiry", "ttl"), True)],
+    "outbox": [(("due", "due_at"), True)],
+}
+# an update of an item in an index projecting ALL rewrites it there too (about one
+# index write per update: the jobs' OwnerIndex, the outbox's DueIndex)
+ALL_INDEXED = {"processing-status": 1, "outbox": 1}
 
 
 class Meter:
@@ -91,6 +103,7 @@ class Meter:
         self.requests: Counter[str] = Counter()
         self.items: Counter[str] = Counter()
         self.wru = 0.0
+        self.gsi_wru = 0.0
         self.rru = 0.0
         self.bytes_put = 0
         self.bytes_got = 0
@@ -109,6 +122,11 @@ class Meter:
     def _remember(self, table: str, item: dict[str, Any]) -> int:
         size = item_size(item)
         self.sizes[table][json.dumps(_key_of(item), sort_keys=True)] = size
+        # a new item whose index keys are set is written to each such GSI too (standard
+        # writes, 1 WRU per KB of what the index projects)
+        for keys, projects_all in GSI_KEYS.get(table.removeprefix(f"{PREFIX}-"), ()):
+            if all(k in item for k in keys):
+                self.gsi_wru += max(1, math.ceil(size / 1024)) if projects_all else 1
         return size
 
     def _before(self, model: Any, params: dict[str, Any], **_: Any) -> None:
@@ -142,7 +160,10 @@ class Meter:
                 1, math.ceil(self._remember(params["TableName"], params["Item"]) / 1024)
             )
         elif op == "UpdateItem":
-            self.wru += max(1, math.ceil(self._known(params["TableName"], params["Key"]) / 1024))
+            size = max(1, math.ceil(self._known(params["TableName"], params["Key"]) / 1024))
+            self.wru += size
+            suffix = params["TableName"].removeprefix(f"{PREFIX}-")
+            self.gsi_wru += size * ALL_INDEXED.get(suffix, 0)
         elif op == "BatchWriteItem":
             for table, requests in params["RequestItems"].items():
                 self.items[name] += len(requests)
@@ -184,14 +205,15 @@ class Meter:
         taken = {
             "requests": dict(sorted(self.requests.items())),
             "items": dict(sorted(self.items.items())),
-            "dynamodbWRU": round(self.wru),
+            "dynamodbWRU": round(self.wru + self.gsi_wru),
+            "dynamodbWRUOfIndexes": round(self.gsi_wru),
             "dynamodbRRU": round(self.rru),
             "s3BytesPut": self.bytes_put,
             "s3BytesGot": self.bytes_got,
         }
         self.requests.clear()
         self.items.clear()
-        self.wru = self.rru = 0.0
+        self.wru = self.gsi_wru = self.rru = 0.0
         self.bytes_put = self.bytes_got = 0
         return taken
 
