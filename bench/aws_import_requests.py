@@ -107,6 +107,7 @@ class Meter:
         self.rru = 0.0
         self.bytes_put = 0
         self.bytes_got = 0
+        self.body_bytes = 0
         # full item sizes by table (a Query's projection does not lower its cost)
         self.sizes: dict[str, dict[str, int]] = defaultdict(dict)
         self._query_table = ""
@@ -137,6 +138,7 @@ class Meter:
             self._dynamo_before(op, params)
         elif op == "SendMessageBatch" or op == "DeleteMessageBatch":
             self.items[name] += len(params["Entries"])
+            self.body_bytes += sum(len(e.get("MessageBody", "")) for e in params["Entries"])
         elif op == "ChangeMessageVisibilityBatch":
             self.items[name] += len(params["Entries"])
         elif op in ("PutObject", "UploadPart"):
@@ -210,11 +212,12 @@ class Meter:
             "dynamodbRRU": round(self.rru),
             "s3BytesPut": self.bytes_put,
             "s3BytesGot": self.bytes_got,
+            "sqsBodyBytes": self.body_bytes,
         }
         self.requests.clear()
         self.items.clear()
         self.wru = self.gsi_wru = self.rru = 0.0
-        self.bytes_put = self.bytes_got = 0
+        self.bytes_put = self.bytes_got = self.body_bytes = 0
         return taken
 
 
@@ -367,10 +370,12 @@ def run(rows: int, lambda_batch: int, notify: int, workdir: Path) -> dict[str, A
 
     # the queue Lambda: invocations of up to `lambda_batch` records until the queue is dry
     invocations = 0
+    record_bytes: list[int] = []
     started = time.process_time()
     seconds: dict[str, float] = {"split": 0.0, "batches": 0.0}
     while records := poll(sqs, url, lambda_batch):
         event = {"Records": [lambda_record(m) for m in records]}
+        record_bytes.extend(len(json.dumps(r)) for r in event["Records"])
         kind = "split" if '"split"' in records[0]["Body"] else "batches"
         t0 = time.process_time()
         answer = queue_handler.handler(event, None)
@@ -441,6 +446,9 @@ def run(rows: int, lambda_batch: int, notify: int, workdir: Path) -> dict[str, A
         "batchSize": settings.batch_size,
         "batches": entries,
         "invocations": invocations,
+        # an SQS event record's size (Lambda's 6 MB payload limit caps records per event)
+        "eventRecordBytes": round(sum(record_bytes) / len(record_bytes)),
+        "messageBodyBytes": phases["split"]["sqsBodyBytes"] // max(1, entries),
         "jobTotals": totals,
         "handlerCpuSeconds": {k: round(v, 2) for k, v in seconds.items()},
         "cpuSecondsPerBatchOnMoto": round(seconds["batches"] / max(1, entries), 4),
