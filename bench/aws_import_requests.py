@@ -22,7 +22,8 @@ it reads; moto reports no capacity). Prints JSON.
 
 moto copies every table a transaction touches once per transaction item (memory and time
 grow with the table); the bench makes it copy each table once per transaction (same
-semantics), which still grows with N: 2,000 rows take about a minute.
+semantics), which still grows with N: 2,000 rows take about 30 s, 10,000 rows about
+8 minutes and 9.5 GB of memory.
 
     python bench/aws_import_requests.py --rows 2000 --lambda-batch 10 --notify 50
 """
