@@ -51,9 +51,19 @@ def message_of(record: SQSRecord) -> Message:
     return Message(**fields)
 
 
+_worker: list[tuple[Any, Worker]] = []  # per container: its part cache outlives a record
+
+
 def record_handler(record: SQSRecord) -> None:
-    """One message through the worker; an exception marks only this record failed."""
-    Worker(worker_ports(runtime.services())).handle(message_of(record))
+    """One message through the worker; an exception marks only this record failed.
+
+    The worker is kept for the container's life: the batches of one part blob (50 of
+    them, about 1 MB) arrive in the same event, and a fresh worker per record would
+    download the part once per batch."""
+    services = runtime.services()
+    if not _worker or _worker[0][0] is not services:  # services rebuilt: a new worker
+        _worker[:] = [(services, Worker(worker_ports(services)))]
+    _worker[0][1].handle(message_of(record))
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
