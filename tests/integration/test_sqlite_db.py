@@ -150,3 +150,43 @@ def test_the_search_column_is_filled_for_leads_stored_before_it_existed(
     assert search.split("\n") == ["jorg muller", "orsted", "+14155550134", "14155550134"]
     again.conn.execute("UPDATE leads SET company = 'Straße AG'")  # the trigger follows
     assert "strasse ag" in again.conn.execute("SELECT search FROM leads").fetchone()[0]
+
+
+def test_the_phone_index_keeps_only_leads_with_a_phone_and_phone_lookups_still_use_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "t.db"
+    partial = next(n for n, script in enumerate(MIGRATIONS) if "WHERE phone IS NOT NULL" in script)
+    monkeypatch.setattr(sqlite_db, "MIGRATIONS", MIGRATIONS[:partial])  # a database from before
+    conn = Database(path).conn
+    for lead_id, email, phone in (
+        ("l1", "a@x.com", "+14155550134"),
+        ("l2", "b@x.com", None),
+        ("l3", None, "+14155550135"),
+    ):
+        conn.execute(
+            "INSERT INTO leads (lead_id, owner, email, phone, phone_valid, source, created_at, "
+            "updated_at) VALUES (?, 'alice', ?, ?, 1, 'api', 'T', 'T')",
+            (lead_id, email, phone),
+        )
+    monkeypatch.setattr(sqlite_db, "MIGRATIONS", MIGRATIONS)
+    conn = Database(path).conn
+    partial_indexes = {row[1] for row in conn.execute("PRAGMA index_list(leads)") if row[4]}
+    assert "leads_owner_phone" in partial_indexes
+    # every query that filters by phone: the read model's search, the lead key lookup
+    for sql, index in (
+        ("SELECT lead_id FROM leads WHERE owner = ? AND phone = ?", "leads_owner_phone "),
+        (
+            "SELECT lead_id FROM leads WHERE owner = ? AND phone = ? ORDER BY seq DESC LIMIT 50",
+            "leads_owner_phone ",
+        ),
+        (
+            "SELECT lead_id FROM leads WHERE owner = ? AND email IS NULL AND phone_valid = 1 "
+            "AND phone IN (?, ?)",
+            "leads_owner_phone_key ",
+        ),
+    ):
+        params = ["alice", "+14155550134", "+14155550135"][: sql.count("?")]
+        plan = " ".join(row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+        assert f"USING INDEX {index}" in plan, plan
+        assert conn.execute(sql, params).fetchall()

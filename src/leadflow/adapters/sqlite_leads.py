@@ -296,9 +296,9 @@ class _Applier:
         conn, writes = self.conn, self.writes
         params = [self._params(writes[i], create) for i in members]
         conn.execute("SAVEPOINT lead_writes")
-        before = conn.total_changes
-        conn.executemany(sql, params)
-        if conn.total_changes - before == len(members):
+        # rowcount sums the rows each statement changed itself; total_changes would also
+        # count the search trigger's writes and send every such group row by row
+        if conn.executemany(sql, params).rowcount == len(members):
             conn.execute("RELEASE lead_writes")
             for i in members:
                 results[i] = True
