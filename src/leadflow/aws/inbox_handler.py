@@ -10,11 +10,8 @@ the inbox DLQ. Running a file twice changes nothing (its import id is its conten
 
 from __future__ import annotations
 
-import json
 import logging
-import shutil
 from typing import Any
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -24,41 +21,15 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from ..bootstrap import inbox_ports
-from ..jobs.inbox import KINDS, Inbox
+from ..jobs.inbox import Inbox
 from . import runtime
+from .inbox_objects import object_keys, run_object
+
+__all__ = ["handler", "object_keys", "record_handler", "run_object"]
 
 log = logging.getLogger("leadflow.aws.inbox")
 processor = BatchProcessor(event_type=EventType.SQS)
 _inbox: Inbox | None = None
-
-
-def object_keys(body: str) -> list[str]:
-    """The object keys an S3 event notification names (none for S3's test event)."""
-    event = json.loads(body)
-    return [
-        unquote_plus(record["s3"]["object"]["key"])  # S3 sends keys URL-encoded
-        for record in event.get("Records", [])
-        if str(record.get("eventName", "")).startswith("ObjectCreated")
-    ]
-
-
-def run_object(inbox: Inbox, key: str) -> None:
-    """Run one inbox object (`inbox/<kind>/<name>`) like a file dropped in the inbox."""
-    parts = key.split("/")
-    if len(parts) != 3 or parts[0] != "inbox" or parts[1] not in KINDS or not parts[2]:
-        return  # not a file of the inbox (a folder marker, a nested key): nothing to do
-    kind, name = parts[1], parts[2]
-    claimed_dir = inbox.root / kind / "processing" / "lambda"
-    claimed_dir.mkdir(parents=True, exist_ok=True)
-    claimed = claimed_dir / name
-    try:
-        source = runtime.services().blobs.open(key)
-    except FileNotFoundError:  # deleted since S3 told us: nothing left to run
-        log.warning("inbox object is gone", extra={"key": key})
-        return
-    with source, claimed.open("wb") as target:
-        shutil.copyfileobj(source, target)
-    inbox.process(kind, claimed)  # raises only when the store is unavailable
 
 
 def record_handler(record: SQSRecord) -> None:
@@ -66,7 +37,7 @@ def record_handler(record: SQSRecord) -> None:
     if _inbox is None:
         _inbox = Inbox(inbox_ports(runtime.services()))
     for key in object_keys(record.body):
-        run_object(_inbox, key)
+        run_object(_inbox, runtime.services().blobs, key)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
