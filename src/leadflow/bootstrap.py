@@ -290,11 +290,13 @@ def runtime_ports(services: Services) -> RuntimePorts:
     from .jobs.runtime import RuntimePorts
 
     aws = services.aws
+    inbox_queue = None
+    if aws is not None:
+        from .aws.inbox_objects import s3_opener
+
+        inbox_queue = (aws.sqs, aws.inbox_queue_url, s3_opener(aws.s3, aws.bucket))
     return RuntimePorts(
-        services.settings,
-        worker_ports(services),
-        inbox_ports(services),
-        None if aws is None else (aws.sqs, aws.inbox_queue_url),
+        services.settings, worker_ports(services), inbox_ports(services), inbox_queue
     )
 
 

@@ -94,6 +94,8 @@ class AwsAdapters:
 
     sqs: Any
     inbox_queue_url: str
+    s3: Any
+    bucket: str  # the blob bucket; the inbox objects are in it
     adapters: dict[str, Any]
     secret: str
 
@@ -132,13 +134,13 @@ def build(settings: Settings, clock: Callable[[], float] = time.time) -> AwsAdap
         "jobs": DynamoJobStore.for_prefix(dynamodb, prefix, clock),
         "queue": SqsQueue(sqs, jobs_url, dlq_url, count, clock),
         "dead_letters": SqsDeadLetters(sqs, jobs_url, dlq_url, count, clock),
-        "blobs": S3BlobStore(s3, names.bucket_name(prefix)),
+        "blobs": S3BlobStore(s3, names.bucket_name(prefix)),  # the SAM template's bucket
         "provider_cache": DynamoProviderCache.for_prefix(dynamodb, prefix),
         "orders": DynamoOrderStore.for_prefix(dynamodb, prefix),
         "outbox": DynamoOutbox.for_prefix(dynamodb, prefix, clock),
         "mappings": DynamoMappingStore.for_prefix(dynamodb, prefix),
     }
-    return AwsAdapters(sqs, inbox_url, adapters, secret)
+    return AwsAdapters(sqs, inbox_url, s3, names.bucket_name(prefix), adapters, secret)
 
 
 def open_write_ports(settings: Settings) -> WritePorts:

@@ -8,12 +8,33 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections.abc import Callable
+from typing import Any, BinaryIO, cast
 from urllib.parse import unquote_plus
 
 from ..jobs.inbox import KINDS, Inbox
-from ..ports import BlobStore
 
 log = logging.getLogger("leadflow.aws.inbox")
+MISSING = ("404", "NoSuchKey", "NotFound")
+
+Opener = Callable[[str], BinaryIO]  # object key -> its bytes; FileNotFoundError when gone
+
+
+def s3_opener(s3: Any, bucket: str) -> Opener:
+    """Opens objects of `bucket` by their S3 key as is. Not through the BlobStore port:
+    its keys are leadflow's own (no spaces, no commas), while an inbox object is named
+    by whoever dropped it ("Q3 leads, final.csv")."""
+
+    def open_object(key: str) -> BinaryIO:
+        try:
+            answer = s3.get_object(Bucket=bucket, Key=key)
+        except s3.exceptions.ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code", "")) in MISSING:
+                raise FileNotFoundError(key) from exc
+            raise
+        return cast(BinaryIO, answer["Body"])  # botocore's StreamingBody: an IOBase
+
+    return open_object
 
 
 def object_keys(body: str) -> list[str]:
@@ -26,7 +47,7 @@ def object_keys(body: str) -> list[str]:
     ]
 
 
-def run_object(inbox: Inbox, blobs: BlobStore, key: str, claimer: str = "lambda") -> None:
+def run_object(inbox: Inbox, open_object: Opener, key: str, claimer: str = "lambda") -> None:
     """Run one inbox object (`inbox/<kind>/<name>`) like a file dropped in the inbox: it
     is copied to `<inbox>/<kind>/processing/<claimer>/` and ends in processed/ or
     rejected/ there. Raises only when the store is unavailable (Inbox.process)."""
@@ -38,7 +59,7 @@ def run_object(inbox: Inbox, blobs: BlobStore, key: str, claimer: str = "lambda"
     claimed_dir.mkdir(parents=True, exist_ok=True)
     claimed = claimed_dir / name
     try:
-        source = blobs.open(key)
+        source = open_object(key)
     except FileNotFoundError:  # deleted since S3 told us: nothing left to run
         log.warning("inbox object is gone", extra={"key": key})
         return

@@ -20,8 +20,7 @@ from typing import Any
 
 from ..jobs.inbox import Inbox, InboxPorts, StoreFailures
 from ..notify.notifier import Notifier
-from ..ports import BlobStore
-from .inbox_objects import object_keys, run_object
+from .inbox_objects import Opener, object_keys, run_object
 
 log = logging.getLogger("leadflow.aws.inbox")
 WAIT_SECONDS = 1  # SQS long poll per step: short, so a stop is seen within a second
@@ -36,7 +35,7 @@ class InboxQueuePoller:
     def __init__(
         self,
         ports: InboxPorts,
-        blobs: BlobStore,
+        open_object: Opener,
         sqs: Any,
         queue_url: str,
         stop: threading.Event,
@@ -44,7 +43,7 @@ class InboxQueuePoller:
         failures: StoreFailures | None = None,
     ) -> None:
         self.inbox = Inbox(ports, notifier, failures)
-        self.blobs = blobs
+        self.open_object = open_object
         self.sqs = sqs
         self.url = queue_url
         self.stop = stop
@@ -61,7 +60,7 @@ class InboxQueuePoller:
             receipt = message["ReceiptHandle"]
             try:
                 for key in object_keys(message["Body"]):
-                    run_object(self.inbox, self.blobs, key, self.claimer)
+                    run_object(self.inbox, self.open_object, key, self.claimer)
             except Exception:
                 # the store (or S3) is unavailable: give the message back soon, and let
                 # the supervisor log it and restart this loop after its backoff

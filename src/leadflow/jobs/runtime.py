@@ -28,9 +28,9 @@ class RuntimePorts:
     settings: Settings
     worker: WorkerPorts
     inbox: InboxPorts
-    # aws backend: (SQS client, inbox queue URL); the inbox loop then polls the queue the
-    # bucket notifies instead of watching <data>/inbox/ (aws/inbox_poller.py)
-    inbox_queue: tuple[Any, str] | None = None
+    # aws backend: (SQS client, inbox queue URL, object opener); the inbox loop then polls
+    # the queue the bucket notifies instead of watching <data>/inbox/ (aws/inbox_poller.py)
+    inbox_queue: tuple[Any, str, Any] | None = None
 
 
 class NotifierLoop:
@@ -80,11 +80,10 @@ def build_runtime(
     if ports.inbox_queue is not None:
         from ..aws.inbox_poller import InboxQueuePoller
 
-        sqs, url = ports.inbox_queue
-        blobs = ports.worker.blobs
+        sqs, url, opener = ports.inbox_queue
         supervisor.add(
             "inbox",
-            lambda: InboxQueuePoller(ports.inbox, blobs, sqs, url, stop, notifier, failures),
+            lambda: InboxQueuePoller(ports.inbox, opener, sqs, url, stop, notifier, failures),
         )
     else:
         supervisor.add("inbox", lambda: InboxWatcher(ports.inbox, stop, notifier, failures))
