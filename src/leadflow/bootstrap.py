@@ -166,16 +166,19 @@ def _local(settings: Settings, bulk: bool) -> Services:
 
 def _aws(settings: Settings) -> Services:
     """The AWS adapter set (DynamoDB, SQS, S3; aws/backend.py), boto3 imported only here."""
+    from .aws.clients import AwsExtraMissing
+
+    missing = "LEADFLOW_BACKEND=aws needs the aws extra: pip install 'leadflow[aws]'"
     try:
         from .aws.backend import AwsBackendError, aws_unavailable, build
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] not in ("boto3", "botocore"):
             raise
-        raise UnsupportedBackend(
-            "LEADFLOW_BACKEND=aws needs the aws extra: pip install 'leadflow[aws]'"
-        ) from None
+        raise UnsupportedBackend(missing) from None
     try:
         built = build(settings)
+    except AwsExtraMissing:
+        raise UnsupportedBackend(missing) from None
     except AwsBackendError as exc:
         raise BackendUnreachable(str(exc)) from None
     return Services(

@@ -318,7 +318,7 @@ def test_without_the_aws_extra_the_backend_is_refused_clearly(
     from leadflow.settings import Settings
 
     monkeypatch.delitem(sys.modules, "leadflow.aws.backend", raising=False)  # imported anew
-    for name in ("boto3", "botocore"):
+    for name in ("boto3", "botocore", "botocore.exceptions"):
         monkeypatch.setitem(sys.modules, name, None)  # as if not installed
     settings = Settings(backend="aws", data_dir=tmp_path)
     with pytest.raises(UnsupportedBackend, match=r"pip install 'leadflow\[aws\]'"):
