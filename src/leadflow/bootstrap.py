@@ -180,7 +180,10 @@ def _aws(settings: Settings) -> Services:
     except AwsExtraMissing:
         raise UnsupportedBackend(missing) from None
     except AwsBackendError as exc:
-        raise BackendUnreachable(str(exc)) from None
+        reason = str(exc)
+        if not reason.startswith("LEADFLOW_BACKEND=aws"):
+            reason = f"LEADFLOW_BACKEND=aws cannot start: {reason}"
+        raise BackendUnreachable(reason) from None
     return Services(
         settings=settings,
         **built.adapters,
