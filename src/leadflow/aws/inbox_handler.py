@@ -22,26 +22,36 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from ..bootstrap import inbox_ports
 from ..jobs.inbox import Inbox
-from . import runtime
-from .inbox_objects import Opener, object_keys, run_object, s3_opener
+from . import inbox_objects, runtime
+from .inbox_objects import Opener, object_keys, s3_opener
 
 __all__ = ["handler", "object_keys", "record_handler", "run_object"]
 
 log = logging.getLogger("leadflow.aws.inbox")
 processor = BatchProcessor(event_type=EventType.SQS)
 _inbox: Inbox | None = None
-_open_object: Opener | None = None
+
+
+def _opener() -> Opener:
+    """How this container reads inbox objects: S3 by key on the aws backend, the blob
+    store on the local one (the handler tests run there)."""
+    services = runtime.services()
+    aws = services.aws
+    return services.blobs.open if aws is None else s3_opener(aws.s3, aws.bucket)
+
+
+def run_object(inbox: Inbox, key: str) -> None:
+    """Run one inbox object (`inbox/<kind>/<name>`) like a file dropped in the inbox
+    (inbox_objects.run_object, with this container's way of reading objects)."""
+    inbox_objects.run_object(inbox, _opener(), key)
 
 
 def record_handler(record: SQSRecord) -> None:
-    global _inbox, _open_object
-    if _inbox is None or _open_object is None:
-        services = runtime.services()
-        _inbox = Inbox(inbox_ports(services))
-        aws = services.aws  # None on the local backend (the handler tests run there)
-        _open_object = services.blobs.open if aws is None else s3_opener(aws.s3, aws.bucket)
+    global _inbox
+    if _inbox is None:
+        _inbox = Inbox(inbox_ports(runtime.services()))
     for key in object_keys(record.body):
-        run_object(_inbox, _open_object, key)
+        run_object(_inbox, key)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
