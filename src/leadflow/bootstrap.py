@@ -49,6 +49,7 @@ from .security import load_or_create_secret
 from .settings import Settings
 
 if TYPE_CHECKING:  # imported when used: `leadflow import` starts without the job loops
+    from .aws.backend import AwsAdapters
     from .jobs.inbox import InboxPorts
     from .jobs.redrive import RedrivePorts
     from .jobs.runtime import RuntimePorts
@@ -66,6 +67,11 @@ class UnsupportedBackend(RuntimeError):
 
 class StoreUnreachable(RuntimeError):
     """The configured store cannot be opened (the data directory, the database file)."""
+
+
+class BackendUnreachable(RuntimeError):
+    """The AWS backend cannot start (endpoint, credentials, resources, signing key); the
+    message says what to do."""
 
 
 @dataclass
@@ -91,6 +97,7 @@ class Services:
     # locked): loops then retry the same work later instead of failing it.
     store_unavailable: Callable[[BaseException], bool] = field(default=lambda _: False)
     clock: Callable[[], float] = time.time
+    aws: AwsAdapters | None = None  # the aws backend's clients (its inbox queue poller)
 
     def job_totals(self, job_id: str) -> tuple[int, dict[str, int]]:
         """A job's (ledger entries, their counts summed): BatchLedger.totals."""
@@ -117,11 +124,13 @@ BULK_AUTOCHECKPOINT = 20_000  # pages: bulk imports checkpoint rarely, in big st
 
 
 def bootstrap(settings: Settings, bulk: bool = False) -> Services:
-    """Build the adapter set the settings ask for (`bulk` tunes it for large imports)."""
-    if settings.backend != "local":
-        raise UnsupportedBackend(
-            f"LEADFLOW_BACKEND={settings.backend} is not available yet; use 'local'"
-        )
+    """Build the adapter set the settings ask for (`bulk` tunes it for large imports).
+
+    UnsupportedBackend: aws without the aws extra; BackendUnreachable: the aws backend
+    cannot start; StoreUnreachable: the local data directory or database cannot be used.
+    """
+    if settings.backend == "aws":
+        return _aws(settings)
     try:
         return _local(settings, bulk)
     except Exception as exc:
@@ -155,6 +164,35 @@ def _local(settings: Settings, bulk: bool) -> Services:
     )
 
 
+def _aws(settings: Settings) -> Services:
+    """The AWS adapter set (DynamoDB, SQS, S3; aws/backend.py), boto3 imported only here."""
+    from .aws.clients import AwsExtraMissing
+
+    missing = "LEADFLOW_BACKEND=aws needs the aws extra: pip install 'leadflow[aws]'"
+    try:
+        from .aws.backend import AwsBackendError, aws_unavailable, build
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in ("boto3", "botocore"):
+            raise
+        raise UnsupportedBackend(missing) from None
+    try:
+        built = build(settings)
+    except AwsExtraMissing:
+        raise UnsupportedBackend(missing) from None
+    except AwsBackendError as exc:
+        reason = str(exc)
+        if not reason.startswith("LEADFLOW_BACKEND=aws"):
+            reason = f"LEADFLOW_BACKEND=aws cannot start: {reason}"
+        raise BackendUnreachable(reason) from None
+    return Services(
+        settings=settings,
+        **built.adapters,
+        secret=built.secret,
+        store_unavailable=aws_unavailable,
+        aws=built,
+    )
+
+
 def lead_channels(
     settings: Settings,
 ) -> tuple[NotificationChannel | None, NotificationChannel | None]:
@@ -163,11 +201,16 @@ def lead_channels(
     from .adapters.smtp import SmtpChannel
 
     slack = SlackWebhookChannel(settings.slack_webhook_url) if settings.slack_webhook_url else None
-    email = None
-    if settings.smtp_host and settings.email_from and settings.email_to:
-        email = SmtpChannel(
-            settings.smtp_host, settings.smtp_port, settings.email_from, settings.email_to
-        )
+    email: NotificationChannel | None = None
+    if settings.email_from and settings.email_to:
+        if settings.smtp_host:
+            email = SmtpChannel(
+                settings.smtp_host, settings.smtp_port, settings.email_from, settings.email_to
+            )
+        elif settings.backend == "aws":  # on AWS without an SMTP host: through SES
+            from .aws.backend import ses_channel
+
+            email = ses_channel(settings)
     return slack, email
 
 
@@ -252,7 +295,15 @@ def inbox_ports(services: Services) -> InboxPorts:
 def runtime_ports(services: Services) -> RuntimePorts:
     from .jobs.runtime import RuntimePorts
 
-    return RuntimePorts(services.settings, worker_ports(services), inbox_ports(services))
+    aws = services.aws
+    inbox_queue = None
+    if aws is not None:
+        from .aws.inbox_objects import s3_opener
+
+        inbox_queue = (aws.sqs, aws.inbox_queue_url, s3_opener(aws.s3, aws.bucket))
+    return RuntimePorts(
+        services.settings, worker_ports(services), inbox_ports(services), inbox_queue
+    )
 
 
 def _open_write_ports(db_path: Path) -> WritePorts:
@@ -260,6 +311,15 @@ def _open_write_ports(db_path: Path) -> WritePorts:
     return WritePorts(SqliteLeadRepository(db), SqliteSchemaErrorLog(db))
 
 
+def _open_aws_write_ports(settings: Settings) -> WritePorts:
+    from .aws.backend import open_write_ports
+
+    return open_write_ports(settings)
+
+
 def write_ports_factory(settings: Settings) -> Callable[[], WritePorts]:
-    """Opens the lead write ports afresh (without a ledger), for import worker processes."""
+    """Opens the lead write ports afresh (without a ledger), for import worker processes
+    (on aws: fresh DynamoDB clients in each process)."""
+    if settings.backend == "aws":
+        return partial(_open_aws_write_ports, settings)
     return partial(_open_write_ports, settings.db_path)

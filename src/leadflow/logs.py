@@ -45,6 +45,10 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # the aws backend's boto3 says at INFO where it found credentials and endpoints, per
+    # client: only its warnings are worth a line
+    for noisy in ("botocore", "boto3"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     # Lines show none of these record attributes (see JsonFormatter): not gathering them
     # saves their cost on every record, the access log's included.
     logging.logProcesses = False

@@ -35,6 +35,19 @@ def test_a_setting_with_a_bad_value(cli: Cli) -> None:
     _assert_clean_failure(result, "LEADFLOW_IMPORT_WORKERS")
 
 
-def test_the_aws_backend_is_refused_plainly(cli: Cli) -> None:
-    result = cli.run("errors", "list", env={"LEADFLOW_BACKEND": "aws"})
-    _assert_clean_failure(result, "LEADFLOW_BACKEND=aws")
+def test_the_aws_backend_without_an_endpoint_fails_plainly(cli: Cli) -> None:
+    import socket
+
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    aws = {
+        "LEADFLOW_BACKEND": "aws",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_MAX_ATTEMPTS": "1",
+    }
+    result = cli.run("errors", "list", env=aws)
+    _assert_clean_failure(result, "LEADFLOW_BACKEND=aws cannot start", "cannot reach AWS")

@@ -30,9 +30,8 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
     from mypy_boto3_dynamodb import DynamoDBClient
 
 LEADS = "leads"
@@ -117,6 +116,10 @@ def create_tables(client: DynamoDBClient, prefix: str) -> list[tuple[str, bool]]
 
     Errors of the API other than ResourceInUseException propagate (ClientError).
     """
+    # imported here: the table definitions above are read without botocore
+    # (leadflow.aws.resources, which a local install imports)
+    from botocore.exceptions import ClientError
+
     done: list[tuple[str, bool]] = []
     for suffix, spec in TABLES.items():
         name = table_name(prefix, suffix)

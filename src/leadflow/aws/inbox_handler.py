@@ -10,11 +10,8 @@ the inbox DLQ. Running a file twice changes nothing (its import id is its conten
 
 from __future__ import annotations
 
-import json
 import logging
-import shutil
 from typing import Any
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -24,41 +21,29 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from ..bootstrap import inbox_ports
-from ..jobs.inbox import KINDS, Inbox
-from . import runtime
+from ..jobs.inbox import Inbox
+from . import inbox_objects, runtime
+from .inbox_objects import Opener, object_keys, s3_opener
+
+__all__ = ["handler", "object_keys", "record_handler", "run_object"]
 
 log = logging.getLogger("leadflow.aws.inbox")
 processor = BatchProcessor(event_type=EventType.SQS)
 _inbox: Inbox | None = None
 
 
-def object_keys(body: str) -> list[str]:
-    """The object keys an S3 event notification names (none for S3's test event)."""
-    event = json.loads(body)
-    return [
-        unquote_plus(record["s3"]["object"]["key"])  # S3 sends keys URL-encoded
-        for record in event.get("Records", [])
-        if str(record.get("eventName", "")).startswith("ObjectCreated")
-    ]
+def _opener() -> Opener:
+    """How this container reads inbox objects: S3 by key on the aws backend, the blob
+    store on the local one (the handler tests run there)."""
+    services = runtime.services()
+    aws = services.aws
+    return services.blobs.open if aws is None else s3_opener(aws.s3, aws.bucket)
 
 
 def run_object(inbox: Inbox, key: str) -> None:
-    """Run one inbox object (`inbox/<kind>/<name>`) like a file dropped in the inbox."""
-    parts = key.split("/")
-    if len(parts) != 3 or parts[0] != "inbox" or parts[1] not in KINDS or not parts[2]:
-        return  # not a file of the inbox (a folder marker, a nested key): nothing to do
-    kind, name = parts[1], parts[2]
-    claimed_dir = inbox.root / kind / "processing" / "lambda"
-    claimed_dir.mkdir(parents=True, exist_ok=True)
-    claimed = claimed_dir / name
-    try:
-        source = runtime.services().blobs.open(key)
-    except FileNotFoundError:  # deleted since S3 told us: nothing left to run
-        log.warning("inbox object is gone", extra={"key": key})
-        return
-    with source, claimed.open("wb") as target:
-        shutil.copyfileobj(source, target)
-    inbox.process(kind, claimed)  # raises only when the store is unavailable
+    """Run one inbox object (`inbox/<kind>/<name>`) like a file dropped in the inbox
+    (inbox_objects.run_object, with this container's way of reading objects)."""
+    inbox_objects.run_object(inbox, _opener(), key)
 
 
 def record_handler(record: SQSRecord) -> None:

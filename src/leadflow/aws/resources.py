@@ -3,12 +3,19 @@
 `deploy/aws/template.yaml` declares the same resources for a deployment, and
 `leadflow aws init` creates them against `AWS_ENDPOINT_URL` (a moto server) for local
 development; tests/aws/test_template.py checks that the two agree. Every name starts
-with the prefix (LEADFLOW_AWS_PREFIX, default `leadflow`).
+with the prefix (LEADFLOW_AWS_PREFIX, default `leadflow`). The tables, queues and bucket
+are named as the adapters name them (tests/aws/test_backend_e2e.py runs the adapters on
+what `aws init` created).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from ..adapters import dynamo_tables as lead_tables  # plain data: no boto3 imported
+from ..adapters import dynamo_tables_rest as rest_tables
 
 Key = tuple[str, str]  # (attribute name, DynamoDB type "S" | "N")
 
@@ -33,53 +40,31 @@ class TableSpec:
     ttl_attribute: str | None = None
 
 
-# Table suffix -> shape. These mirror the adapters' own definitions, which are the
+def _spec(arguments: Mapping[str, Any], ttl: str | None = None) -> TableSpec:
+    """A TableSpec from an adapter module's create_table arguments."""
+    types = {d["AttributeName"]: d["AttributeType"] for d in arguments["AttributeDefinitions"]}
+
+    def keys(schema: list[dict[str, str]]) -> tuple[Key, Key | None]:
+        by_type = {k["KeyType"]: (k["AttributeName"], types[k["AttributeName"]]) for k in schema}
+        return by_type["HASH"], by_type.get("RANGE")
+
+    indexes = []
+    for index in arguments.get("GlobalSecondaryIndexes", []):
+        hash_key, range_key = keys(index["KeySchema"])
+        assert range_key is not None  # every index of ours has a sort key
+        projection = index["Projection"]["ProjectionType"]
+        indexes.append(Index(index["IndexName"], hash_key, range_key, projection))
+    hash_key, range_key = keys(arguments["KeySchema"])
+    return TableSpec(hash_key, range_key, tuple(indexes), ttl)
+
+
+# Table suffix -> shape, derived from the adapters' own definitions, which are the
 # authority (adapters/dynamo_tables.py: the lead aggregate; adapters/dynamo_tables_rest.py:
-# the other ports; built on other branches); tests/aws/test_template.py holds the SAM
-# template to this table.
+# the other ports), so `aws init` creates exactly the tables the adapters use;
+# tests/aws/test_template.py holds the SAM template to this table.
 TABLES: dict[str, TableSpec] = {
-    # the lead aggregate
-    "leads": TableSpec(
-        ("owner", "S"),
-        ("lead_id", "S"),
-        (
-            Index("EmailIndex", ("owner", "S"), ("email", "S"), "KEYS_ONLY"),
-            Index("CreatedImportIndex", ("created_import_id", "S"), ("lead_id", "S"), "KEYS_ONLY"),
-        ),
-    ),
-    "lead-keys": TableSpec(("owner", "S"), ("key", "S")),
-    "lead-audit": TableSpec(
-        ("lead_id", "S"),
-        ("version", "N"),
-        (Index("ImportIndex", ("import_id", "S"), ("lead_id", "S"), "KEYS_ONLY"),),
-    ),
-    "import-rows": TableSpec(("import_id", "S"), ("item", "S")),
-    "schema-errors": TableSpec(
-        ("import_id", "S"), ("row", "N"), (Index("OwnerIndex", ("owner", "S"), ("id", "N")),)
-    ),
-    "ledger": TableSpec(("job_id", "S"), ("batch_no", "N")),
-    # the other ports
-    "processing-status": TableSpec(
-        ("job_id", "S"),
-        None,
-        (
-            Index("OwnerIndex", ("owner", "S"), ("created_key", "S")),
-            Index("ExpiryIndex", ("expiry", "S"), ("ttl", "N")),
-        ),
-        ttl_attribute="ttl",
-    ),
-    "outbox": TableSpec(
-        ("idem_key", "S"), None, (Index("DueIndex", ("due", "S"), ("due_at", "N")),)
-    ),
-    "alarms": TableSpec(("name", "S")),
-    "orders": TableSpec(
-        ("owner", "S"),
-        ("order_key", "S"),
-        (Index("NumberIndex", ("owner", "S"), ("order_no", "N")),),
-    ),
-    "provider-cache": TableSpec(("provider", "S"), ("input_hash", "S")),
-    "users": TableSpec(("pk", "S"), ("username", "S")),
-    "mappings": TableSpec(("owner", "S"), ("name", "S")),
+    **{suffix: _spec(arguments) for suffix, arguments in lead_tables.TABLES.items()},
+    **{table["suffix"]: _spec(table["spec"], table["ttl"]) for table in rest_tables.TABLES},
 }
 
 JOBS_QUEUE = "jobs"  # batches of jobs; redrives to DLQ

@@ -34,12 +34,12 @@ def load_settings(**overrides: object) -> Settings:
 def open_services(settings: Settings | None = None, bulk: bool = False) -> Services:
     """The wired services for `settings` (default: from the environment); exit 2 with
     one line when the backend is not supported or the data directory cannot be used."""
-    from ..bootstrap import StoreUnreachable, UnsupportedBackend, bootstrap
+    from ..bootstrap import BackendUnreachable, StoreUnreachable, UnsupportedBackend, bootstrap
 
     settings = settings or load_settings()
     try:
         return bootstrap(settings, bulk=bulk)
-    except UnsupportedBackend as exc:
+    except (UnsupportedBackend, BackendUnreachable) as exc:
         raise fail(str(exc)) from None
     except StoreUnreachable as exc:
         raise fail(

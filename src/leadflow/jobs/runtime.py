@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from ..notify.notifier import Notifier
 from ..settings import Settings
@@ -27,6 +28,9 @@ class RuntimePorts:
     settings: Settings
     worker: WorkerPorts
     inbox: InboxPorts
+    # aws backend: (SQS client, inbox queue URL, object opener); the inbox loop then polls
+    # the queue the bucket notifies instead of watching <data>/inbox/ (aws/inbox_poller.py)
+    inbox_queue: tuple[Any, str, Any] | None = None
 
 
 class NotifierLoop:
@@ -73,7 +77,16 @@ def build_runtime(
     for n in range(workers):
         supervisor.add(f"worker-{n}", lambda: Worker(ports.worker, stop))
     failures = StoreFailures()  # outlives restarts of the inbox loop
-    supervisor.add("inbox", lambda: InboxWatcher(ports.inbox, stop, notifier, failures))
+    if ports.inbox_queue is not None:
+        from ..aws.inbox_poller import InboxQueuePoller
+
+        sqs, url, opener = ports.inbox_queue
+        supervisor.add(
+            "inbox",
+            lambda: InboxQueuePoller(ports.inbox, opener, sqs, url, stop, notifier, failures),
+        )
+    else:
+        supervisor.add("inbox", lambda: InboxWatcher(ports.inbox, stop, notifier, failures))
     supervisor.add("notifier", lambda: NotifierLoop(notifier))
     supervisor.add("sweeper", lambda: SweeperLoop(ports.worker, stop))
     return supervisor

@@ -44,10 +44,15 @@ _announced_off = False
 
 
 def notifications_enabled(settings: Settings) -> bool:
-    """True when a channel is configured: a Slack webhook, or SMTP with sender and recipient."""
+    """True when a channel is configured: a Slack webhook, or e-mail with sender and
+    recipient through SMTP (or, on the aws backend without an SMTP host, SES)."""
     return bool(
         settings.slack_webhook_url
-        or (settings.smtp_host and settings.email_to and settings.email_from)
+        or (
+            (settings.smtp_host or settings.backend == "aws")
+            and settings.email_to
+            and settings.email_from
+        )
     )
 
 
