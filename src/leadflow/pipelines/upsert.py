@@ -9,7 +9,8 @@ For each batch, in order:
 4. the other rows are planned over the stored leads of their keys, and written as
    conditional writes, at most `max_writes` per call, each with its receipt and
    audit entry; rows whose write was rejected (another writer came first) are read and
-   planned again, at most MAX_ROUNDS times, then WriteConflict (the message is retried);
+   planned again after a jittered backoff, at most MAX_ROUNDS times, then WriteConflict
+   (the message is retried);
 5. last, the batch's ledger entry: its counts (the sum of its rows') and row outcomes.
 Imports that nobody redelivers (CLI files, POST /v1/records) have no ledger entry: their
 writes carry no receipts and nothing goes to the ledger.
@@ -17,6 +18,8 @@ writes carry no receipts and nothing goes to the ledger.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -44,7 +47,8 @@ from ..ports import (
 )
 from .ids import new_lead_ids
 
-MAX_ROUNDS = 5  # plans of one batch's rejected rows before the batch fails
+MAX_ROUNDS = 8  # plans of one batch's rejected rows before the batch fails
+BACKOFF_SECONDS = 0.002  # the first wait after a lost round; doubles, with full jitter
 RowOutcome = tuple[int, str, str | None]  # (row, outcome, lead id)
 
 
@@ -149,6 +153,10 @@ def _write_one(ports: WritePorts, batch: LeadBatch, prepared: _Prepared) -> Batc
                 f"{len(pending)} rows of batch {ctx.batch_id} lost their writes "
                 f"{MAX_ROUNDS} times; the batch runs again later"
             )
+        if rounds > 1:
+            # Full jitter (as AWS advises for conditional-write conflicts): two writers of
+            # one hot key that lost to each other do not meet again in lockstep.
+            time.sleep(random.uniform(0, BACKOFF_SECONDS * 2 ** (rounds - 2)))
         pending = _plan_and_write(ports, batch, pending, prepared, rows, ledger is not None)
     _name_losers(rows, survivors, losers)
     counts = dict(batch.counts)
