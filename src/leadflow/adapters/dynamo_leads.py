@@ -41,10 +41,10 @@ from botocore.exceptions import ClientError
 
 from ..documents import audit_to_api, lead_to_api
 from ..domain.json_values import has_lone_surrogate
-from ..domain.search import document, matches, parse_query
 from ..domain.undo import UNDONE, UPDATED, AuditEntry, UndoResult, plan_undo
 from ..ports import MAX_WRITES_PER_APPLY, BadCursor, LeadQuery, LeadWrite, RowReceipt
 from . import dynamo_tables as t
+from .lead_filters import SORTS, fold, passes
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -78,24 +78,11 @@ LEAD_COLUMNS = (
     "version",
 )
 _TEXT_DEFAULTS = ("first_name", "last_name", "name", "title", "company", "remarks")
-_SORTS = {
-    "createdAt": "lead_id",
-    "updatedAt": "updated_at",
-    "name": "name",
-    "company": "company",
-    "email": "email",
-    "lastName": "last_name",
-}
-_SEARCHED = ("name", "email", "company", "title", "phone")  # document()'s order
-# Case-blind matches fold ASCII letters only, as the SQLite adapter's LIKE and NOCASE.
-_ASCII_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+# creation order is lead_id order here (UUIDv7 ids are time-ordered): no sequence column
+_SORTS = {**SORTS, "createdAt": "lead_id"}
 _MAX_ITEMS = 100  # TransactWriteItems' limit
 _CONFLICT_TRIES = 6  # TransactionConflict: another transaction held an item
 _LEAD_ID = re.compile(r"[0-9A-Za-z_\-]{1,64}")
-
-
-def _fold(text: str) -> str:
-    return text.translate(_ASCII_FOLD)
 
 
 def lead_key(row: Mapping[str, Any]) -> str | None:
@@ -781,21 +768,6 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     return value, lead_id
 
 
-def _wanted(row: Row, query: LeadQuery) -> bool:
-    """Whether a lead (document row) passes the query's filters."""
-    if query.q:
-        search = parse_query(query.q, query.region)
-        doc = document(*(row[column] for column in _SEARCHED))
-        if not matches(search, doc, row["phone"]):
-            return False
-    if query.company and _fold(row["company"]) != _fold(query.company):
-        return False
-    for column, flag in (("opt_in", query.opt_in), ("phone_valid", query.phone_valid)):
-        if flag is not None and (row[column] is None or bool(row[column]) != flag):
-            return False
-    return not query.source or row["source"] == query.source
-
-
 class DynamoLeadReadModel:
     """ports.LeadReadModel on DynamoDB (see the module docstring for costs and limits)."""
 
@@ -867,8 +839,8 @@ class DynamoLeadReadModel:
         found = [
             row
             for row in self._partition(owner, newest_first=True)
-            if (not company or _fold(company) in _fold(row["company"]))
-            and (not title or _fold(title) in _fold(row["title"]))
+            if (not company or fold(company) in fold(row["company"]))
+            and (not title or fold(title) in fold(row["title"]))
             and (not since or row["created_at"] >= since)
         ]
         newest = found if limit < 0 else found[:limit]
@@ -878,7 +850,7 @@ class DynamoLeadReadModel:
         counts: dict[str, list[Any]] = {}
         for row in self._partition(owner):
             if row["company"]:
-                entry = counts.setdefault(_fold(row["company"]), [row["company"], 0])
+                entry = counts.setdefault(fold(row["company"]), [row["company"], 0])
                 entry[1] += 1
         ranked = sorted(counts.values(), key=lambda e: (-e[1], e[0]))
         ranked = ranked if limit < 0 else ranked[:limit]
@@ -924,7 +896,7 @@ class DynamoLeadReadModel:
             answer = self.client.query(**arguments)
             for item in answer.get("Items", []):
                 row = _document_row(item)
-                if _wanted(row, query):
+                if passes(row, query):
                     rows.append(row)
             last = answer.get("LastEvaluatedKey")
             if not last:
@@ -941,7 +913,7 @@ class DynamoLeadReadModel:
         def position(row: Row) -> tuple[str, str]:
             return (row[column] or "", row["lead_id"])
 
-        rows = [row for row in self._partition(owner) if _wanted(row, query)]
+        rows = [row for row in self._partition(owner) if passes(row, query)]
         if after is not None:
             if query.descending:
                 rows = [row for row in rows if position(row) < after]

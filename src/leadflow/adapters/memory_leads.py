@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..documents import audit_to_api, decode_cursor, lead_to_api, page_of
-from ..domain.search import document, matches, parse_query
 from ..domain.undo import UNDONE, AuditEntry, UndoResult, plan_undo
 from ..ports import MAX_WRITES_PER_APPLY, LeadQuery, LeadWrite, RowReceipt
+from .lead_filters import SORTS, fold, passes
 
 Row = dict[str, Any]
 # the columns LeadRepository hands out (its docstring)
@@ -28,23 +28,6 @@ LEAD_COLUMNS = (
     "source_file", "created_at", "updated_at", "import_id", "import_row",
     "created_import_id", "version",
 )  # fmt: skip
-
-_SORTS = {
-    "createdAt": "seq",
-    "updatedAt": "updated_at",
-    "name": "name",
-    "company": "company",
-    "email": "email",
-    "lastName": "last_name",
-}
-_SEARCHED = ("name", "email", "company", "title", "phone")  # document()'s order
-# The read model's case-blind matches fold ASCII letters only (as the SQLite adapter's
-# LIKE and NOCASE do): 'É' does not match 'é', on every adapter alike.
-_ASCII_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def _fold(text: str) -> str:
-    return text.translate(_ASCII_FOLD)
 
 
 def lead_key(row: Mapping[str, Any]) -> str | None:
@@ -315,19 +298,7 @@ def _limited(items: list[Any], limit: int) -> list[Any]:
 
 
 def _matches(row: Row, owner: str, query: LeadQuery) -> bool:
-    if row["owner"] != owner:
-        return False
-    if query.q:
-        search = parse_query(query.q, query.region)
-        doc = document(*(row[column] for column in _SEARCHED))
-        if not matches(search, doc, row["phone"]):
-            return False
-    if query.company and _fold(row["company"]) != _fold(query.company):
-        return False
-    for column, flag in (("opt_in", query.opt_in), ("phone_valid", query.phone_valid)):
-        if flag is not None and (row[column] is None or bool(row[column]) != flag):
-            return False
-    return not query.source or row["source"] == query.source
+    return row["owner"] == owner and passes(row, query)
 
 
 class MemoryLeadReadModel:
@@ -364,8 +335,8 @@ class MemoryLeadReadModel:
     ) -> tuple[int, list[dict[str, Any]]]:
         def wanted(row: Row) -> bool:
             return (
-                (not company or _fold(company) in _fold(row["company"]))
-                and (not title or _fold(title) in _fold(row["title"]))
+                (not company or fold(company) in fold(row["company"]))
+                and (not title or fold(title) in fold(row["title"]))
                 and (not since or row["created_at"] >= since)
             )
 
@@ -377,13 +348,13 @@ class MemoryLeadReadModel:
         counts: dict[str, list[Any]] = {}
         for row in self._rows(owner):
             if row["company"]:
-                entry = counts.setdefault(_fold(row["company"]), [row["company"], 0])
+                entry = counts.setdefault(fold(row["company"]), [row["company"], 0])
                 entry[1] += 1
         ranked = sorted(counts.values(), key=lambda e: (-e[1], e[0]))[:limit]
         return [(str(name), int(n)) for name, n in ranked]
 
     def list_leads(self, owner: str, query: LeadQuery) -> tuple[list[dict[str, Any]], str | None]:
-        column = _SORTS[query.sort]
+        column = SORTS[query.sort]
         rows = [_document_row(row) for row in self._rows(owner) if _matches(row, owner, query)]
 
         def position(row: Row) -> tuple[str, int]:
