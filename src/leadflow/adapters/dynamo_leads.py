@@ -41,7 +41,7 @@ from botocore.exceptions import ClientError
 
 from ..documents import audit_to_api, lead_to_api
 from ..domain.json_values import has_lone_surrogate
-from ..domain.undo import UNDONE, UPDATED, AuditEntry, UndoResult, plan_undo
+from ..domain.undo import UNDONE, AuditEntry, UndoResult, plan_undo, values_before
 from ..ports import MAX_WRITES_PER_APPLY, BadCursor, LeadQuery, LeadWrite, RowReceipt
 from . import dynamo_tables as t
 from .lead_filters import SORTS, fold, passes
@@ -226,12 +226,8 @@ class DynamoLeadRepository:
     def _base(self, row: Row, import_id: str) -> Row | None:
         """The lead's values before `import_id` first changed it (None: it created it)."""
         if row["created_import_id"] == import_id:
-            return None
-        base = {k: v for k, v in row.items() if k != "import_base"}
-        for entry in reversed(self._trail(row["lead_id"])):
-            if entry["import_id"] == import_id and entry["action"] == UPDATED:
-                base.update(entry["previous"])
-        return base
+            return None  # no trail to read
+        return values_before(row, self._trail(row["lead_id"]), import_id)
 
     def receipts(self, import_id: str, rows: Iterable[int]) -> dict[int, RowReceipt]:
         keys = [_receipt_item_key(import_id, row) for row in dict.fromkeys(rows)]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..documents import audit_to_api, decode_cursor, lead_to_api, page_of
-from ..domain.undo import UNDONE, AuditEntry, UndoResult, plan_undo
+from ..domain.undo import UNDONE, AuditEntry, UndoResult, plan_undo, values_before
 from ..ports import MAX_WRITES_PER_APPLY, LeadQuery, LeadWrite, RowReceipt
 from .lead_filters import SORTS, fold, passes
 
@@ -110,13 +110,7 @@ class MemoryLeadRepository:
 
     def _base(self, row: Row, import_id: str) -> Row | None:
         """The lead's values before `import_id` first changed it (None: it created it)."""
-        if row["created_import_id"] == import_id:
-            return None
-        base = dict(row)
-        for entry in reversed(self.data.audit.get(row["lead_id"], [])):
-            if entry["import_id"] == import_id and entry["action"] == "lead_updated":
-                base.update(entry["previous"])
-        return base
+        return values_before(row, self.data.audit.get(row["lead_id"], []), import_id)
 
     def receipts(self, import_id: str, rows: Iterable[int]) -> dict[int, RowReceipt]:
         with self.data.lock:

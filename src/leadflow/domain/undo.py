@@ -118,3 +118,18 @@ def plan_undo(
             )
         )
     return deletes, restores, conflicts
+
+
+def values_before(
+    row: Mapping[str, Any], trail: Sequence[Mapping[str, Any]], import_id: str
+) -> dict[str, Any] | None:
+    """A lead's values before `import_id` first changed it, rebuilt from its audit trail
+    (entries oldest first, each with `import_id`, `action` and the `previous` values it
+    replaced); None when the import created the lead. The merge rules' `import_base`."""
+    if row["created_import_id"] == import_id:
+        return None
+    base = {k: v for k, v in row.items() if k != "import_base"}
+    for entry in reversed(trail):  # newest first: each column ends at its oldest value
+        if entry["import_id"] == import_id and entry["action"] == UPDATED:
+            base.update(entry["previous"])
+    return base
