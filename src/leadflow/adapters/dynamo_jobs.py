@@ -31,14 +31,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..clock import iso
-from ..ports import DEAD_LETTERED_CODE, ENDED, JOB_TTL_SECONDS, DuplicateJob, Job
+from ..ports import DEAD_LETTERED_CODE, ENDED, DuplicateJob, Job
 from .dynamo_tables_rest import JOBS, conditional_failed, get_js, get_n, get_s, js, n, s
 from .dynamo_tables_rest import table_name as _table_name
+from .job_fields import stamped
 
 Clock = Callable[[], float]
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Job)}
-_SETTABLE = frozenset(_FIELDS) - {"job_id", "owner", "created_at"}
 _JSON = frozenset({"options", "error", "undo", "warnings", "columns"})
 _INTS = frozenset({"file_size", "total_batches", "total_leads", "ttl"})
 _FLOATS = frozenset({"ended_at"})
@@ -180,14 +180,8 @@ class DynamoJobStore:
 
     def update(self, job_id: str, **fields: Any) -> bool:
         """Set job fields (TypeError for unknown names); see ports.JobStore."""
-        unknown = set(fields) - _SETTABLE
-        if unknown:
-            raise TypeError(f"not job fields: {', '.join(sorted(unknown))}")
         now = self.clock()
-        fields["updated_at"] = iso(now)
-        if fields.get("status") in ENDED:
-            fields.setdefault("ended_at", now)
-            fields.setdefault("ttl", int(now + JOB_TTL_SECONDS))
+        fields = stamped(fields, now)
         if "status" not in fields and "stage" not in fields:
             return self._update(job_id, fields, _LIVE, {})
         if self._update(job_id, fields, f"{_LIVE} AND {_NOT_ENDED}", {}):

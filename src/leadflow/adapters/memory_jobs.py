@@ -10,9 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..clock import iso
-from ..ports import DEAD_LETTERED_CODE, ENDED, JOB_TTL_SECONDS, DuplicateJob, Job
-
-_SETTABLE = frozenset(f.name for f in dataclasses.fields(Job)) - {"job_id", "owner", "created_at"}
+from ..ports import DEAD_LETTERED_CODE, ENDED, DuplicateJob, Job
+from .job_fields import stamped
 
 
 class MemoryJobStore:
@@ -40,10 +39,8 @@ class MemoryJobStore:
             return self._live(job_id, owner)
 
     def update(self, job_id: str, **fields: Any) -> bool:
-        unknown = set(fields) - _SETTABLE
-        if unknown:
-            raise TypeError(f"not job fields: {', '.join(sorted(unknown))}")
         now = self.clock()
+        fields = stamped(fields, now)
         with self._lock:
             job = self._live(job_id)
             if job is None:
@@ -53,10 +50,7 @@ class MemoryJobStore:
                 return False
             if ended:
                 fields.pop("stage", None)
-            if fields.get("status") in ENDED:
-                fields.setdefault("ended_at", now)
-                fields.setdefault("ttl", int(now + JOB_TTL_SECONDS))
-            self._jobs[job_id] = dataclasses.replace(job, updated_at=iso(now), **fields)
+            self._jobs[job_id] = dataclasses.replace(job, **fields)
             return True
 
     def list(self, owner: str, limit: int = 100) -> list[Job]:

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 from ..clock import iso
-from ..ports import DEAD_LETTERED_CODE, ENDED, JOB_TTL_SECONDS, DuplicateJob, Job
+from ..ports import DEAD_LETTERED_CODE, ENDED, DuplicateJob, Job
+from .job_fields import stamped
 from .sqlite_db import Database
 
 _JSON = ("options", "error", "undo", "warnings", "columns")
 _FIELDS = tuple(f.name for f in dataclasses.fields(Job))
-_SETTABLE = frozenset(_FIELDS) - {"job_id", "owner", "created_at"}
 _ENDED_SQL = "('completed', 'error', 'cancelled')"
 
 
@@ -50,14 +50,8 @@ class SqliteJobStore:
         return None if row is None else _job(row)
 
     def update(self, job_id: str, **fields: Any) -> bool:
-        unknown = set(fields) - _SETTABLE
-        if unknown:
-            raise TypeError(f"not job fields: {', '.join(sorted(unknown))}")
         now = self.clock()
-        fields["updated_at"] = iso(now)
-        if fields.get("status") in ENDED:
-            fields.setdefault("ended_at", now)
-            fields.setdefault("ttl", int(now + JOB_TTL_SECONDS))
+        fields = stamped(fields, now)
         assignments = ", ".join(f"{name} = ?" for name in fields)
         guard = ""
         if "status" in fields:
