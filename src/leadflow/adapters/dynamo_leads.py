@@ -44,7 +44,7 @@ from ..domain.json_values import has_lone_surrogate
 from ..domain.undo import UNDONE, AuditEntry, UndoResult, plan_undo, values_before
 from ..ports import MAX_WRITES_PER_APPLY, BadCursor, LeadQuery, LeadWrite, RowReceipt
 from . import dynamo_tables as t
-from .lead_filters import SORTS, fold, passes
+from .lead_filters import SORTS, fold, found_by, passes
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -835,9 +835,7 @@ class DynamoLeadReadModel:
         found = [
             row
             for row in self._partition(owner, newest_first=True)
-            if (not company or fold(company) in fold(row["company"]))
-            and (not title or fold(title) in fold(row["title"]))
-            and (not since or row["created_at"] >= since)
+            if found_by(row, company, title, since)
         ]
         newest = found if limit < 0 else found[:limit]
         return len(found), [lead_to_api(row) for row in newest]

@@ -45,3 +45,15 @@ def passes(row: Mapping[str, Any], query: LeadQuery) -> bool:
         if flag is not None and (row[column] is None or bool(row[column]) != flag):
             return False
     return not query.source or row["source"] == query.source
+
+
+def found_by(
+    row: Mapping[str, Any], company: str | None, title: str | None, since: str | None
+) -> bool:
+    """LeadReadModel.find_leads' filter: company and title as case-blind substrings,
+    `since` an ISO time the lead was created at or after."""
+    return (
+        (not company or fold(company) in fold(row["company"]))
+        and (not title or fold(title) in fold(row["title"]))
+        and (not since or row["created_at"] >= since)
+    )

@@ -18,7 +18,7 @@ from typing import Any
 from ..documents import audit_to_api, decode_cursor, lead_to_api, page_of
 from ..domain.undo import UNDONE, AuditEntry, UndoResult, plan_undo, values_before
 from ..ports import MAX_WRITES_PER_APPLY, LeadQuery, LeadWrite, RowReceipt
-from .lead_filters import SORTS, fold, passes
+from .lead_filters import SORTS, fold, found_by, passes
 
 Row = dict[str, Any]
 # the columns LeadRepository hands out (its docstring)
@@ -327,14 +327,7 @@ class MemoryLeadReadModel:
         since: str | None = None,
         limit: int = 50,
     ) -> tuple[int, list[dict[str, Any]]]:
-        def wanted(row: Row) -> bool:
-            return (
-                (not company or fold(company) in fold(row["company"]))
-                and (not title or fold(title) in fold(row["title"]))
-                and (not since or row["created_at"] >= since)
-            )
-
-        found = [row for row in self._rows(owner) if wanted(row)]
+        found = [row for row in self._rows(owner) if found_by(row, company, title, since)]
         newest = sorted(found, key=lambda row: row["seq"], reverse=True)[:limit]
         return len(found), [lead_to_api(_document_row(row)) for row in newest]
 
